@@ -1,0 +1,129 @@
+"""Database engine, migrations, and the request-scoped session that owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+ROLLBACK_HOOKS = "zonecut.rollback_hooks"
+COMMIT_HOOKS = "zonecut.commit_hooks"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Python's sqlite3 opens transactions lazily; take the lock at BEGIN instead so
+            # concurrent writers queue on the busy timeout rather than failing to upgrade.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (responses read them)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def on_rollback(session: Session, hook: Callable[[], None]) -> None:
+    """Run ``hook`` if the session's transaction ends in a rollback (e.g. remove a new file)."""
+    session.info.setdefault(ROLLBACK_HOOKS, []).append(hook)
+
+
+def on_commit(session: Session, hook: Callable[[], None]) -> None:
+    """Run ``hook`` once the session's transaction is committed (e.g. remove an old file)."""
+    session.info.setdefault(COMMIT_HOOKS, []).append(hook)
+
+
+def _run_hooks(session: Session, key: str) -> None:
+    hooks: list[Callable[[], None]] = session.info.pop(key, [])
+    session.info.pop(ROLLBACK_HOOKS, None)
+    session.info.pop(COMMIT_HOOKS, None)
+    for hook in reversed(hooks):
+        hook()
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose transaction commits when the block succeeds and rolls back if not."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        _run_hooks(session, ROLLBACK_HOOKS)
+        raise
+    else:
+        _run_hooks(session, COMMIT_HOOKS)
+    finally:
+        session.close()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """FastAPI dependency: the request's session, committed after the handler returns."""
+    with session_scope(request.app.state.sessionmaker) as session:
+        yield session
+
+
+def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+    """FastAPI dependency for services that open short transactions of their own."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    return factory
+
+
+# scope="function": commit before the response is sent, so a failed commit is an error answer.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
+
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic's configuration for the database at ``url``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Apply pending migrations: the only way the schema is made or changed."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade_database(url: str, revision: str) -> None:
+    """Undo migrations down to ``revision`` (``base`` for an empty database)."""
+    command.downgrade(alembic_config(url), revision)
+
+
+def is_at_head(engine: Engine) -> bool:
+    """Whether the database already has every migration applied."""
+    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == heads

@@ -1,0 +1,153 @@
+"""RFC 9457 problem details: one error hierarchy, rendered by one handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://zonecut.dev/problems/"
+
+
+class FieldError(BaseModel):
+    """One invalid input: where it is and what is wrong with it."""
+
+    field: str = Field(examples=["zones[0].folder"])
+    message: str = Field(examples=["folder segment '..' is not allowed"])
+
+
+class Problem(BaseModel):
+    """An error answer (RFC 9457 problem details)."""
+
+    type: str = Field(examples=[PROBLEM_TYPE_BASE + "validation-error"])
+    title: str = Field(examples=["Invalid request"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["zones[0].folder: folder segment '..' is not allowed"])
+    instance: str | None = Field(default=None, examples=["/api/v1/models"])
+    errors: list[FieldError] | None = None
+    figures: dict[str, float] | None = Field(
+        default=None, description="Measurements behind a refusal, such as alignment confidence."
+    )
+
+
+class AppError(Exception):
+    """Base of every error the API answers on purpose."""
+
+    status: int = 500
+    slug: str = "internal-error"
+    title: str = "Internal server error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        figures: dict[str, float] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.figures = figures
+        self.headers = headers or {}
+
+    def to_problem(self, instance: str | None = None) -> Problem:
+        """The problem document this error answers with."""
+        return Problem(
+            type=PROBLEM_TYPE_BASE + self.slug,
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            instance=instance,
+            errors=self.errors,
+            figures=self.figures,
+        )
+
+
+class BadRequest(AppError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class NotFound(AppError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class MethodNotAllowed(AppError):
+    status, slug, title = 405, "method-not-allowed", "Method not allowed"
+
+
+class NotAcceptable(AppError):
+    status, slug, title = 406, "not-acceptable", "Not acceptable"
+
+
+class Conflict(AppError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(AppError):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PayloadTooLarge(AppError):
+    status, slug, title = 413, "too-large", "Content too large"
+
+
+class UnsupportedPicture(AppError):
+    status, slug, title = 415, "unsupported-picture", "Unsupported picture"
+
+
+class ValidationFailed(AppError):
+    status, slug, title = 422, "validation-error", "Invalid request"
+
+
+class UndecodablePicture(AppError):
+    status, slug, title = 422, "undecodable-picture", "Picture cannot be decoded"
+
+
+class ZoneDoesNotFit(AppError):
+    status, slug, title = 422, "zone-does-not-fit", "Zone does not fit the picture"
+
+
+class PictureDoesNotMatch(AppError):
+    status, slug, title = 422, "picture-does-not-match", "Picture does not match the model"
+
+
+class IdempotencyKeyReused(AppError):
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency key reused"
+
+
+class ServiceUnavailable(AppError):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+def validation_failed(errors: list[FieldError]) -> ValidationFailed:
+    """A 422 naming every invalid field in its detail."""
+    detail = "; ".join(f"{error.field}: {error.message}" for error in errors)
+    return ValidationFailed(detail, errors=errors)
+
+
+def problem_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry documenting a route's problem answers in OpenAPI."""
+    by_status: dict[int, list[type[AppError]]] = {}
+    for error in (*errors, ValidationFailed):
+        by_status.setdefault(error.status, []).append(error)
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status, classes in sorted(by_status.items()):
+        titles = sorted({cls.title for cls in classes})
+        example = classes[0]
+        responses[status] = {
+            "model": Problem,
+            "description": " / ".join(titles),
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "example": {
+                        "type": PROBLEM_TYPE_BASE + example.slug,
+                        "title": example.title,
+                        "status": status,
+                        "detail": f"{example.title}.",
+                    }
+                }
+            },
+        }
+    return responses

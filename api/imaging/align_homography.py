@@ -1,0 +1,128 @@
+"""Homography helpers for alignment: point mapping, frame changes, and a sanity check.
+
+Every homography here maps *corner* coordinates: (0, 0) is the top-left corner of the
+top-left pixel and a W x H image spans [0, W] x [0, H]. OpenCV's functions count from
+pixel centres instead; :func:`to_cv` and :func:`from_cv` convert.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+# A homography whose local scale, shear or perspective goes past these is no picture of
+# a flat page: the camera would have to be inside the paper.
+MIN_SCALE = 0.05
+MAX_SCALE = 20.0
+MAX_ANISOTROPY = 4.0  # ratio of the largest to the smallest stretch at any page corner
+MAX_SCALE_SPREAD = 5.0  # ratio of the largest to the smallest local scale over the page
+
+
+def project(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Map (N, 2) points by a 3x3 homography."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    mapped = np.column_stack([pts, np.ones(len(pts))]) @ np.asarray(matrix, np.float64).T
+    return mapped[:, :2] / mapped[:, 2:3]
+
+
+def scaling(sx: float, sy: float) -> np.ndarray:
+    return np.diag([sx, sy, 1.0])
+
+
+def translation(dx: float, dy: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+
+
+def to_cv(matrix: np.ndarray) -> np.ndarray:
+    """A corner-coordinate homography as OpenCV's warp functions want it (pixel centres)."""
+    return translation(-0.5, -0.5) @ matrix @ translation(0.5, 0.5)
+
+
+def normalised(matrix: np.ndarray) -> np.ndarray:
+    return np.asarray(matrix, np.float64) / matrix[2, 2]
+
+
+def rectangle(width: float, height: float) -> np.ndarray:
+    """Corners of [0, width] x [0, height], clockwise from the top-left."""
+    return np.array([[0.0, 0.0], [width, 0.0], [width, height], [0.0, height]])
+
+
+def jacobian(matrix: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """The 2x2 derivative of the homography at ``point``."""
+    h = np.asarray(matrix, np.float64)
+    x, y = float(point[0]), float(point[1])
+    w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
+    u = h[0, 0] * x + h[0, 1] * y + h[0, 2]
+    v = h[1, 0] * x + h[1, 1] * y + h[1, 2]
+    return np.array(
+        [
+            [(h[0, 0] * w - u * h[2, 0]) / (w * w), (h[0, 1] * w - u * h[2, 1]) / (w * w)],
+            [(h[1, 0] * w - v * h[2, 0]) / (w * w), (h[1, 1] * w - v * h[2, 1]) / (w * w)],
+        ]
+    )
+
+
+def local_scale(matrix: np.ndarray, point: np.ndarray) -> float:
+    """Picture pixels per reference pixel at ``point`` (square root of the area ratio)."""
+    return math.sqrt(abs(float(np.linalg.det(jacobian(matrix, point)))))
+
+
+def shape_figures(matrix: np.ndarray, width: float, height: float) -> dict[str, float]:
+    """How the homography stretches the reference page ``width`` x ``height``.
+
+    ``scale`` is the local scale at the page centre; ``min_det_sign`` is -1 when any part of
+    the page is mirrored or folded (the homography's denominator changes sign, or a local
+    determinant is negative); ``anisotropy`` is the worst ratio of largest to smallest
+    stretch at the corners and centre; ``scale_spread`` is the ratio of the largest to the
+    smallest local scale among them (how strong the perspective is).
+    """
+    h = normalised(matrix)
+    samples = np.vstack([rectangle(width, height), [[width / 2, height / 2]]])
+    denominators = samples @ h[2, :2] + h[2, 2]
+    scales, anisotropies = [], []
+    sign = 1.0
+    for point in samples:
+        jac = jacobian(h, point)
+        det = float(np.linalg.det(jac))
+        if det <= 0:
+            sign = -1.0
+        singular = np.linalg.svd(jac, compute_uv=False)
+        scales.append(math.sqrt(abs(det)))
+        anisotropies.append(float(singular[0] / max(singular[1], 1e-12)))
+    if np.any(denominators <= 0):
+        sign = -1.0
+    quad = project(h, rectangle(width, height)).astype(np.float32)
+    convex = cv2.isContourConvex(quad.reshape(-1, 1, 2))
+    return {
+        "scale": scales[-1],
+        "min_det_sign": sign if convex else -1.0,
+        "anisotropy": max(anisotropies),
+        "scale_spread": max(scales) / max(min(scales), 1e-12),
+    }
+
+
+def implausibility(figures: dict[str, float]) -> str | None:
+    """Why the page shape is impossible for a photo or a scan of a flat page, or None."""
+    if figures["min_det_sign"] < 0:
+        return "the picture would be a mirror image or a folded view of the model"
+    if not MIN_SCALE <= figures["scale"] <= MAX_SCALE:
+        return f"the picture would show the model at an implausible scale ({figures['scale']:.3g})"
+    if figures["anisotropy"] > MAX_ANISOTROPY:
+        return "the picture would show the model implausibly sheared or stretched"
+    if figures["scale_spread"] > MAX_SCALE_SPREAD:
+        return "the picture would show the model in an implausibly strong perspective"
+    return None
+
+
+def visible_fraction(matrix: np.ndarray, box: np.ndarray, width: int, height: int) -> float:
+    """The share of the quadrilateral ``box`` (4x2 reference points, mapped by ``matrix``)
+    that lies inside a ``width`` x ``height`` picture."""
+    quad = project(matrix, box).astype(np.float32)
+    area = abs(float(cv2.contourArea(quad)))
+    if area <= 0:
+        return 0.0
+    frame = rectangle(width, height).astype(np.float32)
+    inter, _ = cv2.intersectConvexConvex(quad, frame)
+    return float(inter) / area

@@ -1,0 +1,105 @@
+"""Cut a zone through a homography: an upright crop at the picture's own resolution."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from api.imaging.align_homography import project, scaling, to_cv, translation
+from api.imaging.errors import ImagingError
+from api.imaging.geometry import Box, Matrix
+
+MIN_VISIBLE = 0.95
+"""Least share of a zone's area that must lie inside the picture for it to be cut."""
+
+_NATIVE_MODES = ("L", "RGB", "RGBA", "I;16")
+
+
+class ZoneOutsidePicture(ImagingError):
+    """Too much of a zone falls outside the picture: its crop would be mostly made up."""
+
+    def __init__(self, box: Box, visible: float) -> None:
+        self.box = box
+        self.visible = visible
+        message = (
+            f"The zone {box.width}x{box.height} at ({box.x}, {box.y}) lies "
+            f"{1 - visible:.0%} outside the picture; at most {1 - MIN_VISIBLE:.0%} may."
+        )
+        super().__init__(message)
+
+
+def _fill(mode: str) -> tuple[float, ...] | float:
+    """White paper outside the picture; transparent where the picture has an alpha."""
+    if mode == "RGBA":
+        return (255, 255, 255, 0)
+    if mode == "RGB":
+        return (255, 255, 255)
+    if mode == "I;16":
+        return 65535
+    return 255
+
+
+def warp_crop(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
+    """The zone ``box`` (reference pixels) cut from ``picture`` as an upright crop.
+
+    ``matrix`` maps reference pixels to picture pixels. The crop keeps the zone's aspect
+    ratio and is sized at the picture's own resolution there: the zone's size times the
+    homography's local scale (the square root of the area ratio of the zone and its image
+    in the picture), rounded, at least 1 pixel. Only the picture region under the zone is
+    warped (bilinear). Where the zone leaves the picture the crop is white (transparent
+    for a picture with alpha); when more than 5 % of it does, the crop would be made up,
+    and :class:`ZoneOutsidePicture` is raised instead. For an identity or whole-pixel
+    translation the crop is exactly the picture's pixels. The mode and ICC profile are
+    kept (modes other than L, RGB, RGBA and I;16 are converted to RGB or RGBA).
+    """
+    homography = np.asarray(matrix, np.float64)
+    corners = np.array(
+        [[box.x, box.y], [box.right, box.y], [box.right, box.bottom], [box.x, box.bottom]],
+        np.float64,
+    )
+    quad = project(homography, corners)
+    frame = np.array(
+        [[0, 0], [picture.width, 0], [picture.width, picture.height], [0, picture.height]],
+        np.float32,
+    )
+    area = abs(float(cv2.contourArea(quad.astype(np.float32))))
+    inside, _ = cv2.intersectConvexConvex(quad.astype(np.float32), frame)
+    visible = float(inside) / area if area > 0 else 0.0
+    if visible < MIN_VISIBLE or not cv2.isContourConvex(quad.astype(np.float32).reshape(-1, 1, 2)):
+        raise ZoneOutsidePicture(box, min(visible, 1.0))
+
+    scale = math.sqrt(area / box.area)
+    out_w = max(1, round(box.width * scale))
+    out_h = max(1, round(box.height * scale))
+    crop_to_picture = (
+        homography @ translation(box.x, box.y) @ scaling(box.width / out_w, box.height / out_h)
+    )
+    # Only the region under the zone, plus a pixel for the interpolation.
+    left = max(0, math.floor(quad[:, 0].min()) - 1)
+    top = max(0, math.floor(quad[:, 1].min()) - 1)
+    right = min(picture.width, math.ceil(quad[:, 0].max()) + 1)
+    bottom = min(picture.height, math.ceil(quad[:, 1].max()) + 1)
+    source = picture
+    if source.mode not in _NATIVE_MODES:
+        has_alpha = "A" in source.getbands() or "transparency" in source.info
+        source = source.convert("RGBA" if has_alpha else "RGB")
+    region = np.asarray(source.crop((left, top, right, bottom)))
+    to_region = translation(-left, -top) @ crop_to_picture
+    warped = cv2.warpPerspective(
+        region,
+        to_cv(to_region),
+        (out_w, out_h),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=_fill(source.mode),
+    )
+    out = Image.fromarray(warped, mode=None)
+    if source.mode == "I;16" and out.mode != "I;16":
+        out = Image.fromarray(warped.astype(np.uint16)).convert("I;16")
+    icc = picture.info.get("icc_profile")
+    if icc:
+        out.info["icc_profile"] = icc
+    return out

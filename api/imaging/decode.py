@@ -1,0 +1,417 @@
+"""Decode an uploaded picture safely: known formats only, a pixel limit, EXIF orientation.
+
+How a picture is opened, and why not with a bare ``Image.open``:
+
+1. The first bytes are matched against the signatures of the accepted formats. Anything
+   else is :class:`UnsupportedPicture`; a file that starts like an accepted format but
+   cannot be read is :class:`UndecodablePicture`.
+2. The format's own Pillow plugin class reads the header only. ``Image.open`` would do the
+   same, then run Pillow's process-wide ``MAX_IMAGE_PIXELS`` check before ours; calling
+   the plugin class directly makes ``max_pixels`` the limit that decides, with the real
+   width and height in the error, whatever that global holds. (WebP's plugin sets up its
+   decoder while reading the header, so its canvas size is read from the first bytes and
+   checked even earlier.)
+3. ``width * height`` is checked against ``max_pixels`` before any pixel is decoded: a
+   small file that declares a gigapixel is refused without allocating its pixels.
+4. The pixels are decoded in full. Truncated data is an error, never a grey fill:
+   ``ImageFile.LOAD_TRUNCATED_IMAGES`` is left alone.
+5. The mode is reduced to one every encoder takes (RGB, RGBA, L, LA) and the EXIF
+   orientation is applied, so the result is upright and its size is the size zones are
+   drawn in.
+
+Pillow's own decompression-bomb checks still exist as a second line of defence inside
+some plugins; if one of them fires it is reported as :class:`PictureTooLarge`. Its
+advisory ``DecompressionBombWarning`` is ignored, since the limit that counts is ours.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import struct
+import warnings
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO, Final
+
+import numpy as np
+import pillow_heif
+from PIL import (
+    BmpImagePlugin,
+    ExifTags,
+    GifImagePlugin,
+    Image,
+    ImageFile,
+    JpegImagePlugin,
+    PngImagePlugin,
+    TiffImagePlugin,
+    WebPImagePlugin,
+)
+
+from api.imaging.errors import PictureTooLarge, UndecodablePicture, UnsupportedPicture
+
+pillow_heif.register_heif_opener()
+# The limit that counts is ``max_pixels``, checked from the header; Pillow's advisory
+# warning about its own global limit would only be noise (see the module docstring).
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+SUPPORTED_FORMATS: Final[tuple[str, ...]] = ("jpeg", "png", "webp", "tiff", "bmp", "gif", "heif")
+"""Accepted input formats, as they appear in :attr:`Picture.format`."""
+
+SOURCE_MEDIA_TYPES: Final[dict[str, str]] = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "tiff": "image/tiff",
+    "bmp": "image/bmp",
+    "gif": "image/gif",
+    "heif": "image/heif",
+}
+"""Media type of each accepted input format (to serve a stored original)."""
+
+ENCODER_MODES: Final[frozenset[str]] = frozenset({"RGB", "RGBA", "L", "LA"})
+"""Modes a decoded picture is reduced to."""
+
+_PLUGINS: Final[dict[str, Callable[[BinaryIO], ImageFile.ImageFile]]] = {
+    "jpeg": JpegImagePlugin.JpegImageFile,
+    "png": PngImagePlugin.PngImageFile,
+    "webp": WebPImagePlugin.WebPImageFile,
+    "tiff": TiffImagePlugin.TiffImageFile,
+    "bmp": BmpImagePlugin.BmpImageFile,
+    "gif": GifImagePlugin.GifImageFile,
+    "heif": pillow_heif.HeifImageFile,
+}
+
+# Errors Pillow and its plugins raise for data they cannot read.
+_DECODE_ERRORS: Final = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    RuntimeError,
+    struct.error,
+    zlib.error,
+)
+
+_BMP_HEADER_SIZES: Final = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
+_HEIF_BRANDS: Final = frozenset(
+    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+)
+# Formats people often upload by mistake, named in the refusal so they know what to fix.
+_KNOWN_OTHERS: Final[tuple[tuple[bytes, int, str], ...]] = (
+    (b"%PDF", 0, "a PDF document"),
+    (b"<svg", 0, "an SVG drawing"),
+    (b"<?xml", 0, "an XML document"),
+    (b"avif", 8, "an AVIF picture"),
+    (b"8BPS", 0, "a Photoshop document"),
+    (b"\x00\x00\x00\x0cJXL ", 0, "a JPEG XL picture"),
+    (b"\xff\x0a", 0, "a JPEG XL picture"),
+    (b"\x00\x00\x00\x0cjP  ", 0, "a JPEG 2000 picture"),
+    (b"PK\x03\x04", 0, "a ZIP archive"),
+)
+_HEAD_BYTES: Final = 32
+
+# EXIF orientation -> the transposition that makes the picture upright.
+_ORIENTATION_TRANSPOSE: Final[dict[int, Image.Transpose]] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+Source = bytes | BinaryIO | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A decoded, upright picture.
+
+    ``image`` is fully loaded, in mode RGB, RGBA, L or LA, with the EXIF orientation
+    already applied; ``width`` and ``height`` are its size. ``format`` is the source
+    format (one of :data:`SUPPORTED_FORMATS`) and ``orientation`` the EXIF orientation
+    found in the source (1 when there was none).
+    """
+
+    image: Image.Image
+    format: str
+    width: int
+    height: int
+    orientation: int
+
+
+def decode_picture(source: Source, *, max_pixels: int) -> Picture:
+    """Decode ``source`` into an upright :class:`Picture` of at most ``max_pixels`` pixels.
+
+    ``source`` is the file's bytes, a binary file object or a path. Raises
+    :class:`UnsupportedPicture` when it is not one of :data:`SUPPORTED_FORMATS`,
+    :class:`PictureTooLarge` when its header declares more than ``max_pixels`` pixels
+    (before anything is decoded) and :class:`UndecodablePicture` when its data is
+    truncated or corrupt. GIF and multi-page TIFF give their first frame.
+    """
+    with _opened(source) as fp:
+        fmt, image = _open_header(fp, max_pixels)
+        declared = _declared_orientation(image, fmt)
+        try:
+            image.load()
+        except Image.DecompressionBombError as error:
+            raise _pillow_refused(error, max_pixels, image.size) from error
+        except _DECODE_ERRORS as error:
+            raise UndecodablePicture(fmt, _reason(error)) from error
+    _check_pixels(image.size, max_pixels)
+    # What is left to apply: recent Pillow versions turn TIFF upright while loading and
+    # then drop the tag (and pillow-heif resets it, see _declared_orientation).
+    pending = _orientation_tag(image)
+    try:
+        normalised = normalise_mode(image)
+    except ValueError as error:
+        message = f"The picture's colour mode ({image.mode}) is not supported."
+        raise UnsupportedPicture(message) from error
+    upright = _upright(normalised, pending)
+    return Picture(
+        image=upright,
+        format=fmt,
+        width=upright.width,
+        height=upright.height,
+        orientation=declared if declared != 1 else pending,
+    )
+
+
+def probe_picture(source: Source, *, max_pixels: int | None = None) -> tuple[str, int, int]:
+    """Read ``(format, width, height)`` from the header, without decoding any pixel.
+
+    The size is the upright one, after EXIF orientation, as :func:`decode_picture` would
+    give it. Raises like :func:`decode_picture` for unsupported files and, when
+    ``max_pixels`` is given, for pictures over the limit. A PNG whose EXIF block comes
+    after its pixel data reports its stored size: reading that block means reading the
+    whole file.
+    """
+    with _opened(source) as fp:
+        fmt, image = _open_header(fp, max_pixels)
+        width, height = _upright_size(image, _declared_orientation(image, fmt))
+    return fmt, width, height
+
+
+def normalise_mode(image: Image.Image) -> Image.Image:
+    """Return ``image`` in the closest of the modes RGB, RGBA, L and LA.
+
+    Palette and colour-keyed pictures keep their transparency (as RGBA or LA), CMYK and
+    other colour spaces become RGB (the CMYK profile, now wrong, is dropped), 1-bit
+    becomes L, and 16-bit or 32-bit grey is scaled to 8 bits (``round(v / 257)`` for
+    16-bit data, floats in 0..1 are stretched to 0..255). Already fitting images are
+    returned as they are.
+    """
+    mode = image.mode
+    transparency = "transparency" in image.info
+    if mode in ENCODER_MODES:
+        if transparency and mode in ("RGB", "L"):
+            return image.convert(mode + "A")
+        return image
+    if mode in ("P", "PA"):
+        return image.convert("RGBA" if mode == "PA" or transparency else "RGB")
+    if mode == "1":
+        return image.convert("L")
+    if mode == "La":
+        return image.convert("LA")
+    if mode == "RGBa":
+        return image.convert("RGBA")
+    if mode.startswith(("I", "F")):
+        return _grey_to_8_bits(image)
+    converted = image.convert("RGBA" if "A" in mode else "RGB")
+    if mode == "CMYK":
+        converted.info.pop("icc_profile", None)
+    return converted
+
+
+@contextmanager
+def _opened(source: Source) -> Iterator[BinaryIO]:
+    """Give a seekable binary file, positioned at the start, for any accepted source."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        yield io.BytesIO(source)
+    elif isinstance(source, os.PathLike):
+        with open(source, "rb") as fp:
+            yield fp
+    elif source.seekable():
+        source.seek(0)
+        yield source
+    else:
+        yield io.BytesIO(source.read())
+
+
+def _open_header(fp: BinaryIO, max_pixels: int | None) -> tuple[str, ImageFile.ImageFile]:
+    """Identify the format, read the header and enforce the pixel limit."""
+    head = fp.read(_HEAD_BYTES)
+    fp.seek(0)
+    fmt = _sniff(head)
+    if fmt is None:
+        raise UnsupportedPicture(_unsupported_message(head))
+    if fmt == "webp" and max_pixels is not None:
+        canvas = _webp_canvas_size(head)
+        if canvas is not None:
+            _check_pixels(canvas, max_pixels)
+    try:
+        image = _PLUGINS[fmt](fp)
+    except Image.DecompressionBombError as error:
+        raise _pillow_refused(error, max_pixels, None) from error
+    except _DECODE_ERRORS as error:
+        raise UndecodablePicture(fmt, _reason(error)) from error
+    if image.width < 1 or image.height < 1:
+        raise UndecodablePicture(fmt, "it declares no pixels")
+    if max_pixels is not None:
+        _check_pixels(image.size, max_pixels)
+    return fmt, image
+
+
+def _sniff(head: bytes) -> str | None:
+    """Name the accepted format whose signature ``head`` starts with, if any."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head[:2] == b"BM" and len(head) >= 18 and _u32le(head, 14) in _BMP_HEADER_SIZES:
+        return "bmp"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "heif"
+    return None
+
+
+def _unsupported_message(head: bytes) -> str | None:
+    """A refusal that names what the file seems to be, when that is recognisable."""
+    stripped = head.lstrip()
+    for magic, offset, kind in _KNOWN_OTHERS:
+        sample = stripped if offset == 0 else head
+        if sample[offset : offset + len(magic)] == magic:
+            return (
+                f"The file looks like {kind}, not a picture in a supported format "
+                "(JPEG, PNG, WebP, TIFF, BMP, GIF or HEIC/HEIF)."
+            )
+    return None
+
+
+def _webp_canvas_size(head: bytes) -> tuple[int, int] | None:
+    """The canvas size a WebP file declares in its first 30 bytes (None if unreadable)."""
+    if len(head) < 30:
+        return None
+    chunk = head[12:16]
+    if chunk == b"VP8X":
+        return 1 + int.from_bytes(head[24:27], "little"), 1 + int.from_bytes(head[27:30], "little")
+    if chunk == b"VP8L" and head[20] == 0x2F:
+        bits = _u32le(head, 21)
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        return _u16le(head, 26) & 0x3FFF, _u16le(head, 28) & 0x3FFF
+    return None
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        raise PictureTooLarge(width, height, max_pixels)
+
+
+def _pillow_refused(
+    error: Image.DecompressionBombError, max_pixels: int | None, size: tuple[int, int] | None
+) -> PictureTooLarge:
+    """Report Pillow's own decompression-bomb refusal as :class:`PictureTooLarge`."""
+    numbers = [int(n) for n in re.findall(r"\d+", str(error))]
+    pillow_limit = numbers[1] if len(numbers) >= 2 else None
+    limits = [n for n in (max_pixels, pillow_limit) if n is not None]
+    limit = min(limits) if limits else 0
+    if size is not None:
+        return PictureTooLarge(size[0], size[1], limit)
+    return PictureTooLarge(None, None, limit, pixels=numbers[0] if numbers else None)
+
+
+def _declared_orientation(image: ImageFile.ImageFile, fmt: str) -> int:
+    """The EXIF orientation the file declares, read from its header (1 when none).
+
+    HEIF is always 1: its container carries its own rotation and mirroring, which libheif
+    applies while decoding, and the HEIF rules say the EXIF tag must then be ignored
+    (pillow-heif resets it to 1).
+    """
+    if fmt == "heif":
+        return 1
+    if fmt == "png" and "exif" not in image.info and image.tile:
+        # A PNG's EXIF block may follow the pixel data: seeing it means decoding.
+        return 1
+    return _orientation_tag(image)
+
+
+def _orientation_tag(image: Image.Image) -> int:
+    """The image's EXIF orientation (1-8); 1 when absent, invalid or unreadable."""
+    try:
+        value = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except _DECODE_ERRORS:
+        return 1
+    return value if isinstance(value, int) and value in _ORIENTATION_TRANSPOSE else 1
+
+
+def _upright_size(image: ImageFile.ImageFile, orientation: int) -> tuple[int, int]:
+    """The size ``image`` will have once upright, from its header alone.
+
+    Recent Pillow versions report a TIFF's size upright already, so a TIFF's stored size
+    is taken from its tags.
+    """
+    width, height = image.size
+    if isinstance(image, TiffImagePlugin.TiffImageFile):
+        tag_width = image.tag_v2.get(TiffImagePlugin.IMAGEWIDTH)
+        tag_height = image.tag_v2.get(TiffImagePlugin.IMAGELENGTH)
+        if isinstance(tag_width, int) and isinstance(tag_height, int):
+            width, height = tag_width, tag_height
+    return (height, width) if orientation >= 5 else (width, height)
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    """Apply an EXIF orientation; the result carries no stale EXIF block."""
+    method = _ORIENTATION_TRANSPOSE.get(orientation)
+    if method is None:
+        return image
+    upright = image.transpose(method)
+    upright.info.pop("exif", None)
+    return upright
+
+
+def _grey_to_8_bits(image: Image.Image) -> Image.Image:
+    """Scale 16-bit, 32-bit integer or float grey to 8-bit L."""
+    values = np.asarray(image)
+    if image.mode == "F":
+        floats = values.astype(np.float64)
+        if floats.size and float(np.nanmax(floats)) <= 1.0:
+            floats = floats * 255.0
+        scaled = np.nan_to_num(np.rint(floats)).clip(0, 255)
+    else:
+        wide = values.astype(np.int64)
+        if image.mode.startswith("I;16") or (wide.size and int(wide.max()) > 255):
+            scaled = (wide.clip(0, 65535) + 128) // 257
+        else:
+            scaled = wide.clip(0, 255)
+    grey = Image.fromarray(np.ascontiguousarray(scaled, dtype=np.uint8))
+    grey.info = {key: value for key, value in image.info.items() if key != "transparency"}
+    return grey
+
+
+def _reason(error: BaseException) -> str | None:
+    text = str(error).strip()
+    return text[:200] if text else None
+
+
+def _u16le(data: bytes, offset: int) -> int:
+    return int.from_bytes(data[offset : offset + 2], "little")
+
+
+def _u32le(data: bytes, offset: int) -> int:
+    return int.from_bytes(data[offset : offset + 4], "little")

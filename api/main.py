@@ -1,0 +1,306 @@
+"""The ASGI application: routers, middleware, error handlers, docs and the web app."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import errors
+from api.db import is_at_head, make_engine, make_sessionmaker, upgrade_database
+from api.routes import extract, folders, health, models, zones
+from api.services.alignment import ReferenceCache
+from api.settings import Settings
+from api.storage import LocalStorage
+
+API_PREFIX = "/api/v1"
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("zonecut")
+
+DESCRIPTION = """
+Zonecut cuts pictures with templates. A **model** is a reference picture with named,
+rectangular **zones**; every zone has a **folder**. Post a picture to `POST /extract` with a
+model and every zone's crop is filed in its folder.
+
+All errors are `application/problem+json` (RFC 9457). Models carry an `ETag` (their
+version); `PATCH`, `PUT` and `DELETE` honour `If-Match` and answer 412 when it is stale.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (read from the environment by default)."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not is_at_head(engine):
+            log.info("applying database migrations")
+            upgrade_database(settings.effective_database_url)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Zonecut",
+        version="1.0.0",
+        summary="Template-based picture cutter",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        openapi_tags=[
+            {"name": "models", "description": "Templates: a reference picture and its zones."},
+            {"name": "zones", "description": "The rectangles of a model."},
+            {"name": "extraction", "description": "Cutting pictures with a model."},
+            {"name": "folders", "description": "Where the crops are filed."},
+            {"name": "health", "description": "Liveness and readiness."},
+        ],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.storage = LocalStorage(settings.outputs_dir)
+    app.state.reference_cache = ReferenceCache(
+        settings.references_dir, max_pixels=settings.max_image_pixels
+    )
+
+    for router in (health.router, models.router, zones.router, extract.router, folders.router):
+        app.include_router(router, prefix=API_PREFIX)
+    _install_error_handlers(app)
+    _install_docs(app)
+    _install_frontend(app, settings.frontend_dir or REPOSITORY_ROOT / "frontend" / "dist")
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location", "Idempotent-Replayed"],
+        )
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    return app
+
+
+def problem_response(error: errors.AppError, request: Request | None = None) -> JSONResponse:
+    """The problem+json answer of an error."""
+    problem = error.to_problem(request.url.path if request else None)
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=error.status,
+        media_type=errors.PROBLEM_MEDIA_TYPE,
+        headers=error.headers,
+    )
+
+
+def _field_name(location: tuple[int | str, ...]) -> str:
+    parts = list(
+        location[1:]
+        if location and location[0] in ("body", "query", "path", "header")
+        else location
+    )
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "body"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.AppError)
+    async def app_error(request: Request, exc: errors.AppError) -> JSONResponse:
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        field_errors = [
+            errors.FieldError(field=_field_name(tuple(e["loc"])), message=str(e["msg"]))
+            for e in exc.errors()
+        ]
+        return problem_response(errors.validation_failed(field_errors), request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        by_status: dict[int, type[errors.AppError]] = {
+            400: errors.BadRequest,
+            404: errors.NotFound,
+            405: errors.MethodNotAllowed,
+            413: errors.PayloadTooLarge,
+        }
+        error_class = by_status.get(exc.status_code, errors.BadRequest)
+        detail = str(exc.detail)
+        if exc.status_code == 404:
+            detail = f"no such resource: {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}"
+        error = error_class(detail, headers=dict(exc.headers or {}))
+        error.status = exc.status_code if exc.status_code >= 400 else 400
+        return problem_response(error, request)
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI and ReDoc with their assets served from here, so they work offline."""
+    assets = resources.files("fastapi_offline") / "static"
+    app.mount("/docs-assets", StaticFiles(directory=str(assets)), name="docs-assets")
+    openapi_url = app.openapi_url or ""
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title="Zonecut API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title="Zonecut API",
+            redoc_js_url="/docs-assets/redoc.standalone.js",
+            redoc_favicon_url="/docs-assets/favicon.png",
+            with_google_fonts=False,
+        )
+
+
+def _install_frontend(app: FastAPI, dist: Path) -> None:
+    """Serve the built web app at /, falling back to index.html for client-side routes."""
+    index = dist / "index.html"
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def web_app(path: str, request: Request) -> Response:
+        if path == "api" or path.startswith("api/"):
+            raise StarletteHTTPException(404)
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+            return FileResponse(candidate)
+        if index.is_file():
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(
+            "<!doctype html><title>Zonecut</title><p>The web app is not built. "
+            "Run <code>make run</code>, or see the API at <a href='/docs'>/docs</a>.</p>",
+            status_code=404 if path else 200,
+        )
+
+
+class BodyLimitMiddleware:
+    """Cut a request off with 413 once its body passes ``max_bytes``, counted as it streams.
+
+    A declared Content-Length over the limit is refused before any byte is read; a chunked
+    body is counted chunk by chunk and never read past the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        received = 0
+        tripped = False
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, tripped
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    tripped = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if tripped:
+                return  # whatever the app answers to a cut-off body, the answer is 413
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not tripped or started:
+                raise
+        if tripped and not started:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        error = errors.PayloadTooLarge(
+            f"the request body is larger than the limit of {self.max_bytes} bytes"
+        )
+        problem = error.to_problem(scope.get("path"))
+        body = json.dumps(problem.model_dump(exclude_none=True)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", errors.PROBLEM_MEDIA_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class UnexpectedErrorMiddleware:
+    """Answer a bug with a logged 500 problem and keep the connection serving."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            error = errors.AppError("the server failed; the error has been logged")
+            await problem_response(error)(scope, receive, send)
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `api.main:app` is built on first use, so importing this module has no side effects.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

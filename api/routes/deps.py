@@ -1,0 +1,59 @@
+"""Typed dependencies: settings, storage, limits, and models loaded once or 404."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from api.db import SessionDep
+from api.models import Model
+from api.services.alignment import ReferenceCache
+from api.services.extraction import Pipeline
+from api.services.models import Limits, load_model
+from api.settings import Settings
+from api.storage import Storage
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+
+
+def get_limits(settings: SettingsDep) -> Limits:
+    return Limits(
+        max_zones=settings.max_zones_per_model,
+        max_coordinate=settings.max_coordinate,
+        max_pixels=settings.max_image_pixels,
+    )
+
+
+def get_pipeline(request: Request, settings: SettingsDep, storage: StorageDep) -> Pipeline:
+    cache: ReferenceCache = request.app.state.reference_cache
+    return Pipeline(
+        sessions=request.app.state.sessionmaker,
+        storage=storage,
+        references=cache,
+        max_pixels=settings.max_image_pixels,
+    )
+
+
+def get_model(
+    session: SessionDep, model_id: Annotated[uuid.UUID, Path(description="The model's id.")]
+) -> Model:
+    return load_model(session, model_id)
+
+
+LimitsDep = Annotated[Limits, Depends(get_limits)]
+PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+ModelDep = Annotated[Model, Depends(get_model)]

@@ -1,0 +1,186 @@
+"""Extraction: cut an uploaded picture with a model; the record of past extractions."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Path, Query, Response, UploadFile
+
+from api import errors
+from api.db import SessionDep
+from api.routes.deps import PipelineDep, StorageDep
+from api.routes.presenters import API_PREFIX, extraction_read
+from api.schemas import Alignment, ExtractionList, ExtractionRead, OutputFormat
+from api.services.extraction import (
+    ExtractionOutcome,
+    ExtractRequest,
+    load_extraction,
+    run_extraction,
+)
+from api.services.extraction import list_extractions as list_records
+from api.storage import Storage
+from api.storage.names import safe_component
+
+router = APIRouter(tags=["extraction"])
+
+ZIP_MEDIA_TYPE = "application/zip"
+
+
+@router.post(
+    "/extract",
+    status_code=201,
+    operation_id="extract",
+    summary="Cut a picture with a model",
+    description=(
+        "Cuts every zone of the model out of the picture and files each crop in its zone's "
+        "folder. Answers the extraction record, or with `Accept: application/zip` a ZIP of "
+        "`<folder>/<file>` entries plus `manifest.json`. `store=false` files nothing and "
+        "records nothing. A retry with the same `Idempotency-Key` and the same body answers "
+        "the first result and files nothing new; the same key with another body is a 422."
+    ),
+    responses={
+        201: {
+            "description": "The extraction (JSON), or its crops as a ZIP.",
+            "content": {ZIP_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        200: {
+            "description": "With `store=false`: the crops were cut but not kept.",
+            "model": ExtractionRead,
+            "content": {ZIP_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
+    }
+    | errors.problem_responses(
+        errors.NotFound,
+        errors.PayloadTooLarge,
+        errors.UnsupportedPicture,
+        errors.UndecodablePicture,
+        errors.PictureDoesNotMatch,
+        errors.IdempotencyKeyReused,
+    ),
+)
+def extract(
+    pipeline: PipelineDep,
+    storage: StorageDep,
+    model: Annotated[str, Form(min_length=1, max_length=200, description="Model id or name.")],
+    image: Annotated[UploadFile, File(description="The picture to cut.")],
+    output_format: Annotated[
+        OutputFormat | None,
+        Form(alias="format", description="Output format for this run; default the model's."),
+    ] = None,
+    alignment: Annotated[
+        Alignment | None, Form(description="Alignment for this run; default the model's.")
+    ] = None,
+    store: Annotated[bool, Form(description="File the crops and record the run.")] = True,
+    accept: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(min_length=1, max_length=255, description="Makes retries safe: see above."),
+    ] = None,
+) -> Response:
+    wants_zip = _wants_zip(accept)
+    outcome = run_extraction(
+        pipeline,
+        ExtractRequest(
+            model=model,
+            filename=image.filename or "picture",
+            data=image.file.read(),
+            output_format=output_format,
+            alignment=alignment,
+            store=store,
+            idempotency_key=idempotency_key,
+        ),
+    )
+    status = 201 if store else 200
+    headers = {"Location": f"{API_PREFIX}/extractions/{outcome.record.id}"} if store else {}
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    body = extraction_read(outcome.record, stored=store)
+    if wants_zip:
+        return Response(
+            _zip(outcome, body, storage),
+            status_code=status,
+            media_type=ZIP_MEDIA_TYPE,
+            headers=headers
+            | {"Content-Disposition": f'attachment; filename="extraction-{outcome.record.id}.zip"'},
+        )
+    return Response(
+        body.model_dump_json(), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def _wants_zip(accept: str | None) -> bool:
+    if not accept:
+        return False
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if ZIP_MEDIA_TYPE in types:
+        return True
+    if any(
+        t in ("application/json", "*/*", "application/*", "application/problem+json") for t in types
+    ):
+        return False
+    raise errors.NotAcceptable(
+        f"cannot answer in {accept}; ask for application/json or {ZIP_MEDIA_TYPE}"
+    )
+
+
+def _zip(outcome: ExtractionOutcome, body: ExtractionRead, storage: Storage) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        if outcome.crops:
+            for crop, cut in zip(body.crops, outcome.crops, strict=True):
+                name = crop.path or _unstored_name(crop.folder, crop.zone_name, cut.extension)
+                archive.writestr(name, cut.data)
+        else:  # a replay: the crops are read back from where they were filed
+            for crop in body.crops:
+                if crop.path:
+                    archive.write(storage.open_path(crop.path), crop.path)
+        archive.writestr(
+            "manifest.json", body.model_dump_json(indent=2), compress_type=zipfile.ZIP_DEFLATED
+        )
+    return buffer.getvalue()
+
+
+def _unstored_name(folder: str, zone: str, extension: str) -> str:
+    return f"{folder}/{safe_component(zone)}.{extension}"
+
+
+@router.get(
+    "/extractions",
+    operation_id="listExtractions",
+    summary="List extractions",
+    description="Recorded extractions, newest first; `model_id` filters by model.",
+    responses=errors.problem_responses(),
+)
+def list_extractions(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    model_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> ExtractionList:
+    records, total = list_records(session, limit=limit, offset=offset, model_id=model_id)
+    return ExtractionList(
+        items=[extraction_read(record) for record in records],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/extractions/{extraction_id}",
+    operation_id="getExtraction",
+    summary="Get an extraction",
+    description="The record: model version, source facts, transform used, crops.",
+    responses=errors.problem_responses(errors.NotFound),
+)
+def get_extraction(
+    session: SessionDep,
+    extraction_id: Annotated[uuid.UUID, Path(description="The extraction's id.")],
+) -> ExtractionRead:
+    return extraction_read(load_extraction(session, extraction_id))
+
+
+__all__ = ["router"]

@@ -1,0 +1,120 @@
+"""Output folders and the files in them."""
+
+from __future__ import annotations
+
+import mimetypes
+import tempfile
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
+
+from api import errors
+from api.routes.deps import StorageDep
+from api.routes.presenters import file_read, folder_read
+from api.schemas import FileList, FolderList
+from api.services import outputs
+
+router = APIRouter(tags=["folders"])
+
+FolderPath = Annotated[str, Path(description="A folder such as `invoices/totals`.")]
+FilePath = Annotated[str, Path(description="A file such as `signatures/scan_signature.png`.")]
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get(
+    "/folders",
+    operation_id="listFolders",
+    summary="List folders",
+    description="Every folder holding files, with its file count and size.",
+    responses=errors.problem_responses(),
+)
+def list_folders(
+    storage: StorageDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> FolderList:
+    folders = outputs.list_folders(storage)
+    return FolderList(
+        items=[folder_read(f) for f in folders[offset : offset + limit]],
+        total=len(folders),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/folders/{folder:path}/files",
+    operation_id="listFolderFiles",
+    summary="List a folder's files",
+    description="The files directly in the folder, newest first, with download URLs.",
+    responses=errors.problem_responses(errors.NotFound),
+)
+def list_folder_files(
+    storage: StorageDep,
+    folder: FolderPath,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> FileList:
+    files = outputs.list_files(storage, folder)
+    return FileList(
+        items=[file_read(f) for f in files[offset : offset + limit]],
+        total=len(files),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/folders/{folder:path}/archive",
+    operation_id="downloadFolderArchive",
+    summary="Download a folder as ZIP",
+    description="Every file of the folder and its subfolders, as one ZIP.",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": BINARY}}}
+    | errors.problem_responses(errors.NotFound),
+)
+def download_folder_archive(storage: StorageDep, folder: FolderPath) -> StreamingResponse:
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it when sent
+    try:
+        outputs.write_archive(storage, folder, spool)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    name = folder.replace("/", "_")
+    return StreamingResponse(
+        iter(lambda: spool.read(1 << 20), b""),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
+        background=BackgroundTask(spool.close),
+    )
+
+
+@router.get(
+    "/files/{path:path}",
+    operation_id="downloadFile",
+    summary="Download a file",
+    description="One output file.",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": BINARY, "image/jpeg": BINARY, "image/webp": BINARY}}}
+    | errors.problem_responses(errors.NotFound),
+)
+def download_file(storage: StorageDep, path: FilePath) -> FileResponse:
+    stored = outputs.file_info(storage, path)
+    media_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+    return FileResponse(storage.open_path(stored.path), media_type=media_type)
+
+
+@router.delete(
+    "/files/{path:path}",
+    status_code=204,
+    operation_id="deleteFile",
+    summary="Delete a file",
+    description="Removes one output file; its extraction record stays.",
+    responses=errors.problem_responses(errors.NotFound),
+)
+def delete_file(storage: StorageDep, path: FilePath) -> Response:
+    outputs.delete_file(storage, path)
+    return Response(status_code=204)

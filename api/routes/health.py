@@ -1,0 +1,42 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from api import errors
+from api.db import SessionDep
+from api.routes.deps import StorageDep
+from api.schemas import Health, Readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get(
+    "/health",
+    operation_id="getHealth",
+    summary="Liveness",
+    description="Answers as long as the server process serves requests.",
+)
+def health() -> Health:
+    return Health()
+
+
+@router.get(
+    "/ready",
+    operation_id="getReadiness",
+    summary="Readiness",
+    description="Checks that the database answers and the output storage is writable.",
+    responses=errors.problem_responses(errors.ServiceUnavailable),
+)
+def ready(session: SessionDep, storage: StorageDep) -> Readiness:
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise errors.ServiceUnavailable(f"database does not answer: {exc}") from exc
+    try:
+        storage.check()
+    except Exception as exc:
+        raise errors.ServiceUnavailable(f"storage is not usable: {exc}") from exc
+    return Readiness()

@@ -1,0 +1,213 @@
+"""Models: create from a reference picture, list, read, change, delete, export, import."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
+from fastapi.responses import FileResponse
+
+from api import errors
+from api.db import SessionDep
+from api.routes.deps import LimitsDep, ModelDep, SettingsDep
+from api.routes.presenters import model_read, model_summary, model_url, set_model_headers
+from api.schemas import ModelExport, ModelList, ModelRead, ModelUpdate
+from api.services import models as service
+from api.services.references import reference_file
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+IfMatch = Annotated[
+    str | None,
+    Header(description='The model version the change is based on, e.g. "3"; 412 if stale.'),
+]
+IMAGE_TYPES = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "bmp": "image/bmp",
+}
+PICTURE_ERRORS = (errors.PayloadTooLarge, errors.UnsupportedPicture, errors.UndecodablePicture)
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="createModel",
+    summary="Create a model",
+    description="Creates a model from a reference picture. Zones are added afterwards. "
+    "Answers the model with `Location` and `ETag`.",
+    responses=errors.problem_responses(errors.Conflict, *PICTURE_ERRORS),
+)
+def create_model(
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: LimitsDep,
+    response: Response,
+    name: Annotated[str, Form(min_length=1, max_length=200, examples=["Invoice A4"])],
+    image: Annotated[UploadFile, File(description="The reference picture.")],
+    description: Annotated[str, Form(max_length=5000)] = "",
+) -> ModelRead:
+    model = service.create_model(
+        session,
+        settings.references_dir,
+        name=name,
+        description=description,
+        image=image.file.read(),
+        limits=limits,
+    )
+    response.headers["Location"] = model_url(model)
+    set_model_headers(response, model)
+    return model_read(model)
+
+
+@router.get(
+    "",
+    operation_id="listModels",
+    summary="List models",
+    description="Models, most recently changed first; `q` filters on name and description.",
+    responses=errors.problem_responses(),
+)
+def list_models(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> ModelList:
+    rows, total = service.list_models(session, limit=limit, offset=offset, q=q)
+    return ModelList(
+        items=[model_summary(model, count) for model, count in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "/import",
+    status_code=201,
+    operation_id="importModel",
+    summary="Import a model",
+    description="Creates a model from a document made by `GET /models/{model_id}/export`.",
+    responses=errors.problem_responses(errors.Conflict, *PICTURE_ERRORS),
+)
+def import_model(
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: LimitsDep,
+    response: Response,
+    document: ModelExport,
+) -> ModelRead:
+    model = service.import_model(session, settings.references_dir, document, limits)
+    response.headers["Location"] = model_url(model)
+    set_model_headers(response, model)
+    return model_read(model)
+
+
+@router.get(
+    "/{model_id}",
+    operation_id="getModel",
+    summary="Get a model",
+    description="One model with its zones; the `ETag` is its version.",
+    responses=errors.problem_responses(errors.NotFound),
+)
+def get_model(model: ModelDep, response: Response) -> ModelRead:
+    set_model_headers(response, model)
+    return model_read(model)
+
+
+@router.patch(
+    "/{model_id}",
+    operation_id="updateModel",
+    summary="Change a model",
+    description="Renames a model or changes its output settings and alignment.",
+    responses=errors.problem_responses(errors.NotFound, errors.Conflict, errors.PreconditionFailed),
+)
+def update_model(
+    session: SessionDep,
+    model: ModelDep,
+    changes: ModelUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ModelRead:
+    service.check_if_match(model, if_match)
+    service.update_model(session, model, changes)
+    set_model_headers(response, model)
+    return model_read(model)
+
+
+@router.delete(
+    "/{model_id}",
+    status_code=204,
+    operation_id="deleteModel",
+    summary="Delete a model",
+    description="Deletes the model, its zones and reference picture. Filed crops and "
+    "extraction records stay.",
+    responses=errors.problem_responses(errors.NotFound, errors.PreconditionFailed),
+)
+def delete_model(
+    session: SessionDep, settings: SettingsDep, model: ModelDep, if_match: IfMatch = None
+) -> Response:
+    service.check_if_match(model, if_match)
+    service.delete_model(session, settings.references_dir, model)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{model_id}/image",
+    operation_id="getModelImage",
+    summary="Get the reference picture",
+    description="The model's reference picture, as uploaded (pictures browsers cannot show, "
+    "such as TIFF or HEIC, are kept as PNG).",
+    response_class=FileResponse,
+    responses={200: {"content": {media: {} for media in IMAGE_TYPES.values()}}}
+    | errors.problem_responses(errors.NotFound),
+)
+def get_model_image(model: ModelDep, settings: SettingsDep) -> FileResponse:
+    return FileResponse(
+        reference_file(settings.references_dir, model.image_path),
+        media_type=IMAGE_TYPES.get(model.image_format, "application/octet-stream"),
+        headers={
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "ETag": f'"{model.image_sha256[:32]}"',
+        },
+    )
+
+
+@router.put(
+    "/{model_id}/image",
+    operation_id="replaceModelImage",
+    summary="Replace the reference picture",
+    description="Swaps the reference picture; every zone must still fit the new one.",
+    responses=errors.problem_responses(
+        errors.NotFound, errors.PreconditionFailed, errors.ZoneDoesNotFit, *PICTURE_ERRORS
+    ),
+)
+def replace_model_image(
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: LimitsDep,
+    model: ModelDep,
+    response: Response,
+    image: Annotated[UploadFile, File(description="The new reference picture.")],
+    if_match: IfMatch = None,
+) -> ModelRead:
+    service.check_if_match(model, if_match)
+    service.replace_image(session, settings.references_dir, model, image.file.read(), limits)
+    set_model_headers(response, model)
+    return model_read(model)
+
+
+@router.get(
+    "/{model_id}/export",
+    operation_id="exportModel",
+    summary="Export a model",
+    description="The model as one portable JSON document, reference picture inside (base64).",
+    responses=errors.problem_responses(errors.NotFound),
+)
+def export_model(model: ModelDep, settings: SettingsDep, response: Response) -> ModelExport:
+    image = reference_file(settings.references_dir, model.image_path).read_bytes()
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in model.name)[:80] or "model"
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe}.zonecut.json"'
+    return service.export_model(model, image)

@@ -1,0 +1,143 @@
+"""Shaping records into API answers: URLs, ETags and response models."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import Response
+
+from api.models import Extraction, Model
+from api.schemas import (
+    CropRead,
+    ExtractionRead,
+    FileRead,
+    FolderRead,
+    ImageInfo,
+    ModelRead,
+    ModelSummary,
+    Source,
+    Transform,
+    ZoneRead,
+)
+from api.storage import FolderInfo, StoredFile
+
+API_PREFIX = "/api/v1"
+
+
+def file_url(path: str) -> str:
+    """Where an output file is downloaded."""
+    return f"{API_PREFIX}/files/{quote(path)}"
+
+
+def folder_files_url(path: str) -> str:
+    """Where a folder's files are listed."""
+    return f"{API_PREFIX}/folders/{quote(path)}/files"
+
+
+def model_url(model: Model) -> str:
+    return f"{API_PREFIX}/models/{model.id}"
+
+
+def etag(model: Model) -> str:
+    return f'"{model.version}"'
+
+
+def set_model_headers(response: Response, model: Model) -> None:
+    """ETag of the model's version on an answer carrying it."""
+    response.headers["ETag"] = etag(model)
+
+
+def image_info(model: Model) -> ImageInfo:
+    return ImageInfo(
+        width=model.image_width,
+        height=model.image_height,
+        format=model.image_format,
+        bytes=model.image_bytes,
+        sha256=model.image_sha256,
+        url=f"{model_url(model)}/image?v={model.image_sha256[:16]}",
+    )
+
+
+def model_read(model: Model) -> ModelRead:
+    return ModelRead(
+        id=model.id,
+        name=model.name,
+        description=model.description,
+        version=model.version,
+        alignment=model.alignment,  # type: ignore[arg-type]
+        output_format=model.output_format,  # type: ignore[arg-type]
+        output_quality=model.output_quality,
+        filename_template=model.filename_template,
+        image=image_info(model),
+        zones=[ZoneRead.model_validate(zone) for zone in model.zones],
+        created_at=model.created_at,
+        updated_at=model.updated_at,
+    )
+
+
+def model_summary(model: Model, zone_count: int) -> ModelSummary:
+    return ModelSummary(
+        id=model.id,
+        name=model.name,
+        description=model.description,
+        version=model.version,
+        alignment=model.alignment,  # type: ignore[arg-type]
+        zone_count=zone_count,
+        image=image_info(model),
+        created_at=model.created_at,
+        updated_at=model.updated_at,
+    )
+
+
+def extraction_read(record: Extraction, *, stored: bool = True) -> ExtractionRead:
+    return ExtractionRead(
+        id=record.id,
+        model_id=record.model_id,
+        model_name=record.model_name,
+        model_version=record.model_version,
+        created_at=record.created_at,
+        duration_ms=record.duration_ms,
+        stored=stored,
+        source=Source(
+            filename=record.source_filename,
+            format=record.source_format,
+            width=record.source_width,
+            height=record.source_height,
+            bytes=record.source_bytes,
+            sha256=record.source_sha256,
+        ),
+        transform=Transform.model_validate(record.transform),
+        crops=[
+            CropRead(
+                zone_id=crop.zone_id,
+                zone_name=crop.zone_name,
+                folder=crop.folder,
+                path=crop.path if stored else None,
+                url=file_url(crop.path) if stored else None,
+                width=crop.width,
+                height=crop.height,
+                bytes=crop.bytes,
+            )
+            for crop in record.crops
+        ],
+    )
+
+
+def folder_read(folder: FolderInfo) -> FolderRead:
+    return FolderRead(
+        path=folder.path,
+        file_count=folder.file_count,
+        bytes=folder.bytes,
+        url=folder_files_url(folder.path),
+    )
+
+
+def file_read(stored: StoredFile) -> FileRead:
+    return FileRead(
+        path=stored.path,
+        name=stored.name,
+        folder=stored.folder,
+        bytes=stored.bytes,
+        created_at=stored.created_at,
+        url=file_url(stored.path),
+    )

@@ -1,0 +1,140 @@
+"""Zones of a model: list, add, replace all at once, read, change, delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from api import errors
+from api.db import SessionDep
+from api.routes.deps import LimitsDep, ModelDep
+from api.routes.models import IfMatch
+from api.routes.presenters import model_read, model_url, set_model_headers
+from api.schemas import ModelRead, Page, ZoneCreate, ZoneRead, ZonesReplace, ZoneUpdate
+from api.services import models as service
+
+router = APIRouter(prefix="/models/{model_id}/zones", tags=["zones"])
+
+ZoneId = Annotated[uuid.UUID, Path(description="The zone's id.")]
+EDIT_ERRORS = (errors.NotFound, errors.PreconditionFailed, errors.ZoneDoesNotFit)
+
+
+@router.get(
+    "",
+    operation_id="listZones",
+    summary="List a model's zones",
+    description="The zones in their order.",
+    responses=errors.problem_responses(errors.NotFound),
+)
+def list_zones(
+    model: ModelDep,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ZoneRead]:
+    set_model_headers(response, model)
+    zones = model.zones[offset : offset + limit]
+    return Page[ZoneRead](
+        items=[ZoneRead.model_validate(zone) for zone in zones],
+        total=len(model.zones),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="addZone",
+    summary="Add a zone",
+    description="Appends one zone; it must fit the reference picture and its name must be "
+    "new in the model (regardless of case).",
+    responses=errors.problem_responses(*EDIT_ERRORS),
+)
+def add_zone(
+    session: SessionDep,
+    limits: LimitsDep,
+    model: ModelDep,
+    zone: ZoneCreate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ZoneRead:
+    service.check_if_match(model, if_match)
+    created = service.add_zone(session, model, zone, limits)
+    response.headers["Location"] = f"{model_url(model)}/zones/{created.id}"
+    set_model_headers(response, model)
+    return ZoneRead.model_validate(created)
+
+
+@router.put(
+    "",
+    operation_id="replaceZones",
+    summary="Replace all zones",
+    description="Replaces the whole list at once, atomically: the editor's Save. Zones given "
+    "with the `id` of an existing zone keep it. Answers the model.",
+    responses=errors.problem_responses(*EDIT_ERRORS),
+)
+def replace_zones(
+    session: SessionDep,
+    limits: LimitsDep,
+    model: ModelDep,
+    body: ZonesReplace,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ModelRead:
+    service.check_if_match(model, if_match)
+    service.replace_zones(session, model, body.zones, limits)
+    set_model_headers(response, model)
+    return model_read(model)
+
+
+@router.get(
+    "/{zone_id}",
+    operation_id="getZone",
+    summary="Get a zone",
+    description="One zone of the model.",
+    responses=errors.problem_responses(errors.NotFound),
+)
+def get_zone(model: ModelDep, zone_id: ZoneId, response: Response) -> ZoneRead:
+    set_model_headers(response, model)
+    return ZoneRead.model_validate(service.find_zone(model, zone_id))
+
+
+@router.patch(
+    "/{zone_id}",
+    operation_id="updateZone",
+    summary="Change a zone",
+    description="Changes some fields of one zone.",
+    responses=errors.problem_responses(*EDIT_ERRORS),
+)
+def update_zone(
+    session: SessionDep,
+    limits: LimitsDep,
+    model: ModelDep,
+    zone_id: ZoneId,
+    changes: ZoneUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ZoneRead:
+    service.check_if_match(model, if_match)
+    zone = service.update_zone(session, model, zone_id, changes, limits)
+    set_model_headers(response, model)
+    return ZoneRead.model_validate(zone)
+
+
+@router.delete(
+    "/{zone_id}",
+    status_code=204,
+    operation_id="deleteZone",
+    summary="Delete a zone",
+    description="Removes one zone; the others keep their order.",
+    responses=errors.problem_responses(errors.NotFound, errors.PreconditionFailed),
+)
+def delete_zone(
+    session: SessionDep, model: ModelDep, zone_id: ZoneId, if_match: IfMatch = None
+) -> Response:
+    service.check_if_match(model, if_match)
+    service.delete_zone(session, model, zone_id)
+    return Response(status_code=204, headers={"ETag": f'"{model.version}"'})

@@ -1,0 +1,247 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Alignment = Literal["scale", "features"]
+OutputFormat = Literal["png", "jpeg", "webp"]
+
+# Generous absolute bounds so that the schema states them; the tighter, configurable
+# MAX_COORDINATE setting is checked by the service.
+Coordinate = Annotated[int, Field(ge=0, le=10_000_000)]
+Extent = Annotated[int, Field(ge=1, le=10_000_000)]
+ZoneName = Annotated[str, Field(min_length=1, max_length=100, examples=["signature"])]
+FolderPath = Annotated[str, Field(min_length=1, max_length=1279, examples=["signatures"])]
+ModelName = Annotated[str, Field(min_length=1, max_length=200, examples=["Invoice A4"])]
+
+T = TypeVar("T")
+
+
+class InputModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    total: int = Field(ge=0, description="Number of items across all pages.")
+    limit: int = Field(ge=1)
+    offset: int = Field(ge=0)
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ok"] = "ok"
+    database: Literal["ok"] = "ok"
+    storage: Literal["ok"] = "ok"
+
+
+class ZoneCreate(InputModel):
+    """A zone to add: a rectangle in reference-picture pixels and where its crops go."""
+
+    name: ZoneName
+    folder: FolderPath
+    x: Coordinate = Field(examples=[120])
+    y: Coordinate = Field(examples=[840])
+    width: Extent = Field(examples=[600])
+    height: Extent = Field(examples=[180])
+
+
+class ZoneReplace(ZoneCreate):
+    """A zone in a full replacement; give the ``id`` of an existing zone to keep it."""
+
+    id: uuid.UUID | None = None
+
+
+class ZoneUpdate(InputModel):
+    """Fields of a zone to change; the others stay."""
+
+    name: ZoneName | None = None
+    folder: FolderPath | None = None
+    x: Coordinate | None = None
+    y: Coordinate | None = None
+    width: Extent | None = None
+    height: Extent | None = None
+
+
+class ZoneRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    folder: str
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class ZonesReplace(InputModel):
+    """All zones of a model, in order; replaces the previous list at once."""
+
+    zones: list[ZoneReplace] = Field(
+        examples=[
+            [
+                {
+                    "name": "signature",
+                    "folder": "signatures",
+                    "x": 120,
+                    "y": 840,
+                    "width": 600,
+                    "height": 180,
+                },
+                {
+                    "name": "total",
+                    "folder": "invoices/totals",
+                    "x": 900,
+                    "y": 1300,
+                    "width": 400,
+                    "height": 90,
+                },
+            ]
+        ]
+    )
+
+
+class ImageInfo(BaseModel):
+    width: int = Field(description="Pixels, after EXIF orientation.")
+    height: int
+    format: str = Field(examples=["jpeg"])
+    bytes: int
+    sha256: str
+    url: str = Field(examples=["/api/v1/models/5f0c.../image"])
+
+
+class ModelRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    version: int = Field(description="Grows on every change; the ETag is this number.")
+    alignment: Alignment
+    output_format: OutputFormat
+    output_quality: int
+    filename_template: str
+    image: ImageInfo
+    zones: list[ZoneRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModelSummary(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    version: int
+    alignment: Alignment
+    zone_count: int
+    image: ImageInfo
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModelUpdate(InputModel):
+    """Fields of a model to change; the others stay."""
+
+    name: ModelName | None = None
+    description: str | None = Field(default=None, max_length=5000)
+    alignment: Alignment | None = None
+    output_format: OutputFormat | None = None
+    output_quality: int | None = Field(default=None, ge=1, le=100)
+    filename_template: str | None = Field(
+        default=None, min_length=1, max_length=200, examples=["{date}_{source}_{zone}"]
+    )
+
+
+class ExportedImage(BaseModel):
+    format: str
+    data_base64: str
+
+
+class ModelExport(BaseModel):
+    """A model as one portable document, reference picture included."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zonecut_export: Literal[1] = 1
+    name: ModelName
+    description: str = Field(default="", max_length=5000)
+    alignment: Alignment = "scale"
+    output_format: OutputFormat = "png"
+    output_quality: int = Field(default=90, ge=1, le=100)
+    filename_template: str = Field(default="{source}_{zone}", min_length=1, max_length=200)
+    zones: list[ZoneCreate] = Field(default_factory=list)
+    image: ExportedImage
+
+
+class Source(BaseModel):
+    filename: str
+    format: str
+    width: int
+    height: int
+    bytes: int
+    sha256: str
+
+
+class Transform(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    method: Alignment
+    matrix: list[list[float]] = Field(
+        description="3x3 row-major homography from reference pixels to picture pixels.",
+        examples=[[[0.5, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 1.0]]],
+    )
+
+
+class CropRead(BaseModel):
+    zone_id: uuid.UUID
+    zone_name: str
+    folder: str
+    path: str | None = Field(description="Relative to the outputs root; null when not stored.")
+    url: str | None
+    width: int
+    height: int
+    bytes: int
+
+
+class ExtractionRead(BaseModel):
+    id: uuid.UUID
+    model_id: uuid.UUID | None
+    model_name: str
+    model_version: int
+    created_at: datetime
+    duration_ms: int
+    stored: bool = True
+    source: Source
+    transform: Transform
+    crops: list[CropRead]
+
+
+class FolderRead(BaseModel):
+    path: str = Field(examples=["invoices/totals"])
+    file_count: int
+    bytes: int
+    url: str = Field(description="The folder's files.")
+
+
+class FileRead(BaseModel):
+    path: str = Field(examples=["signatures/scan-0042_signature.png"])
+    name: str
+    folder: str
+    bytes: int
+    created_at: datetime
+    url: str
+
+
+ModelList = Page[ModelSummary]
+ExtractionList = Page[ExtractionRead]
+FolderList = Page[FolderRead]
+FileList = Page[FileRead]

@@ -1,0 +1,317 @@
+"""The extraction pipeline: decode, place the zones, cut, encode, file, record.
+
+No database transaction is held while pictures are cut: the model is read in one short
+transaction, the pixels are worked on with none open, and the record is written in a
+second one. Files are written before the record and removed again if it cannot be saved,
+so an extraction either files every crop and is recorded, or leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from api import errors
+from api.db import session_scope
+from api.imaging import errors as imaging_errors
+from api.imaging.crop import crop
+from api.imaging.decode import Picture
+from api.imaging.encode import EXTENSIONS, encode_image
+from api.imaging.geometry import Box, Matrix, map_box_by_scale, scale_matrix
+from api.models import Crop, Extraction, Model, utcnow
+from api.services import alignment
+from api.services.models import find_model
+from api.services.pictures import decode_upload
+from api.storage import Storage, StoredFile
+from api.storage.names import render_filename, source_stem
+
+
+@dataclass(frozen=True)
+class ExtractRequest:
+    """What a client asked for: which model, which picture, and how."""
+
+    model: str
+    filename: str
+    data: bytes
+    output_format: str | None = None
+    alignment: str | None = None
+    store: bool = True
+    idempotency_key: str | None = None
+
+    def fingerprint(self, source_sha256: str) -> str:
+        """Identity of the request body, to tell a retry from a different request."""
+        parts = [
+            self.model,
+            self.filename,
+            source_sha256,
+            self.output_format or "",
+            self.alignment or "",
+            str(self.store),
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ZoneSnapshot:
+    id: uuid.UUID
+    name: str
+    folder: str
+    box: Box
+
+
+@dataclass(frozen=True)
+class ModelSnapshot:
+    """The model as it was when the extraction started, free of any session."""
+
+    id: uuid.UUID
+    name: str
+    version: int
+    alignment: str
+    output_format: str
+    output_quality: int
+    filename_template: str
+    reference_size: tuple[int, int]
+    reference_path: str
+    zones: tuple[ZoneSnapshot, ...]
+
+    @classmethod
+    def of(cls, model: Model) -> ModelSnapshot:
+        return cls(
+            id=model.id,
+            name=model.name,
+            version=model.version,
+            alignment=model.alignment,
+            output_format=model.output_format,
+            output_quality=model.output_quality,
+            filename_template=model.filename_template,
+            reference_size=(model.image_width, model.image_height),
+            reference_path=model.image_path,
+            zones=tuple(
+                ZoneSnapshot(z.id, z.name, z.folder, Box(z.x, z.y, z.width, z.height))
+                for z in model.zones
+            ),
+        )
+
+
+@dataclass
+class CutCrop:
+    """One encoded crop, before and after it is filed."""
+
+    zone: ZoneSnapshot
+    width: int
+    height: int
+    data: bytes
+    extension: str
+    stored: StoredFile | None = None
+
+
+@dataclass
+class ExtractionOutcome:
+    """The recorded extraction, the crops' bytes (for a ZIP answer) and whether it is a replay."""
+
+    record: Extraction
+    crops: list[CutCrop] = field(default_factory=list)
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What the pipeline needs from the application."""
+
+    sessions: sessionmaker[Session]
+    storage: Storage
+    references: alignment.ReferenceCache
+    max_pixels: int
+
+
+def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOutcome:
+    """Cut the picture with the model and file every crop, or raise and leave nothing."""
+    started = time.perf_counter()
+    source_sha256 = hashlib.sha256(request.data).hexdigest()
+    fingerprint = request.fingerprint(source_sha256)
+
+    with session_scope(pipeline.sessions) as session:
+        if request.idempotency_key is not None:
+            replay = _replay(session, request.idempotency_key, fingerprint)
+            if replay is not None:
+                return replay
+        model = ModelSnapshot.of(find_model(session, request.model))
+    if not model.zones:
+        raise errors.validation_failed(
+            [errors.FieldError(field="model", message=f"model '{model.name}' has no zones yet")]
+        )
+
+    picture = decode_upload(request.data, max_pixels=pipeline.max_pixels)
+    method = request.alignment or model.alignment
+    transform, cut = _place_zones(pipeline, model, picture, method)
+    output_format = request.output_format or model.output_format
+    extension = EXTENSIONS[output_format]  # type: ignore[index]
+    crops = []
+    for zone in model.zones:
+        image = cut(zone.box)
+        data = encode_image(image, output_format, model.output_quality)  # type: ignore[arg-type]
+        crops.append(CutCrop(zone, image.width, image.height, data, extension))
+
+    extraction_id = uuid.uuid4()
+    record = Extraction(
+        id=extraction_id,
+        model_id=model.id,
+        model_name=model.name,
+        model_version=model.version,
+        created_at=utcnow(),
+        source_filename=request.filename,
+        source_format=picture.format,
+        source_width=picture.width,
+        source_height=picture.height,
+        source_bytes=len(request.data),
+        source_sha256=source_sha256,
+        transform=transform,
+        idempotency_key=request.idempotency_key,
+        request_fingerprint=fingerprint,
+    )
+    if not request.store:
+        record.duration_ms = _elapsed_ms(started)
+        record.crops = [_crop_record(position, crop_) for position, crop_ in enumerate(crops)]
+        return ExtractionOutcome(record, crops)
+    return _file_and_record(pipeline, request, model, record, crops, started, fingerprint)
+
+
+def _place_zones(
+    pipeline: Pipeline, model: ModelSnapshot, picture: Picture, method: str
+) -> tuple[dict[str, Any], Any]:
+    """The transform record and a function cutting one zone's box out of the picture."""
+    if method == "features":
+        reference = pipeline.references.features(model.reference_path)
+        aligned = alignment.align(reference, picture.image)
+        return (
+            {"method": "features", "matrix": _rows(aligned.matrix), **aligned.figures},
+            lambda box: alignment.cut(picture.image, aligned.matrix, box),
+        )
+    try:
+        matrix = scale_matrix(model.reference_size, (picture.width, picture.height))
+    except imaging_errors.AspectMismatch as exc:
+        raise errors.PictureDoesNotMatch(str(exc)) from exc
+    size = (picture.width, picture.height)
+    return (
+        {"method": "scale", "matrix": _rows(matrix)},
+        lambda box: crop(picture.image, map_box_by_scale(box, matrix, size)),
+    )
+
+
+def _rows(matrix: Matrix) -> list[list[float]]:
+    return [[float(value) for value in row] for row in matrix]
+
+
+def _file_and_record(
+    pipeline: Pipeline,
+    request: ExtractRequest,
+    model: ModelSnapshot,
+    record: Extraction,
+    crops: Sequence[CutCrop],
+    started: float,
+    fingerprint: str,
+) -> ExtractionOutcome:
+    moment = record.created_at
+    source = source_stem(request.filename)
+    batch = pipeline.storage.batch()
+    try:
+        for cut in crops:
+            stem = render_filename(
+                model.filename_template,
+                source=source,
+                zone=cut.zone.name,
+                model=model.name,
+                extraction=str(record.id)[:8],
+                moment=moment,
+            )
+            cut.stored = batch.put_new(cut.zone.folder, stem, cut.extension, cut.data)
+        record.crops = [_crop_record(position, cut) for position, cut in enumerate(crops)]
+        record.duration_ms = _elapsed_ms(started)
+        with session_scope(pipeline.sessions) as session:
+            session.add(record)
+    except IntegrityError:
+        batch.rollback()
+        # Another request with the same idempotency key was recorded first.
+        with session_scope(pipeline.sessions) as session:
+            replay = _replay(session, request.idempotency_key or "", fingerprint)
+        if replay is None:
+            raise
+        return replay
+    except BaseException:
+        batch.rollback()
+        raise
+    batch.commit()
+    return ExtractionOutcome(record, list(crops))
+
+
+def _crop_record(position: int, cut: CutCrop) -> Crop:
+    return Crop(
+        id=uuid.uuid4(),
+        position=position,
+        zone_id=cut.zone.id,
+        zone_name=cut.zone.name,
+        folder=cut.zone.folder,
+        path=cut.stored.path if cut.stored else "",
+        width=cut.width,
+        height=cut.height,
+        bytes=len(cut.data),
+    )
+
+
+def _replay(session: Session, key: str, fingerprint: str) -> ExtractionOutcome | None:
+    record = session.scalar(
+        select(Extraction)
+        .where(Extraction.idempotency_key == key)
+        .options(selectinload(Extraction.crops))
+    )
+    if record is None:
+        return None
+    if record.request_fingerprint != fingerprint:
+        raise errors.IdempotencyKeyReused(
+            f"Idempotency-Key '{key}' was already used for a different request; "
+            "use a new key for a new request"
+        )
+    return ExtractionOutcome(record, replayed=True)
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
+
+
+def load_extraction(session: Session, extraction_id: uuid.UUID) -> Extraction:
+    """One recorded extraction with its crops, or 404."""
+    record = session.scalar(
+        select(Extraction)
+        .where(Extraction.id == extraction_id)
+        .options(selectinload(Extraction.crops))
+    )
+    if record is None:
+        raise errors.NotFound(f"extraction {extraction_id} does not exist")
+    return record
+
+
+def list_extractions(
+    session: Session, *, limit: int, offset: int, model_id: uuid.UUID | None
+) -> tuple[Sequence[Extraction], int]:
+    """A page of extractions, newest first, and the total."""
+    query = select(Extraction)
+    count = select(func.count()).select_from(Extraction)
+    if model_id is not None:
+        query = query.where(Extraction.model_id == model_id)
+        count = count.where(Extraction.model_id == model_id)
+    total = session.scalar(count) or 0
+    records = session.scalars(
+        query.options(selectinload(Extraction.crops))
+        .order_by(Extraction.created_at.desc(), Extraction.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return records, total

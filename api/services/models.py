@@ -1,0 +1,483 @@
+"""The rules of models and their zones: names, fitting, versions and concurrent edits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from api import errors
+from api.db import on_commit, on_rollback
+from api.imaging.decode import Picture
+from api.models import Model, Zone, utcnow
+from api.schemas import ModelExport, ModelUpdate, ZoneCreate, ZoneReplace, ZoneUpdate
+from api.services.pictures import decode_upload
+from api.services.references import remove_reference, store_reference
+from api.storage.names import InvalidName, normalize_folder, validate_template
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The configurable bounds that model edits are checked against."""
+
+    max_zones: int
+    max_coordinate: int
+    max_pixels: int
+
+
+def name_key(name: str) -> str:
+    """The case-insensitive identity of a model or zone name."""
+    return name.strip().casefold()
+
+
+def load_model(session: Session, model_id: uuid.UUID) -> Model:
+    """The model with its zones, or 404."""
+    model = session.scalar(
+        select(Model).where(Model.id == model_id).options(selectinload(Model.zones))
+    )
+    if model is None:
+        raise errors.NotFound(f"model {model_id} does not exist")
+    return model
+
+
+def find_model(session: Session, reference: str) -> Model:
+    """The model named by id or (case-insensitive) name, or 404."""
+    query = select(Model).options(selectinload(Model.zones))
+    try:
+        model_id = uuid.UUID(reference)
+    except ValueError:
+        model = session.scalar(query.where(Model.name_key == name_key(reference)))
+    else:
+        model = session.scalar(query.where(Model.id == model_id))
+    if model is None:
+        raise errors.NotFound(f"model '{reference}' does not exist")
+    return model
+
+
+def list_models(
+    session: Session, *, limit: int, offset: int, q: str | None
+) -> tuple[Sequence[tuple[Model, int]], int]:
+    """A page of models, newest change first, with their zone counts, and the total."""
+    condition = True
+    if q:
+        pattern = f"%{q.strip().casefold()}%"
+        condition = or_(Model.name_key.like(pattern), func.lower(Model.description).like(pattern))
+    total = session.scalar(select(func.count()).select_from(Model).where(condition)) or 0
+    zone_count = select(func.count(Zone.id)).where(Zone.model_id == Model.id).scalar_subquery()
+    rows = session.execute(
+        select(Model, zone_count)
+        .where(condition)
+        .order_by(Model.updated_at.desc(), Model.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [(model, count) for model, count in rows], total
+
+
+def check_if_match(model: Model, if_match: str | None) -> None:
+    """412 when the client's ``If-Match`` names a version other than the current one."""
+    if if_match is None:
+        return
+    current = str(model.version)
+    for tag in (part.strip() for part in if_match.split(",")):
+        if tag == "*" or tag.removeprefix("W/").strip('"') == current:
+            return
+    raise errors.PreconditionFailed(
+        f"model {model.id} is at version {current}, not {if_match}; reload it and retry",
+        headers={"ETag": f'"{current}"'},
+    )
+
+
+def bump_version(session: Session, model: Model) -> None:
+    """Count one change; 412 if another writer changed the model since it was loaded."""
+    expected = model.version
+    now = utcnow()
+    result = session.execute(
+        update(Model)
+        .where(Model.id == model.id, Model.version == expected)
+        .values(version=expected + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise errors.PreconditionFailed(
+            f"model {model.id} was changed by someone else meanwhile; reload it and retry"
+        )
+    set_committed_value(model, "version", expected + 1)
+    set_committed_value(model, "updated_at", now)
+
+
+def _check_unique_name(session: Session, name: str, *, exclude: uuid.UUID | None = None) -> str:
+    key = name_key(name)
+    if not key:
+        raise errors.validation_failed(
+            [errors.FieldError(field="name", message="must not be blank")]
+        )
+    query = select(Model.id).where(Model.name_key == key)
+    if exclude is not None:
+        query = query.where(Model.id != exclude)
+    if session.scalar(query) is not None:
+        raise errors.Conflict(f"a model named '{name.strip()}' already exists")
+    return key
+
+
+def _flush_unique(session: Session, name: str) -> None:
+    """Flush, turning a lost race for a model name into the same 409 as a plain clash."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise errors.Conflict(f"a model named '{name.strip()}' already exists") from exc
+
+
+def check_zones(
+    zones: Sequence[ZoneCreate], *, width: int, height: int, limits: Limits, prefix: str = "zones"
+) -> list[str]:
+    """Validate a whole list of zones; return their normalised folders or raise one 422."""
+    problems: list[errors.FieldError] = []
+    if len(zones) > limits.max_zones:
+        problems.append(
+            errors.FieldError(
+                field=prefix,
+                message=f"{len(zones)} zones is more than the limit of {limits.max_zones}",
+            )
+        )
+    folders: list[str] = []
+    seen: dict[str, int] = {}
+    for index, zone in enumerate(zones):
+        where = f"{prefix}[{index}]"
+        key = name_key(zone.name)
+        if not key:
+            problems.append(errors.FieldError(field=f"{where}.name", message="must not be blank"))
+        elif key in seen:
+            problems.append(
+                errors.FieldError(
+                    field=f"{where}.name",
+                    message=f"'{zone.name}' is already the name of zone {seen[key]} "
+                    "(names are unique regardless of case)",
+                )
+            )
+        else:
+            seen[key] = index
+        try:
+            folders.append(normalize_folder(zone.folder))
+        except InvalidName as exc:
+            problems.append(errors.FieldError(field=f"{where}.folder", message=str(exc)))
+            folders.append(zone.folder)
+        problems.extend(_check_geometry(zone, where, width=width, height=height, limits=limits))
+    if problems:
+        error = errors.validation_failed(problems)
+        if all(p.message.startswith("zone reaches") for p in problems):
+            raise errors.ZoneDoesNotFit(error.detail, errors=problems)
+        raise error
+    return folders
+
+
+def _check_geometry(
+    zone: ZoneCreate, where: str, *, width: int, height: int, limits: Limits
+) -> list[errors.FieldError]:
+    problems = [
+        errors.FieldError(
+            field=f"{where}.{field}", message=f"must be at most {limits.max_coordinate}"
+        )
+        for field in ("x", "y", "width", "height")
+        if getattr(zone, field) > limits.max_coordinate
+    ]
+    if problems:
+        return problems
+    if zone.x + zone.width > width:
+        problems.append(
+            errors.FieldError(
+                field=f"{where}.width",
+                message=f"zone reaches x={zone.x + zone.width}, past the picture's width {width}",
+            )
+        )
+    if zone.y + zone.height > height:
+        problems.append(
+            errors.FieldError(
+                field=f"{where}.height",
+                message=f"zone reaches y={zone.y + zone.height}, "
+                f"past the picture's height {height}",
+            )
+        )
+    return problems
+
+
+def _store_picture(
+    session: Session, references: Path, model: Model, data: bytes, picture: Picture
+) -> None:
+    stored = store_reference(references, model.id, data, picture)
+    previous = model.image_path if model.image_path else None
+    model.image_path = stored.path
+    model.image_format = stored.format
+    model.image_width = stored.width
+    model.image_height = stored.height
+    model.image_bytes = stored.bytes
+    model.image_sha256 = stored.sha256
+    if previous != stored.path:
+        on_rollback(session, lambda: remove_reference(references, stored.path))
+        if previous:
+            on_commit(session, lambda: remove_reference(references, previous))
+
+
+def create_model(
+    session: Session,
+    references: Path,
+    *,
+    name: str,
+    description: str,
+    image: bytes,
+    limits: Limits,
+    settings: ModelUpdate | None = None,
+    zones: Sequence[ZoneCreate] = (),
+) -> Model:
+    """A new model from a reference picture (and, for imports, settings and zones)."""
+    key = _check_unique_name(session, name)
+    picture = decode_upload(image, max_pixels=limits.max_pixels)
+    folders = check_zones(zones, width=picture.width, height=picture.height, limits=limits)
+    model = Model(
+        id=uuid.uuid4(),
+        name=name.strip(),
+        name_key=key,
+        description=description,
+        version=1,
+        image_path="",
+    )
+    if settings is not None:
+        _apply_settings(model, settings)
+    _store_picture(session, references, model, image, picture)
+    model.zones = [
+        _new_zone(zone, folder, position)
+        for position, (zone, folder) in enumerate(zip(zones, folders, strict=True))
+    ]
+    session.add(model)
+    _flush_unique(session, name)
+    return model
+
+
+def _new_zone(
+    zone: ZoneCreate, folder: str, position: int, zone_id: uuid.UUID | None = None
+) -> Zone:
+    return Zone(
+        id=zone_id or uuid.uuid4(),
+        position=position,
+        name=zone.name.strip(),
+        name_key=name_key(zone.name),
+        folder=folder,
+        x=zone.x,
+        y=zone.y,
+        width=zone.width,
+        height=zone.height,
+    )
+
+
+def _apply_settings(model: Model, changes: ModelUpdate) -> None:
+    values = changes.model_dump(exclude_unset=True, exclude={"name"})
+    if values.get("filename_template") is not None:
+        try:
+            values["filename_template"] = validate_template(values["filename_template"])
+        except InvalidName as exc:
+            raise errors.validation_failed(
+                [errors.FieldError(field="filename_template", message=str(exc))]
+            ) from exc
+    for field, value in values.items():
+        if value is None:
+            raise errors.validation_failed(
+                [errors.FieldError(field=field, message="must not be null")]
+            )
+        setattr(model, field, value)
+
+
+def update_model(session: Session, model: Model, changes: ModelUpdate) -> Model:
+    """Rename a model or change its settings."""
+    if "name" in changes.model_fields_set:
+        if changes.name is None:
+            raise errors.validation_failed(
+                [errors.FieldError(field="name", message="must not be null")]
+            )
+        model.name_key = _check_unique_name(session, changes.name, exclude=model.id)
+        model.name = changes.name.strip()
+    _apply_settings(model, changes)
+    bump_version(session, model)
+    _flush_unique(session, model.name)
+    return model
+
+
+def delete_model(session: Session, references: Path, model: Model) -> None:
+    """Remove a model and its zones; its extractions stay on record, its picture goes."""
+    bump_version(session, model)
+    session.delete(model)
+    path = model.image_path
+    on_commit(session, lambda: remove_reference(references, path))
+
+
+def replace_image(
+    session: Session, references: Path, model: Model, image: bytes, limits: Limits
+) -> Model:
+    """Swap the reference picture; every zone must still fit the new one."""
+    picture = decode_upload(image, max_pixels=limits.max_pixels)
+    check_zones(
+        [ZoneCreate.model_validate(zone, from_attributes=True) for zone in model.zones],
+        width=picture.width,
+        height=picture.height,
+        limits=Limits(
+            max_zones=len(model.zones),
+            max_coordinate=limits.max_coordinate,
+            max_pixels=limits.max_pixels,
+        ),
+    )
+    bump_version(session, model)
+    _store_picture(session, references, model, image, picture)
+    session.flush()
+    return model
+
+
+def replace_zones(
+    session: Session, model: Model, zones: Sequence[ZoneReplace], limits: Limits
+) -> Model:
+    """Replace all zones at once; zones given with an existing ``id`` keep it."""
+    folders = check_zones(zones, width=model.image_width, height=model.image_height, limits=limits)
+    known = {zone.id for zone in model.zones}
+    wanted = [zone.id for zone in zones if zone.id is not None]
+    unknown = [str(zone_id) for zone_id in wanted if zone_id not in known]
+    problems = [
+        errors.FieldError(field=f"zones[{index}].id", message="is not a zone of this model")
+        for index, zone in enumerate(zones)
+        if zone.id is not None and str(zone.id) in unknown
+    ] + [
+        errors.FieldError(field=f"zones[{index}].id", message="is given twice")
+        for index, zone in enumerate(zones)
+        if zone.id is not None and wanted.count(zone.id) > 1
+    ]
+    if problems:
+        raise errors.validation_failed(problems)
+    bump_version(session, model)
+    model.zones.clear()
+    session.flush()  # old rows go first: names and ids may be reused by the new list
+    model.zones = [
+        _new_zone(zone, folder, position, zone.id)
+        for position, (zone, folder) in enumerate(zip(zones, folders, strict=True))
+    ]
+    session.flush()
+    return model
+
+
+def find_zone(model: Model, zone_id: uuid.UUID) -> Zone:
+    """One zone of the model, or 404."""
+    for zone in model.zones:
+        if zone.id == zone_id:
+            return zone
+    raise errors.NotFound(f"zone {zone_id} does not exist in model {model.id}")
+
+
+def add_zone(session: Session, model: Model, zone: ZoneCreate, limits: Limits) -> Zone:
+    """Append one zone."""
+    current = [ZoneCreate.model_validate(z, from_attributes=True) for z in model.zones]
+    folders = check_zones(
+        [*current, zone], width=model.image_width, height=model.image_height, limits=limits
+    )
+    bump_version(session, model)
+    created = _new_zone(zone, folders[-1], len(current))
+    model.zones.append(created)
+    session.flush()
+    return created
+
+
+def update_zone(
+    session: Session, model: Model, zone_id: uuid.UUID, changes: ZoneUpdate, limits: Limits
+) -> Zone:
+    """Change some fields of one zone; the result must still be a valid zone list."""
+    target = find_zone(model, zone_id)
+    values = changes.model_dump(exclude_unset=True)
+    nulls = [field for field, value in values.items() if value is None]
+    if nulls:
+        raise errors.validation_failed(
+            [errors.FieldError(field=field, message="must not be null") for field in nulls]
+        )
+    merged = [
+        ZoneCreate.model_validate(
+            {
+                **ZoneCreate.model_validate(z, from_attributes=True).model_dump(),
+                **(values if z.id == zone_id else {}),
+            }
+        )
+        for z in model.zones
+    ]
+    index = model.zones.index(target)
+    folders = check_zones(merged, width=model.image_width, height=model.image_height, limits=limits)
+    bump_version(session, model)
+    updated = merged[index]
+    target.name = updated.name.strip()
+    target.name_key = name_key(updated.name)
+    target.folder = folders[index]
+    target.x, target.y, target.width, target.height = (
+        updated.x,
+        updated.y,
+        updated.width,
+        updated.height,
+    )
+    session.flush()
+    return target
+
+
+def delete_zone(session: Session, model: Model, zone_id: uuid.UUID) -> None:
+    """Remove one zone; the others keep their order."""
+    target = find_zone(model, zone_id)
+    bump_version(session, model)
+    model.zones.remove(target)
+    for position, zone in enumerate(model.zones):
+        zone.position = position
+    session.flush()
+
+
+def export_model(model: Model, image: bytes) -> ModelExport:
+    """The portable document of a model."""
+    return ModelExport.model_validate(
+        {
+            "name": model.name,
+            "description": model.description,
+            "alignment": model.alignment,
+            "output_format": model.output_format,
+            "output_quality": model.output_quality,
+            "filename_template": model.filename_template,
+            "zones": [ZoneCreate.model_validate(z, from_attributes=True) for z in model.zones],
+            "image": {
+                "format": model.image_format,
+                "data_base64": base64.b64encode(image).decode(),
+            },
+        }
+    )
+
+
+def import_model(
+    session: Session, references: Path, document: ModelExport, limits: Limits
+) -> Model:
+    """A new model from an exported document."""
+    try:
+        image = base64.b64decode(document.image.data_base64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise errors.validation_failed(
+            [errors.FieldError(field="image.data_base64", message="is not valid base64")]
+        ) from exc
+    settings = ModelUpdate.model_validate(
+        document.model_dump(
+            include={"alignment", "output_format", "output_quality", "filename_template"}
+        )
+    )
+    return create_model(
+        session,
+        references,
+        name=document.name,
+        description=document.description,
+        image=image,
+        limits=limits,
+        settings=settings,
+        zones=document.zones,
+    )

@@ -1,0 +1,62 @@
+"""Runtime settings, read from the environment with the ``ZONECUT_`` prefix."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Tests build their own instance instead of patching."""
+
+    model_config = SettingsConfigDict(env_prefix="ZONECUT_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Database file (SQLite default), reference pictures and outputs/.",
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file in data_dir."
+    )
+    max_upload_bytes: int = Field(default=50 * MIB, gt=0)
+    max_image_pixels: int = Field(default=100_000_000, gt=0)
+    max_zones_per_model: int = Field(default=500, gt=0)
+    max_coordinate: int = Field(
+        default=1_000_000, gt=0, description="Upper bound of any zone coordinate or size."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    frontend_dir: Path | None = Field(
+        default=None, description="Built single-page app to serve at /; default frontend/dist."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Accept a comma-separated list, the natural form in an environment variable."""
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'zonecut.db').resolve()}"
+
+    @property
+    def outputs_dir(self) -> Path:
+        """Root of the zone folders."""
+        return self.data_dir / "outputs"
+
+    @property
+    def references_dir(self) -> Path:
+        """Where models' reference pictures are kept."""
+        return self.data_dir / "references"

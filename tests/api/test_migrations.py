@@ -1,0 +1,62 @@
+"""Migrations are the only way the schema is made, and they go up and down cleanly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from api.db import downgrade_database, upgrade_database
+from tests.conftest import BACKENDS, PostgresDatabases
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresDatabases | None
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    assert postgres is not None
+    url = postgres.create_empty()
+    try:
+        yield url
+    finally:
+        postgres.drop(url)
+
+
+def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_makes_every_table_and_downgrade_removes_them(empty_database_url: str) -> None:
+    upgrade_database(empty_database_url)
+    assert {"models", "zones", "extractions", "crops", "alembic_version"} <= tables(
+        empty_database_url
+    )
+    downgrade_database(empty_database_url, "base")
+    assert tables(empty_database_url) <= {"alembic_version"}
+    upgrade_database(empty_database_url)
+    assert {"models", "zones", "extractions", "crops"} <= tables(empty_database_url)
+
+
+def test_models_match_the_migrated_schema(empty_database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from api.models import Base
+
+    upgrade_database(empty_database_url)
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
