@@ -130,7 +130,7 @@ def validation_failed(errors: list[FieldError]) -> ValidationFailed:
 def problem_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entry documenting a route's problem answers in OpenAPI."""
     by_status: dict[int, list[type[AppError]]] = {}
-    for error in (*errors, ValidationFailed):
+    for error in (*errors, BadRequest, ValidationFailed):
         by_status.setdefault(error.status, []).append(error)
     responses: dict[int | str, dict[str, Any]] = {}
     for status, classes in sorted(by_status.items()):

@@ -14,8 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
@@ -26,6 +28,7 @@ from api.settings import Settings
 from api.storage import LocalStorage
 
 API_PREFIX = "/api/v1"
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("zonecut")
 
@@ -78,8 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.references_dir, max_pixels=settings.max_image_pixels
     )
 
-    for router in (health.router, models.router, zones.router, extract.router, folders.router):
+    routers = (health.router, models.router, zones.router, extract.router, folders.router)
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
+    app.state.api_methods = [
+        (compile_path(API_PREFIX + route.path)[0], route.methods)
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
     _install_error_handlers(app)
     _install_docs(app)
     _install_frontend(app, settings.frontend_dir or REPOSITORY_ROOT / "frontend" / "dist")
@@ -119,6 +129,15 @@ def _field_name(location: tuple[int | str, ...]) -> str:
     return name or "body"
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method of every API route matching the path (Starlette names only the first)."""
+    methods: set[str] = set()
+    for pattern, route_methods in request.app.state.api_methods:
+        if pattern.match(request.url.path):
+            methods |= route_methods
+    return ", ".join(sorted(methods))
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.AppError)
     async def app_error(request: Request, exc: errors.AppError) -> JSONResponse:
@@ -145,7 +164,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             detail = f"no such resource: {request.method} {request.url.path}"
         elif exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}"
+            allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
+            detail = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
+            exc.headers = {"Allow": allowed}
         error = error_class(detail, headers=dict(exc.headers or {}))
         error.status = exc.status_code if exc.status_code >= 400 else 400
         return problem_response(error, request)
@@ -182,10 +203,14 @@ def _install_frontend(app: FastAPI, dist: Path) -> None:
     """Serve the built web app at /, falling back to index.html for client-side routes."""
     index = dist / "index.html"
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.api_route("/{path:path}", methods=list(ALL_METHODS), include_in_schema=False)
     async def web_app(path: str, request: Request) -> Response:
         if path == "api" or path.startswith("api/"):
-            raise StarletteHTTPException(404)
+            # This route matches every method; an API path known under other methods is a 405.
+            allowed = _allowed_methods(request)
+            raise StarletteHTTPException(405 if allowed else 404)
+        if request.method not in ("GET", "HEAD"):
+            raise StarletteHTTPException(405, headers={"Allow": "GET, HEAD"})
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
             return FileResponse(candidate)

@@ -20,6 +20,7 @@ FolderPath = Annotated[str, Field(min_length=1, max_length=1279, examples=["sign
 ModelName = Annotated[str, Field(min_length=1, max_length=200, examples=["Invoice A4"])]
 
 T = TypeVar("T")
+MAX_OFFSET = 1_000_000_000
 
 
 class InputModel(BaseModel):

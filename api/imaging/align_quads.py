@@ -24,9 +24,12 @@ MAX_HYPOTHESES = 3
 
 
 def find_quads(grey: np.ndarray) -> np.ndarray:
-    """Convex quadrilaterals outlined in an 8-bit grey image: dark strokes (boxes) and
-    strong edges (a page against its background). Returns (K, 4, 2) float32 corner
-    coordinates, each quad clockwise on screen, largest first."""
+    """Convex quadrilaterals outlined in an 8-bit grey image: the inside of dark strokes
+    (boxes) and of strong edges (a page against its background). Returns (K, 4, 2)
+    float32 corner coordinates, each quad clockwise on screen, largest first.
+
+    Only hollow outlines count: a contour's hole must fill most of it, which keeps boxes
+    and pages and drops words, whose letters merge into solid blobs."""
     height, width = grey.shape
     block = max(15, (min(width, height) // 40) | 1)
     strokes = cv2.adaptiveThreshold(
@@ -35,26 +38,44 @@ def find_quads(grey: np.ndarray) -> np.ndarray:
     edges = cv2.Canny(cv2.GaussianBlur(grey, (5, 5), 1.2), 30, 90)
     edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
     found: list[np.ndarray] = []
-    min_area = MIN_QUAD_SIDE**2
     for binary in (strokes, edges):
-        contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-        for contour in contours:
-            if len(contour) < 4:
+        contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        if hierarchy is None:
+            continue
+        links = hierarchy[0]
+        holes = np.zeros(len(contours))
+        for index, contour in enumerate(contours):
+            if links[index][3] >= 0:
+                holes[links[index][3]] += abs(cv2.contourArea(contour))
+        for index, contour in enumerate(contours):
+            parent = links[index][3]
+            quad = _as_quad(contour)
+            if quad is None:
                 continue
-            area = abs(cv2.contourArea(contour))
-            if area < min_area:
-                continue
-            perimeter = cv2.arcLength(contour, True)
-            approx = cv2.approxPolyDP(contour, 0.03 * perimeter, True)
-            if len(approx) != 4 or not cv2.isContourConvex(approx):
-                continue
-            quad = approx.reshape(4, 2).astype(np.float32)
-            quad_area = abs(cv2.contourArea(quad))
-            sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
-            if sides.min() < MIN_QUAD_SIDE or quad_area < 0.8 * area:
-                continue
-            found.append(_clockwise(quad + 0.5))
+            area = abs(cv2.contourArea(quad))
+            if parent >= 0:
+                # The inside of a stroke: a box unless it is a letter's hole in a blob.
+                if abs(cv2.contourArea(contours[parent])) > 2.5 * area:
+                    continue
+            elif holes[index] < 0.4 * area:
+                continue  # a solid blob (a word, a shape), not an outline
+            found.append(quad)
     return _distinct(found)
+
+
+def _as_quad(contour: np.ndarray) -> np.ndarray | None:
+    area = abs(cv2.contourArea(contour))
+    if area < MIN_QUAD_SIDE**2:
+        return None
+    perimeter = cv2.arcLength(contour, True)
+    approx = cv2.approxPolyDP(contour, 0.03 * perimeter, True)
+    if len(approx) != 4 or not cv2.isContourConvex(approx):
+        return None
+    quad = approx.reshape(4, 2).astype(np.float32)
+    sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
+    if sides.min() < MIN_QUAD_SIDE or abs(cv2.contourArea(quad)) < 0.85 * area:
+        return None
+    return _clockwise(quad + 0.5)
 
 
 def _clockwise(quad: np.ndarray) -> np.ndarray:
@@ -123,51 +144,80 @@ def _areas(quads: np.ndarray) -> np.ndarray:
     return 0.5 * (np.sum(x * np.roll(y, -1, axis=-1), -1) - np.sum(np.roll(x, -1, axis=-1) * y, -1))
 
 
+def _seeds(reference: np.ndarray, picture: np.ndarray) -> np.ndarray:
+    """Affine maps putting each reference quad on each picture quad in each rotation,
+    fitted by least squares on the four corners: (R * P * 4, 3, 3)."""
+    design = np.concatenate([reference, np.ones((*reference.shape[:2], 1))], axis=-1)
+    pseudo = np.linalg.pinv(design)  # (R, 3, 4)
+    rotations = np.stack([np.roll(picture, -k, axis=1) for k in range(4)], axis=1)  # (P,4,4,2)
+    params = np.einsum("rij,pkjc->rpkic", pseudo, rotations)  # (R, P, 4, 3, 2)
+    seeds = np.zeros((*params.shape[:3], 3, 3))
+    seeds[..., :2, :] = np.swapaxes(params, -1, -2)
+    seeds[..., 2, 2] = 1.0
+    return seeds.reshape(-1, 3, 3)
+
+
+def _refit(
+    reference: np.ndarray, picture: np.ndarray, landed: np.ndarray, index: np.ndarray
+) -> tuple[np.ndarray, int] | None:
+    """A homography (an affine map from a single quad) on the corners of landed quads."""
+    rows = np.flatnonzero(landed)
+    if len(rows) == 0:
+        return None
+    source = np.concatenate([reference[r] for r in rows]).astype(np.float32)
+    target = np.concatenate(
+        [np.roll(picture[int(index[r]) // 4], -(int(index[r]) % 4), axis=0) for r in rows]
+    ).astype(np.float32)
+    if len(rows) == 1:
+        affine, _ = cv2.estimateAffine2D(source, target, method=cv2.LMEDS)
+        if affine is None:
+            return None
+        return np.vstack([affine, [0.0, 0.0, 1.0]]), 1
+    matrix, _ = cv2.findHomography(source, target, 0)
+    if matrix is None or abs(matrix[2, 2]) < 1e-12:
+        return None
+    return matrix / matrix[2, 2], len(rows)
+
+
 def hypotheses(
-    reference: np.ndarray, picture: np.ndarray, tolerance: float = 0.12, limit: int = MAX_HYPOTHESES
+    reference: np.ndarray, picture: np.ndarray, limit: int = MAX_HYPOTHESES
 ) -> list[QuadHypothesis]:
     """The best homographies that put reference quads onto picture quads.
 
-    ``reference`` and ``picture`` are (R, 4, 2) and (P, 4, 2) clockwise quads. Each pair
-    and rotation is a hypothesis; it scores the reference quads that land within
-    ``tolerance`` (relative to the quad's size) of a picture quad, then is refitted on
-    the corners of all of them.
+    ``reference`` and ``picture`` are (R, 4, 2) and (P, 4, 2) clockwise quads. Every pair
+    in every rotation seeds an affine map; the seeds that land the most reference quads
+    near a picture quad grow into homographies fitted on all the quads they land, with
+    a tighter tolerance at each round.
     """
     if len(reference) == 0 or len(picture) == 0:
         return []
-    matrices = []
-    for r, ref_quad in enumerate(reference):
-        for p, pic_quad in enumerate(picture):
-            for k in range(4):
-                h = cv2.getPerspectiveTransform(ref_quad, np.roll(pic_quad, -k, axis=0))
-                matrices.append(h)
-    stack = np.array(matrices, np.float64)
-    ref_points = reference.reshape(-1, 2).astype(np.float64)
-    projected = _project_many(stack, ref_points).reshape(len(stack), len(reference), 4, 2)
-    error, index = _landings(projected, picture.astype(np.float64))
-    landed = error < tolerance
+    reference = reference.astype(np.float64)
+    picture = picture.astype(np.float64)
+    seeds = _seeds(reference, picture)
+    corners = reference.reshape(-1, 2)
+    projected = _project_many(seeds, corners).reshape(len(seeds), len(reference), 4, 2)
+    error, index = _landings(projected, picture)
+    landed = error < 0.3
     score = landed.sum(1)
     order = np.argsort(-score, kind="stable")
     results: list[QuadHypothesis] = []
-    for h_index in order[: 8 * limit]:
-        if score[h_index] < 1:
-            break
-        src, dst = [], []
-        for r in np.flatnonzero(landed[h_index]):
-            p, k = divmod(int(index[h_index, r]), 4)
-            src.append(reference[r])
-            dst.append(np.roll(picture[p], -k, axis=0))
-        source = np.concatenate(src).astype(np.float32)
-        target = np.concatenate(dst).astype(np.float32)
-        matrix, _ = cv2.findHomography(source, target, 0)
-        if matrix is None:
+    for seed in order[: 10 * limit]:
+        fit = _refit(reference, picture, landed[seed], index[seed])
+        for tolerance in (0.2, 0.1, 0.06):
+            if fit is None:
+                break
+            projected_one = _project_many(fit[0][None], corners).reshape(1, len(reference), 4, 2)
+            err_one, idx_one = _landings(projected_one, picture)
+            fit = _refit(reference, picture, err_one[0] < tolerance, idx_one[0]) or fit
+        if fit is None:
             continue
-        matrix = matrix / matrix[2, 2]
+        matrix, count = fit
         if any(_same(matrix, other.matrix, reference) for other in results):
             continue
-        results.append(QuadHypothesis(matrix, int(score[h_index]), len(source)))
+        results.append(QuadHypothesis(matrix, count, 4 * count))
         if len(results) >= limit:
             break
+    results.sort(key=lambda h: -h.quads)
     return results
 
 

@@ -7,13 +7,13 @@ import uuid
 import zipfile
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Response, UploadFile
 
 from api import errors
 from api.db import SessionDep
 from api.routes.deps import PipelineDep, StorageDep
 from api.routes.presenters import API_PREFIX, extraction_read
-from api.schemas import Alignment, ExtractionList, ExtractionRead, OutputFormat
+from api.schemas import MAX_OFFSET, Alignment, ExtractionList, ExtractionRead, OutputFormat
 from api.services.extraction import (
     ExtractionOutcome,
     ExtractRequest,
@@ -59,9 +59,11 @@ ZIP_MEDIA_TYPE = "application/zip"
         errors.UndecodablePicture,
         errors.PictureDoesNotMatch,
         errors.IdempotencyKeyReused,
+        errors.NotAcceptable,
     ),
 )
 def extract(
+    request: Request,
     pipeline: PipelineDep,
     storage: StorageDep,
     model: Annotated[str, Form(min_length=1, max_length=200, description="Model id or name.")],
@@ -74,13 +76,12 @@ def extract(
         Alignment | None, Form(description="Alignment for this run; default the model's.")
     ] = None,
     store: Annotated[bool, Form(description="File the crops and record the run.")] = True,
-    accept: Annotated[str | None, Header()] = None,
     idempotency_key: Annotated[
         str | None,
         Header(min_length=1, max_length=255, description="Makes retries safe: see above."),
     ] = None,
 ) -> Response:
-    wants_zip = _wants_zip(accept)
+    wants_zip = _wants_zip(request.headers.get("accept"))
     outcome = run_extraction(
         pipeline,
         ExtractRequest(
@@ -157,7 +158,7 @@ def _unstored_name(folder: str, zone: str, extension: str) -> str:
 def list_extractions(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     model_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> ExtractionList:
     records, total = list_records(session, limit=limit, offset=offset, model_id=model_id)
@@ -170,7 +171,7 @@ def list_extractions(
 
 
 @router.get(
-    "/extractions/{extraction_id}",
+    "/extractions/{extraction_id:uuid}",
     operation_id="getExtraction",
     summary="Get an extraction",
     description="The record: model version, source facts, transform used, crops.",

@@ -13,7 +13,7 @@ from starlette.background import BackgroundTask
 from api import errors
 from api.routes.deps import StorageDep
 from api.routes.presenters import file_read, folder_read
-from api.schemas import FileList, FolderList
+from api.schemas import MAX_OFFSET, FileList, FolderList
 from api.services import outputs
 
 router = APIRouter(tags=["folders"])
@@ -33,7 +33,7 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 def list_folders(
     storage: StorageDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> FolderList:
     folders = outputs.list_folders(storage)
     return FolderList(
@@ -55,7 +55,7 @@ def list_folder_files(
     storage: StorageDep,
     folder: FolderPath,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> FileList:
     files = outputs.list_files(storage, folder)
     return FileList(

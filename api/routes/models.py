@@ -11,7 +11,7 @@ from api import errors
 from api.db import SessionDep
 from api.routes.deps import LimitsDep, ModelDep, SettingsDep
 from api.routes.presenters import model_read, model_summary, model_url, set_model_headers
-from api.schemas import ModelExport, ModelList, ModelRead, ModelUpdate
+from api.schemas import MAX_OFFSET, ModelExport, ModelList, ModelRead, ModelUpdate
 from api.services import models as service
 from api.services.references import reference_file
 
@@ -72,7 +72,7 @@ def create_model(
 def list_models(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ModelList:
     rows, total = service.list_models(session, limit=limit, offset=offset, q=q)
@@ -106,7 +106,7 @@ def import_model(
 
 
 @router.get(
-    "/{model_id}",
+    "/{model_id:uuid}",
     operation_id="getModel",
     summary="Get a model",
     description="One model with its zones; the `ETag` is its version.",
@@ -118,7 +118,7 @@ def get_model(model: ModelDep, response: Response) -> ModelRead:
 
 
 @router.patch(
-    "/{model_id}",
+    "/{model_id:uuid}",
     operation_id="updateModel",
     summary="Change a model",
     description="Renames a model or changes its output settings and alignment.",
@@ -138,7 +138,7 @@ def update_model(
 
 
 @router.delete(
-    "/{model_id}",
+    "/{model_id:uuid}",
     status_code=204,
     operation_id="deleteModel",
     summary="Delete a model",
@@ -155,7 +155,7 @@ def delete_model(
 
 
 @router.get(
-    "/{model_id}/image",
+    "/{model_id:uuid}/image",
     operation_id="getModelImage",
     summary="Get the reference picture",
     description="The model's reference picture, as uploaded (pictures browsers cannot show, "
@@ -176,7 +176,7 @@ def get_model_image(model: ModelDep, settings: SettingsDep) -> FileResponse:
 
 
 @router.put(
-    "/{model_id}/image",
+    "/{model_id:uuid}/image",
     operation_id="replaceModelImage",
     summary="Replace the reference picture",
     description="Swaps the reference picture; every zone must still fit the new one.",
@@ -200,7 +200,7 @@ def replace_model_image(
 
 
 @router.get(
-    "/{model_id}/export",
+    "/{model_id:uuid}/export",
     operation_id="exportModel",
     summary="Export a model",
     description="The model as one portable JSON document, reference picture inside (base64).",

@@ -12,10 +12,10 @@ from api.db import SessionDep
 from api.routes.deps import LimitsDep, ModelDep
 from api.routes.models import IfMatch
 from api.routes.presenters import model_read, model_url, set_model_headers
-from api.schemas import ModelRead, Page, ZoneCreate, ZoneRead, ZonesReplace, ZoneUpdate
+from api.schemas import MAX_OFFSET, ModelRead, Page, ZoneCreate, ZoneRead, ZonesReplace, ZoneUpdate
 from api.services import models as service
 
-router = APIRouter(prefix="/models/{model_id}/zones", tags=["zones"])
+router = APIRouter(prefix="/models/{model_id:uuid}/zones", tags=["zones"])
 
 ZoneId = Annotated[uuid.UUID, Path(description="The zone's id.")]
 EDIT_ERRORS = (errors.NotFound, errors.PreconditionFailed, errors.ZoneDoesNotFit)
@@ -32,7 +32,7 @@ def list_zones(
     model: ModelDep,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[ZoneRead]:
     set_model_headers(response, model)
     zones = model.zones[offset : offset + limit]
@@ -91,7 +91,7 @@ def replace_zones(
 
 
 @router.get(
-    "/{zone_id}",
+    "/{zone_id:uuid}",
     operation_id="getZone",
     summary="Get a zone",
     description="One zone of the model.",
@@ -103,7 +103,7 @@ def get_zone(model: ModelDep, zone_id: ZoneId, response: Response) -> ZoneRead:
 
 
 @router.patch(
-    "/{zone_id}",
+    "/{zone_id:uuid}",
     operation_id="updateZone",
     summary="Change a zone",
     description="Changes some fields of one zone.",
@@ -125,7 +125,7 @@ def update_zone(
 
 
 @router.delete(
-    "/{zone_id}",
+    "/{zone_id:uuid}",
     status_code=204,
     operation_id="deleteZone",
     summary="Delete a zone",
