@@ -127,12 +127,15 @@ def validation_failed(errors: list[FieldError]) -> ValidationFailed:
     return ValidationFailed(detail, errors=errors)
 
 
-def problem_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` entry documenting a route's problem answers in OpenAPI."""
+def problem_responses(
+    *errors: type[AppError], success: dict[int | str, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry of a route: its ``success`` answers and its problem answers."""
     by_status: dict[int, list[type[AppError]]] = {}
-    for error in (*errors, BadRequest, ValidationFailed):
+    documented: tuple[type[AppError], ...] = (*errors, BadRequest, ValidationFailed)
+    for error in documented:
         by_status.setdefault(error.status, []).append(error)
-    responses: dict[int | str, dict[str, Any]] = {}
+    responses: dict[int | str, dict[str, Any]] = dict(success or {})
     for status, classes in sorted(by_status.items()):
         titles = sorted({cls.title for cls in classes})
         example = classes[0]

@@ -22,6 +22,7 @@ How a picture is aligned:
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -56,7 +57,7 @@ FORMAT_VERSION = 1
 
 REFERENCE_WORK_SIZE = 1024  # long side of the reference's working frame, pixels
 PICTURE_WORK_SIZE = 1280  # long side of the picture copy searched for features
-TRACK_CORNERS = 1500
+TRACK_CORNERS = 800
 REFINE_ROUNDS = 3
 
 # Acceptance thresholds. See the module docstring of bench/align.py for how they were set.
@@ -162,19 +163,6 @@ class ReferenceFeatures:
             raise ValueError(message) from error
 
 
-def _grey(picture: Image.Image) -> np.ndarray:
-    """The picture as an 8-bit grey array; transparent parts count as white paper."""
-    if picture.mode in ("RGBA", "LA", "PA") or (
-        picture.mode == "P" and "transparency" in picture.info
-    ):
-        rgba = picture.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        picture = Image.alpha_composite(background, rgba)
-    if picture.mode != "L":
-        picture = picture.convert("L")
-    return np.asarray(picture)
-
-
 def _downscale(grey: np.ndarray, long_side: int) -> np.ndarray:
     height, width = grey.shape
     factor = long_side / max(width, height)
@@ -186,14 +174,14 @@ def _downscale(grey: np.ndarray, long_side: int) -> np.ndarray:
 
 def compute_reference_features(reference: Image.Image) -> ReferenceFeatures:
     """Compute once what aligning pictures to ``reference`` needs."""
-    full = _grey(reference)
+    full = align_refine.grey_array(reference)
     height, width = full.shape
     grey = _downscale(full, REFERENCE_WORK_SIZE)
     keypoints = align_features.detect(grey, align_features.REFERENCE_FEATURES)
     sx, sy = grey.shape[1] / width, grey.shape[0] / height
     points = (keypoints.points / np.array([sx, sy], np.float32)).astype(np.float32)
     corners = cv2.goodFeaturesToTrack(
-        align_refine.normalise(grey), TRACK_CORNERS, 0.02, 6, blockSize=7
+        align_refine.normalise(grey), TRACK_CORNERS, 0.02, 8, blockSize=7
     )
     corners = (
         np.zeros((0, 2), np.float32)
@@ -229,14 +217,16 @@ def _refine(
     figures: dict[str, float] = {}
     fit: align_refine.Fit | None = None
     warped = None
-    for _ in range(REFINE_ROUNDS):
+    for round_ in range(REFINE_ROUNDS):
         shape = shape_figures(matrix, reference.width, reference.height)
         reason = implausibility(shape)
         if reason is not None:
             figures.update(shape)
             return _Refined(matrix, figures, reason)
         warped = align_refine.normalise(align_refine.warp_into(levels, matrix, size, frame_to_ref))
-        tracked = align_refine.track(reference.normalised, warped, reference.corners)
+        tracked = align_refine.track(
+            reference.normalised, warped, reference.corners, levels=3 if round_ == 0 else 1
+        )
         fit = align_refine.fit_residual(tracked)
         if fit is None:
             figures["tracked_points"] = float(len(tracked.source))
@@ -244,31 +234,38 @@ def _refine(
         matrix = matrix @ frame_to_ref @ fit.matrix @ ref_to_frame
         matrix = matrix / matrix[2, 2]
         moved = project(fit.matrix, rectangle(*size)) - rectangle(*size)
-        if float(np.abs(moved).max()) < 0.05:
+        if float(np.abs(moved).max()) < 0.1:
             break
         warped = None
     assert fit is not None
     if warped is None:
         warped = align_refine.normalise(align_refine.warp_into(levels, matrix, size, frame_to_ref))
     shape = shape_figures(matrix, reference.width, reference.height)
-    height, width = levels.full.shape
-    inside = align_refine.inside_mask(matrix @ frame_to_ref, size, (width, height))
+    frame_to_picture = matrix @ frame_to_ref
+    inside = align_refine.inside_mask(frame_to_picture, size, (levels.width, levels.height))
+    corners_inside = inside[
+        np.clip(reference.corners[:, 1].astype(int), 0, size[1] - 1),
+        np.clip(reference.corners[:, 0].astype(int), 0, size[0] - 1),
+    ].sum()
+    # Picture pixels per frame pixel: errors count in the coarser of the two grids.
+    stretch = shape["scale"] / math.sqrt(reference.frame_scale[0] * reference.frame_scale[1])
     figures.update(
         tracked_points=float(fit.tracked),
         inliers=float(fit.inliers),
         inlier_ratio=fit.inliers / max(fit.tracked, 1),
+        found_ratio=fit.inliers / max(int(corners_inside), 1),
         reprojection_error_px=fit.rms_error / reference.frame_scale[0],
-        similarity=align_refine.similarity(reference.normalised, warped, inside),
+        effective_error=fit.rms_error * min(1.0, stretch),
         coverage=visible_fraction(
-            matrix, rectangle(reference.width, reference.height), width, height
+            matrix, rectangle(reference.width, reference.height), levels.width, levels.height
         ),
+        **align_refine.look_alike(reference.normalised, warped, inside),
         **shape,
     )
-    failure = _verdict(figures, fit.rms_error)
-    return _Refined(matrix, figures, failure)
+    return _Refined(matrix, figures, _verdict(figures))
 
 
-def _verdict(figures: dict[str, float], rms_frame: float) -> str | None:
+def _verdict(figures: dict[str, float]) -> str | None:
     reason = implausibility(figures)
     if reason is not None:
         return reason
@@ -276,7 +273,7 @@ def _verdict(figures: dict[str, float], rms_frame: float) -> str | None:
         return "too little of the model lies inside the picture"
     if figures["inliers"] < MIN_TRACK_INLIERS or figures["inlier_ratio"] < MIN_TRACK_RATIO:
         return "too few points of the model agree on where it lies in the picture"
-    if rms_frame > MAX_REPROJECTION_ERROR:
+    if figures["effective_error"] > MAX_REPROJECTION_ERROR:
         return "the points of the model found in the picture do not fit together tightly"
     if figures["similarity"] < MIN_SIMILARITY:
         return "the aligned picture does not look like the model"
@@ -319,13 +316,9 @@ def align_picture(reference: ReferenceFeatures, picture: Image.Image) -> Alignme
     Returns the homography reference -> picture pixels and its figures, or raises
     :class:`AlignmentFailed` with the figures measured when it cannot be trusted.
     """
-    grey = _grey(picture)
-    levels = align_refine.PictureLevels(grey)
-    work = _downscale(grey, PICTURE_WORK_SIZE)
-    levels.put(work)
-    to_picture = np.linalg.inv(
-        scaling(work.shape[1] / grey.shape[1], work.shape[0] / grey.shape[0])
-    )
+    levels = align_refine.PictureLevels(picture)
+    work, sx, sy = levels.work(PICTURE_WORK_SIZE)
+    to_picture = np.linalg.inv(scaling(sx, sy))
 
     rough, rough_figures = _rough_from_features(reference, work, to_picture)
     attempts: list[tuple[_Refined, dict[str, float]]] = []

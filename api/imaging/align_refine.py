@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from api.imaging.align_homography import project, scaling, to_cv
 
@@ -30,37 +31,71 @@ NORMALISE_FLOOR = 6.0  # grey levels: below this, local contrast is noise, not s
 def normalise(grey: np.ndarray) -> np.ndarray:
     """Local contrast normalisation of an 8-bit grey image, back to 8 bits around 128."""
     image = grey.astype(np.float32)
-    mean = cv2.GaussianBlur(image, (0, 0), NORMALISE_SIGMA)
+    size = 2 * round(NORMALISE_SIGMA) + 1
+    mean = cv2.blur(cv2.blur(image, (size, size)), (size, size))
     detail = image - mean
-    spread = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), NORMALISE_SIGMA * 2))
+    wide = 2 * size + 1
+    spread = np.sqrt(np.maximum(cv2.blur(detail * detail, (wide, wide)), 0.0))
     out = 128.0 + 48.0 * detail / (spread + NORMALISE_FLOOR)
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-class PictureLevels:
-    """The picture's grey image and downscaled copies of it, made on demand."""
+def grey_array(picture: Image.Image) -> np.ndarray:
+    """A picture as an 8-bit grey array; transparent parts count as white paper."""
+    if picture.mode in ("I", "F") or picture.mode.startswith("I;16"):
+        values = np.asarray(picture, np.float32)
+        top = float(values.max()) if values.size else 1.0
+        return np.clip(values * (255.0 / max(top, 1.0)), 0, 255).astype(np.uint8)
+    if picture.mode in ("RGBA", "LA", "PA") or (
+        picture.mode == "P" and "transparency" in picture.info
+    ):
+        rgba = picture.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        picture = Image.alpha_composite(background, rgba)
+    if picture.mode != "L":
+        picture = picture.convert("L")
+    return np.asarray(picture)
 
-    def __init__(self, grey: np.ndarray) -> None:
-        self.full = grey
+
+class PictureLevels:
+    """Grey copies of a picture at 1/k of its size, made on demand (Pillow's ``reduce``
+    averages k x k blocks, far cheaper than converting the whole picture first)."""
+
+    def __init__(self, picture: Image.Image) -> None:
+        self.picture = picture
+        self.width, self.height = picture.size
         self._levels: dict[int, np.ndarray] = {}
 
-    def at_most(self, factor: float) -> tuple[np.ndarray, float, float]:
-        """A copy at about ``factor`` of full size (never above 1): image, sx, sy."""
-        height, width = self.full.shape
-        if factor >= 0.8:
-            return self.full, 1.0, 1.0
-        key = max(1, int(round(1.0 / factor)))
-        if key not in self._levels:
-            size = (max(1, round(width / key)), max(1, round(height / key)))
-            self._levels[key] = cv2.resize(self.full, size, interpolation=cv2.INTER_AREA)
-        level = self._levels[key]
-        return level, level.shape[1] / width, level.shape[0] / height
+    def level(self, k: int) -> np.ndarray:
+        """The picture at 1/k of its size: pixel (i, j) averages pixels [ki, ki + k)."""
+        k = max(1, k)
+        if k not in self._levels:
+            if k == 1:
+                self._levels[k] = grey_array(self.picture)
+            elif self.picture.mode in ("L", "RGB", "RGBA"):
+                self._levels[k] = grey_array(self.picture.reduce(k))
+            else:
+                size = (-(-self.width // k), -(-self.height // k))
+                self._levels[k] = cv2.resize(self.level(1), size, interpolation=cv2.INTER_AREA)
+        return self._levels[k]
 
-    def put(self, image: np.ndarray) -> None:
-        """Offer an already downscaled copy for reuse."""
-        key = max(1, int(round(self.full.shape[1] / image.shape[1])))
-        if abs(self.full.shape[1] / key - image.shape[1]) <= 1:
-            self._levels.setdefault(key, image)
+    def at_most(self, factor: float) -> tuple[np.ndarray, float]:
+        """The smallest copy with at least ``factor`` of full resolution: image, 1/k."""
+        k = max(1, int(1.0 / max(factor, 1e-6)))
+        return self.level(k), 1.0 / k
+
+    def work(self, long_side: int) -> tuple[np.ndarray, float, float]:
+        """A copy whose long side is at most ``long_side``: image, sx, sy (its pixels per
+        picture pixel)."""
+        k = max(1, max(self.width, self.height) // long_side)
+        image = self.level(k)
+        height, width = image.shape
+        factor = long_side / max(width, height)
+        if factor < 1:
+            size = (max(1, round(width * factor)), max(1, round(height * factor)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        # Corner coordinates: x_level = x / k exactly; the resize is exact per axis.
+        return image, image.shape[1] / (width * k), image.shape[0] / (height * k)
 
 
 def warp_into(
@@ -77,8 +112,8 @@ def warp_into(
     # Picture pixels per frame pixel at the centre, roughly.
     step = project(frame_to_picture, np.array([centre, centre + [1, 0], centre + [0, 1]]))
     stretch = max(np.linalg.norm(step[1] - step[0]), np.linalg.norm(step[2] - step[0]))
-    image, sx, sy = levels.at_most(1.0 / max(stretch, 1e-6))
-    to_level = scaling(sx, sy) @ frame_to_picture
+    image, factor = levels.at_most(1.0 / max(stretch, 1e-6))
+    to_level = scaling(factor, factor) @ frame_to_picture
     return cv2.warpPerspective(
         image,
         to_cv(to_level),
@@ -128,7 +163,8 @@ class Track:
     target: np.ndarray
 
 
-def track(reference: np.ndarray, warped: np.ndarray, points: np.ndarray) -> Track:
+def track(reference: np.ndarray, warped: np.ndarray, points: np.ndarray,
+          levels: int = TRACK_LEVELS) -> Track:
     """Lucas-Kanade tracking of ``points`` (frame corner coordinates) from the normalised
     reference into the normalised warped picture, kept when the backward track agrees."""
     if len(points) == 0:
@@ -142,7 +178,7 @@ def track(reference: np.ndarray, warped: np.ndarray, points: np.ndarray) -> Trac
         start,
         None,
         winSize=TRACK_WINDOW,
-        maxLevel=TRACK_LEVELS,
+        maxLevel=levels,
         criteria=criteria,
     )
     backward, ok2, _ = cv2.calcOpticalFlowPyrLK(
@@ -151,7 +187,7 @@ def track(reference: np.ndarray, warped: np.ndarray, points: np.ndarray) -> Trac
         forward,
         None,
         winSize=TRACK_WINDOW,
-        maxLevel=TRACK_LEVELS,
+        maxLevel=levels,
         criteria=criteria,
     )
     error = np.linalg.norm((backward - start).reshape(-1, 2), axis=1)
@@ -197,13 +233,32 @@ def fit_residual(tracked: Track) -> Fit | None:
     return Fit(matrix, len(tracked.source), int(keep.sum()), rms)
 
 
-def similarity(reference: np.ndarray, warped: np.ndarray, valid: np.ndarray) -> float:
-    """Zero-mean normalised cross-correlation of two normalised images where ``valid``."""
-    a = reference[valid].astype(np.float32)
-    b = warped[valid].astype(np.float32)
-    if a.size < 100:
-        return 0.0
-    a -= a.mean()
-    b -= b.mean()
+def _ncc(a: np.ndarray, b: np.ndarray) -> float:
+    a = a.astype(np.float32) - float(a.mean())
+    b = b.astype(np.float32) - float(b.mean())
     denominator = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
     return float(np.dot(a, b)) / denominator if denominator > 0 else 0.0
+
+
+def look_alike(reference: np.ndarray, warped: np.ndarray, valid: np.ndarray) -> dict[str, float]:
+    """How much the warped picture looks like the reference, both normalised, where
+    ``valid``: correlation at full and half resolution, and gradient-direction agreement
+    where the reference has structure."""
+    if valid.sum() < 100:
+        return {"similarity": 0.0, "similarity_half": 0.0, "direction_agreement": 0.0}
+    full = _ncc(reference[valid], warped[valid])
+    half_ref = cv2.resize(reference, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    half_pic = cv2.resize(warped, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    half_valid = cv2.resize(valid.astype(np.uint8), (half_ref.shape[1], half_ref.shape[0]),
+                            interpolation=cv2.INTER_NEAREST).astype(bool)
+    half = _ncc(half_ref[half_valid], half_pic[half_valid])
+    gx_r = cv2.Sobel(reference, cv2.CV_32F, 1, 0)
+    gy_r = cv2.Sobel(reference, cv2.CV_32F, 0, 1)
+    gx_p = cv2.Sobel(warped, cv2.CV_32F, 1, 0)
+    gy_p = cv2.Sobel(warped, cv2.CV_32F, 0, 1)
+    mag_r = np.hypot(gx_r, gy_r)
+    mag_p = np.hypot(gx_p, gy_p)
+    strong = valid & (mag_r > np.percentile(mag_r[valid], 90))
+    cosine = (gx_r * gx_p + gy_r * gy_p)[strong] / np.maximum(mag_r[strong] * mag_p[strong], 1e-6)
+    agree = float(np.mean(cosine > 0.8)) if strong.any() else 0.0
+    return {"similarity": full, "similarity_half": half, "direction_agreement": agree}

@@ -27,6 +27,7 @@ from api.storage.names import safe_component
 router = APIRouter(tags=["extraction"])
 
 ZIP_MEDIA_TYPE = "application/zip"
+ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
 
 
 @router.post(
@@ -41,18 +42,7 @@ ZIP_MEDIA_TYPE = "application/zip"
         "records nothing. A retry with the same `Idempotency-Key` and the same body answers "
         "the first result and files nothing new; the same key with another body is a 422."
     ),
-    responses={
-        201: {
-            "description": "The extraction (JSON), or its crops as a ZIP.",
-            "content": {ZIP_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-        },
-        200: {
-            "description": "With `store=false`: the crops were cut but not kept.",
-            "model": ExtractionRead,
-            "content": {ZIP_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-        },
-    }
-    | errors.problem_responses(
+    responses=errors.problem_responses(
         errors.NotFound,
         errors.PayloadTooLarge,
         errors.UnsupportedPicture,
@@ -60,6 +50,17 @@ ZIP_MEDIA_TYPE = "application/zip"
         errors.PictureDoesNotMatch,
         errors.IdempotencyKeyReused,
         errors.NotAcceptable,
+        success={
+            201: {
+                "description": "The extraction (JSON), or its crops as a ZIP.",
+                "content": {ZIP_MEDIA_TYPE: ZIP_SCHEMA},
+            },
+            200: {
+                "description": "With `store=false`: the crops were cut but not kept.",
+                "model": ExtractionRead,
+                "content": {ZIP_MEDIA_TYPE: ZIP_SCHEMA},
+            },
+        },
     ),
 )
 def extract(

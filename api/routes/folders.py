@@ -72,8 +72,9 @@ def list_folder_files(
     summary="Download a folder as ZIP",
     description="Every file of the folder and its subfolders, as one ZIP.",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": BINARY}}}
-    | errors.problem_responses(errors.NotFound),
+    responses=errors.problem_responses(
+        errors.NotFound, success={200: {"content": {"application/zip": BINARY}}}
+    ),
 )
 def download_folder_archive(storage: StorageDep, folder: FolderPath) -> StreamingResponse:
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it when sent
@@ -98,8 +99,12 @@ def download_folder_archive(storage: StorageDep, folder: FolderPath) -> Streamin
     summary="Download a file",
     description="One output file.",
     response_class=FileResponse,
-    responses={200: {"content": {"image/png": BINARY, "image/jpeg": BINARY, "image/webp": BINARY}}}
-    | errors.problem_responses(errors.NotFound),
+    responses=errors.problem_responses(
+        errors.NotFound,
+        success={
+            200: {"content": {"image/png": BINARY, "image/jpeg": BINARY, "image/webp": BINARY}}
+        },
+    ),
 )
 def download_file(storage: StorageDep, path: FilePath) -> FileResponse:
     stored = outputs.file_info(storage, path)

@@ -161,8 +161,10 @@ def delete_model(
     description="The model's reference picture, as uploaded (pictures browsers cannot show, "
     "such as TIFF or HEIC, are kept as PNG).",
     response_class=FileResponse,
-    responses={200: {"content": {media: {} for media in IMAGE_TYPES.values()}}}
-    | errors.problem_responses(errors.NotFound),
+    responses=errors.problem_responses(
+        errors.NotFound,
+        success={200: {"content": {media: {} for media in IMAGE_TYPES.values()}}},
+    ),
 )
 def get_model_image(model: ModelDep, settings: SettingsDep) -> FileResponse:
     return FileResponse(

@@ -64,8 +64,8 @@ def model_read(model: Model) -> ModelRead:
         name=model.name,
         description=model.description,
         version=model.version,
-        alignment=model.alignment,  # type: ignore[arg-type]
-        output_format=model.output_format,  # type: ignore[arg-type]
+        alignment=model.alignment,
+        output_format=model.output_format,
         output_quality=model.output_quality,
         filename_template=model.filename_template,
         image=image_info(model),
@@ -81,7 +81,7 @@ def model_summary(model: Model, zone_count: int) -> ModelSummary:
         name=model.name,
         description=model.description,
         version=model.version,
-        alignment=model.alignment,  # type: ignore[arg-type]
+        alignment=model.alignment,
         zone_count=zone_count,
         image=image_info(model),
         created_at=model.created_at,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -66,7 +66,7 @@ def list_models(
     session: Session, *, limit: int, offset: int, q: str | None
 ) -> tuple[Sequence[tuple[Model, int]], int]:
     """A page of models, newest change first, with their zone counts, and the total."""
-    condition = True
+    condition: ColumnElement[bool] = true()
     if q:
         pattern = f"%{q.strip().casefold()}%"
         condition = or_(Model.name_key.like(pattern), func.lower(Model.description).like(pattern))

@@ -227,3 +227,21 @@ def test_png_chunks_are_well_formed() -> None:
         kinds.append(kind)
         offset += 12 + length
     assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND" and b"IDAT" in kinds
+
+
+def test_png_falls_back_when_fpng_declines(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fpng
+
+    monkeypatch.setattr(fpng, "from_ndarray", lambda pixels: b"")
+    source = unique_picture(33, 21, "RGBA")
+
+    assert_image_equal(reopen(encode_image(source, "png")), source)
+
+
+@pytest.mark.parametrize("mode", ["L", "LA"])
+def test_grey_png_stays_grey_and_compact(mode: str) -> None:
+    source = blocks_picture((600, 400), [((100, 100, 300, 200), RED)], mode=mode)
+
+    data = encode_image(source, "png")
+    assert reopen(data).mode == mode
+    assert len(data) < 600 * 400 / 50

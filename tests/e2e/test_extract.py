@@ -1,0 +1,60 @@
+"""Extraction in a real browser: pictures in, crops out under their folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Server
+from tests.e2e.support import create_model, form_picture, png_file
+
+pytestmark = pytest.mark.e2e
+
+ZONES = [
+    {"name": "logo", "folder": "logos", "x": 80, "y": 70, "width": 300, "height": 100},
+    {"name": "number", "folder": "numbers", "x": 950, "y": 70, "width": 560, "height": 120},
+    {"name": "signature", "folder": "signatures", "x": 90, "y": 940, "width": 490, "height": 150},
+    {"name": "total", "folder": "invoices/totals", "x": 1040, "y": 930, "width": 480, "height": 110},
+]
+
+
+def test_extracted_crops_appear_under_their_folders(
+    page: Page, server: Server, tmp_path: Path, docs_dir: Path
+) -> None:
+    model = create_model(server, "ACME invoice", form_picture(), ZONES)
+    pictures = [
+        png_file(form_picture(800, 600, "0043"), tmp_path / "scan-0043.png"),
+        png_file(form_picture(1200, 900, "0044"), tmp_path / "scan-0044.png"),
+        png_file(form_picture(1200, 600, "0045"), tmp_path / "photo-wide.png"),
+    ]
+    page.goto(f"/extract?model={model['id']}")
+    expect(page.get_by_label("Model", exact=True)).to_have_value(model["id"])
+    page.get_by_label("Picture", exact=True).set_input_files(pictures)
+    expect(page.get_by_text("3 pictures ready")).to_be_visible()
+    page.get_by_role("button", name="Extract", exact=True).click()
+
+    items = page.locator(".picture-item")
+    expect(items.filter(has_text="scan-0043.png").get_by_text("Done")).to_be_visible()
+    expect(items.filter(has_text="scan-0044.png").get_by_text("Done")).to_be_visible()
+    refused = items.filter(has_text="photo-wide.png")
+    expect(refused.get_by_text("Not cut")).to_be_visible()
+    # The aspect-ratio refusal, in words a person understands.
+    expect(refused.get_by_role("alert")).to_contain_text("different shape from the model's reference picture")
+
+    for zone in ZONES:
+        group = page.get_by_role("region", name=f"Folder {zone['folder']}")
+        expect(group.locator("img")).to_have_count(2)
+        expect(group.get_by_role("link", name=f"{zone['folder']}/")).to_have_attribute(
+            "href", "/folders/" + zone["folder"]
+        )
+    signature_crop = page.get_by_role("region", name="Folder signatures").locator("img").first
+    expect(signature_crop).to_have_js_property("naturalWidth", 245)  # 490 px scaled by 1/2
+    files = server.client.get("/api/v1/folders/signatures/files").json()
+    assert sorted(f["name"] for f in files["items"]) == ["scan-0043_signature.png", "scan-0044_signature.png"]
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download all as ZIP").click()
+    assert download.value.suggested_filename == "zonecut-crops.zip"
+    page.screenshot(path=str(docs_dir / "extract.png"), full_page=True)
