@@ -1,0 +1,138 @@
+// The API client: typed calls generated from openapi.yaml, each returning its data or
+// throwing an ApiError (problem+json) or a NetworkError.
+
+import createClient from "openapi-fetch";
+import { ApiError, isProblem, NetworkError } from "./problem";
+import type { Extraction, FilePage, FolderPage, Model, ModelPage, ModelUpdate, paths, ZoneReplace } from "./types";
+import { sendForm, type UploadOptions } from "./upload";
+
+export const API_BASE = "/api/v1";
+
+const client = createClient<paths>({ baseUrl: "" });
+
+interface Result<T> {
+  readonly data?: T;
+  readonly error?: unknown;
+  readonly response: Response;
+}
+
+async function call<T>(request: () => Promise<Result<T>>): Promise<{ data: T; response: Response }> {
+  let result: Result<T>;
+  try {
+    result = await request();
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    throw new NetworkError();
+  }
+  const { data, error, response } = result;
+  if (!response.ok || error !== undefined) {
+    throw new ApiError(response.status, isProblem(error) ? error : null);
+  }
+  return { data: data as T, response };
+}
+
+/** The `If-Match` header for a model version (its ETag is the version, quoted). */
+export const ifMatch = (version: number): { "if-match": string } => ({ "if-match": `"${version}"` });
+
+/** Each path segment encoded on its own, keeping the slashes of nested folders. */
+export const encodePath = (path: string): string => path.split("/").map(encodeURIComponent).join("/");
+
+// ----- models -------------------------------------------------------------------------------
+
+export async function listModels(query: { q?: string; limit?: number; offset?: number } = {}): Promise<ModelPage> {
+  const { data } = await call(() =>
+    client.GET("/api/v1/models", {
+      params: { query: { limit: query.limit ?? 200, offset: query.offset ?? 0, ...(query.q ? { q: query.q } : {}) } },
+    }),
+  );
+  return data;
+}
+
+export async function getModel(id: string, signal?: AbortSignal): Promise<Model> {
+  const { data } = await call(() =>
+    client.GET("/api/v1/models/{model_id}", { params: { path: { model_id: id } }, signal }),
+  );
+  return data;
+}
+
+type Multipart<Op> = Op extends { requestBody?: { content: { "multipart/form-data": infer B } } } ? B : never;
+
+/** FormData whose field names are checked against the contract's multipart body. */
+function formData<Body>(fields: { [K in keyof Body]?: string | File }): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields) as [string, string | File | undefined][]) {
+    if (value === undefined) continue;
+    if (typeof value === "string") form.set(name, value);
+    else form.set(name, value, value.name);
+  }
+  return form;
+}
+
+export function createModel(
+  fields: { name: string; description?: string; image: File },
+  options: UploadOptions = {},
+): Promise<Model> {
+  const form = formData<Multipart<paths["/api/v1/models"]["post"]>>({
+    name: fields.name,
+    description: fields.description || undefined,
+    image: fields.image,
+  });
+  return sendForm<Model>("POST", `${API_BASE}/models`, form, options);
+}
+
+export async function updateModel(id: string, version: number, changes: ModelUpdate): Promise<Model> {
+  const { data } = await call(() =>
+    client.PATCH("/api/v1/models/{model_id}", {
+      params: { path: { model_id: id }, header: ifMatch(version) },
+      body: changes,
+    }),
+  );
+  return data;
+}
+
+export async function deleteModel(id: string, version?: number): Promise<void> {
+  await call(() =>
+    client.DELETE("/api/v1/models/{model_id}", {
+      params: { path: { model_id: id }, header: version === undefined ? {} : ifMatch(version) },
+    }),
+  );
+}
+
+/** The editor's Save: all zones at once, based on `version`; 412 when it is stale. */
+export async function replaceZones(id: string, version: number, zones: readonly ZoneReplace[]): Promise<Model> {
+  const { data } = await call(() =>
+    client.PUT("/api/v1/models/{model_id}/zones", {
+      params: { path: { model_id: id }, header: ifMatch(version) },
+      body: { zones: [...zones] },
+    }),
+  );
+  return data;
+}
+
+// ----- extraction ---------------------------------------------------------------------------
+
+export function extract(model: string, image: File, options: UploadOptions = {}): Promise<Extraction> {
+  const form = formData<Multipart<paths["/api/v1/extract"]["post"]>>({ model, image });
+  return sendForm<Extraction>("POST", `${API_BASE}/extract`, form, options);
+}
+
+// ----- folders and files --------------------------------------------------------------------
+
+export async function listFolders(): Promise<FolderPage> {
+  const { data } = await call(() => client.GET("/api/v1/folders", { params: { query: { limit: 1000 } } }));
+  return data;
+}
+
+export async function listFiles(folder: string): Promise<FilePage> {
+  const { data } = await call(() =>
+    client.GET("/api/v1/folders/{folder}/files", { params: { path: { folder }, query: { limit: 1000 } } }),
+  );
+  return data;
+}
+
+export async function deleteFile(path: string): Promise<void> {
+  await call(() => client.DELETE("/api/v1/files/{path}", { params: { path: { path } } }));
+}
+
+export const folderArchiveUrl = (folder: string): string => `${API_BASE}/folders/${encodePath(folder)}/archive`;
+export const fileUrl = (path: string): string => `${API_BASE}/files/${encodePath(path)}`;

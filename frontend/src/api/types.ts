@@ -1,0 +1,26 @@
+// Names for the API's shapes, all taken from the schema generated from openapi.yaml
+// (`npm run gen:api`), so a contract change that the app does not follow fails the build.
+
+import type { components, paths } from "./schema.gen";
+
+type Schemas = components["schemas"];
+
+export type Model = Schemas["ModelRead"];
+export type ModelSummary = Schemas["ModelSummary"];
+export type ModelUpdate = Schemas["ModelUpdate"];
+export type ZoneRead = Schemas["ZoneRead"];
+export type ZoneReplace = Schemas["ZoneReplace"];
+export type Extraction = Schemas["ExtractionRead"];
+export type Crop = Schemas["CropRead"];
+export type Folder = Schemas["FolderRead"];
+export type OutputFile = Schemas["FileRead"];
+export type Problem = Schemas["Problem"];
+export type FieldError = Schemas["FieldError"];
+export type Alignment = Model["alignment"];
+export type OutputFormat = Model["output_format"];
+
+export type ModelPage = paths["/api/v1/models"]["get"]["responses"][200]["content"]["application/json"];
+export type FolderPage = paths["/api/v1/folders"]["get"]["responses"][200]["content"]["application/json"];
+export type FilePage = paths["/api/v1/folders/{folder}/files"]["get"]["responses"][200]["content"]["application/json"];
+
+export type { paths };

@@ -1,0 +1,30 @@
+// The app's addresses: parsing them into pages and building them.
+
+export type Route =
+  | { readonly page: "models" }
+  | { readonly page: "editor"; readonly modelId: string }
+  | { readonly page: "extract"; readonly modelId: string | null }
+  | { readonly page: "folders"; readonly folder: string | null }
+  | { readonly page: "notFound" };
+
+export function parseRoute(pathAndQuery: string): Route {
+  const url = new URL(pathAndQuery, "http://x");
+  const parts = url.pathname
+    .split("/")
+    .filter((p) => p !== "")
+    .map(decodeURIComponent);
+  const [first, ...rest] = parts;
+  if (first === undefined || (first === "models" && rest.length === 0)) return { page: "models" };
+  if (first === "models" && rest.length === 1 && rest[0] !== undefined) return { page: "editor", modelId: rest[0] };
+  if (first === "extract" && rest.length === 0) return { page: "extract", modelId: url.searchParams.get("model") };
+  if (first === "folders") return { page: "folders", folder: rest.length > 0 ? rest.join("/") : null };
+  return { page: "notFound" };
+}
+
+export const routes = {
+  models: (): string => "/",
+  editor: (id: string): string => `/models/${encodeURIComponent(id)}`,
+  extract: (modelId?: string): string => (modelId ? `/extract?model=${encodeURIComponent(modelId)}` : "/extract"),
+  folders: (folder?: string): string =>
+    folder ? `/folders/${folder.split("/").map(encodeURIComponent).join("/")}` : "/folders",
+};

@@ -1,0 +1,433 @@
+// The editor's state and commands, free of the DOM: the document history, the
+// selection, the viewport and the active tool. canvasView.ts attaches it to canvases
+// and events; the UI reads snapshots and calls the commands.
+
+import {
+  createDoc,
+  duplicateZones,
+  findZone,
+  foldersOf,
+  moveZones,
+  nextZoneName,
+  removeZones,
+  renameIds,
+  updateZone,
+  type Zone,
+  type ZoneDoc,
+  type ZonePatch,
+} from "./document";
+import type { Rect, ScreenPoint, Size } from "./geometry";
+import { DEFAULT_HISTORY_LIMIT, History } from "./history";
+import { hitTest } from "./hitTest";
+import type { Command } from "./keymap";
+import type { Scene } from "./renderer";
+import { PanTool } from "./tools/panTool";
+import { SelectTool } from "./tools/selectTool";
+import type { PointerInput, Tool, ToolHost } from "./tools/types";
+import {
+  center,
+  createViewport,
+  fitImage,
+  resizeViewport,
+  steppedZoom,
+  zoomAt,
+  zoomBy,
+  type Viewport,
+} from "./viewport";
+
+export type ToolName = "select" | "hand";
+
+/** What the UI shows; a new object whenever anything changed. */
+export interface EditorSnapshot {
+  /** The document as shown: a gesture's preview while one is under way. */
+  readonly doc: ZoneDoc;
+  readonly selection: readonly string[];
+  readonly viewport: Viewport;
+  readonly tool: ToolName;
+  readonly canUndo: boolean;
+  readonly canRedo: boolean;
+  /** The document differs from the one last loaded or saved. */
+  readonly dirty: boolean;
+  readonly folders: readonly string[];
+  readonly cursor: string;
+}
+
+export interface EditorOptions {
+  readonly historyLimit?: number;
+  /** Folder for a newly drawn zone; by default the zone's own name. */
+  readonly defaultFolder?: (doc: ZoneDoc, name: string) => string;
+}
+
+export interface PointerDownInput extends PointerInput {
+  /** Pan instead of using the current tool (middle button, or space held). */
+  readonly pan: boolean;
+}
+
+/** Wheel deltas to zoom factors: a mouse notch (~100) is about 20 %. */
+const WHEEL_ZOOM_SPEED = 0.002;
+/** Trackpad pinches arrive as wheel events with ctrlKey and small deltas. */
+const PINCH_ZOOM_SPEED = 0.01;
+
+let idCounter = 0;
+const localId = (): string => `new-${Date.now().toString(36)}-${(idCounter++).toString(36)}`;
+
+export class ZoneEditor implements ToolHost {
+  private history: History<ZoneDoc>;
+  private previewDoc: ZoneDoc | null = null;
+  private sel: readonly string[] = [];
+  private vp: Viewport = createViewport(800, 600);
+  private hover: string | null = null;
+  private toolName: ToolName = "select";
+  private readonly tools: Record<ToolName, Tool> = { select: new SelectTool(), hand: new PanTool() };
+  private readonly panTool = new PanTool();
+  /** The tool that received the current press, until its release. */
+  private gesture: Tool | null = null;
+  private cursorValue = "crosshair";
+  private fitted = false;
+  private listeners = new Set<() => void>();
+  private cached: EditorSnapshot | null = null;
+
+  constructor(
+    image: Size,
+    zones: readonly Zone[] = [],
+    private readonly options: EditorOptions = {},
+  ) {
+    this.history = new History(createDoc(image, zones), options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
+  }
+
+  // ----- reading -------------------------------------------------------------------
+
+  get doc(): ZoneDoc {
+    return this.history.present;
+  }
+
+  get selection(): readonly string[] {
+    return this.sel;
+  }
+
+  get viewport(): Viewport {
+    return this.vp;
+  }
+
+  get shownDoc(): ZoneDoc {
+    return this.previewDoc ?? this.history.present;
+  }
+
+  get dirty(): boolean {
+    return this.history.dirty;
+  }
+
+  get canUndo(): boolean {
+    return this.history.canUndo;
+  }
+
+  get canRedo(): boolean {
+    return this.history.canRedo;
+  }
+
+  get tool(): ToolName {
+    return this.toolName;
+  }
+
+  /** The state machine of the gesture under way, or of the current tool. */
+  get toolState(): string {
+    return (this.gesture ?? this.tools[this.toolName]).state;
+  }
+
+  snapshot(): EditorSnapshot {
+    if (this.cached === null) {
+      const doc = this.shownDoc;
+      this.cached = {
+        doc,
+        selection: this.sel,
+        viewport: this.vp,
+        tool: this.toolName,
+        canUndo: this.history.canUndo,
+        canRedo: this.history.canRedo,
+        dirty: this.history.dirty,
+        folders: foldersOf(this.history.present),
+        cursor: this.cursorValue,
+      };
+    }
+    return this.cached;
+  }
+
+  scene(): Scene {
+    const s = this.snapshot();
+    return { doc: s.doc, selection: s.selection, hoverId: this.hover, viewport: s.viewport, folders: s.folders };
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ----- ToolHost --------------------------------------------------------------------
+
+  preview(doc: ZoneDoc | null): void {
+    this.previewDoc = doc;
+    this.changed();
+  }
+
+  commit(doc: ZoneDoc, selection: readonly string[], coalesce?: string): void {
+    this.previewDoc = null;
+    this.history.push(doc, coalesce);
+    this.sel = selection.filter((id) => findZone(doc, id) !== undefined);
+    this.changed();
+  }
+
+  select(ids: readonly string[]): void {
+    const next = ids.filter((id, i) => ids.indexOf(id) === i && findZone(this.doc, id) !== undefined);
+    if (next.length === this.sel.length && next.every((id, i) => id === this.sel[i])) return;
+    this.sel = next;
+    this.changed();
+  }
+
+  setViewport(vp: Viewport): void {
+    if (vp === this.vp) return;
+    this.vp = vp;
+    this.changed();
+  }
+
+  setCursor(cursor: string): void {
+    if (cursor === this.cursorValue) return;
+    this.cursorValue = cursor;
+    this.changed();
+  }
+
+  createZone(rect: Rect): Zone {
+    const name = nextZoneName(this.doc);
+    const folder = this.options.defaultFolder?.(this.doc, name) ?? name;
+    return { id: localId(), name, folder, ...rect };
+  }
+
+  // ----- loading and saving ----------------------------------------------------------
+
+  /** Starts over with a document from the server: clean, no undo steps. */
+  load(image: Size, zones: readonly Zone[]): void {
+    const sameImage = image.width === this.doc.image.width && image.height === this.doc.image.height;
+    this.history.reset(createDoc(image, zones));
+    this.previewDoc = null;
+    this.sel = this.sel.filter((id) => findZone(this.doc, id) !== undefined);
+    this.cancelGesture();
+    if (!sameImage) this.fitted = false;
+    if (!this.fitted) this.fit();
+    this.changed();
+  }
+
+  /** `doc` (by default the present document) is what the server now has. */
+  markSaved(doc: ZoneDoc = this.doc): void {
+    this.history.markSaved(doc);
+    this.changed();
+  }
+
+  /** The server gave saved zones new ids: use them everywhere, undo steps included, and
+   *  mark `saved` (as it was sent) as the server's state. Edits made meanwhile stay. */
+  adoptSaved(saved: ZoneDoc, ids: ReadonlyMap<string, string>): void {
+    const map = this.history.mapStates((doc) => renameIds(doc, ids));
+    this.history.markSaved(map(saved));
+    if (this.previewDoc !== null) this.previewDoc = renameIds(this.previewDoc, ids);
+    this.sel = this.sel.map((id) => ids.get(id) ?? id);
+    this.changed();
+  }
+
+  // ----- pointer input (screen pixels) -------------------------------------------------
+
+  pointerDown(e: PointerDownInput): void {
+    if (this.gesture !== null) this.cancelGesture();
+    this.gesture = e.pan ? this.panTool : this.tools[this.toolName];
+    this.gesture.pointerDown(this, e);
+  }
+
+  pointerMove(e: PointerInput): void {
+    const tool = this.gesture ?? this.tools[this.toolName];
+    tool.pointerMove(this, e);
+    if (this.gesture === null) this.setHover(e.point);
+  }
+
+  pointerUp(e: PointerInput): void {
+    const tool = this.gesture;
+    this.gesture = null;
+    tool?.pointerUp(this, e);
+    this.setHover(e.point);
+  }
+
+  /** Abandons the gesture under way, if any (Escape, lost pointer, second finger). */
+  cancelGesture(): boolean {
+    const tool = this.gesture;
+    if (tool === null) return false;
+    const had = tool.cancel(this);
+    this.gesture = null;
+    return had;
+  }
+
+  pointerLeave(): void {
+    if (this.hover === null) return;
+    this.hover = null;
+    this.changed();
+  }
+
+  get gestureActive(): boolean {
+    return this.gesture !== null;
+  }
+
+  // ----- view ------------------------------------------------------------------------
+
+  /** The canvas element changed size (CSS pixels) or the device pixel ratio changed. */
+  resize(width: number, height: number, dpr: number): void {
+    this.vp = resizeViewport(this.vp, width, height, dpr);
+    if (!this.fitted && width > 0 && height > 0) {
+      this.fit();
+      return;
+    }
+    this.changed();
+  }
+
+  fit(): void {
+    this.fitted = this.vp.width > 0 && this.vp.height > 0;
+    this.setViewport(fitImage(this.vp, this.doc.image));
+  }
+
+  zoomTo(zoom: number, anchor: ScreenPoint = center(this.vp)): void {
+    this.setViewport(zoomAt(this.vp, zoom, anchor));
+  }
+
+  zoomIn(anchor?: ScreenPoint): void {
+    this.zoomTo(steppedZoom(this.vp.zoom, 1), anchor);
+  }
+
+  zoomOut(anchor?: ScreenPoint): void {
+    this.zoomTo(steppedZoom(this.vp.zoom, -1), anchor);
+  }
+
+  /** A wheel turn (or a trackpad pinch, which browsers report as a wheel with ctrlKey). */
+  wheel(anchor: ScreenPoint, deltaY: number, pinch: boolean): void {
+    const speed = pinch ? PINCH_ZOOM_SPEED : WHEEL_ZOOM_SPEED;
+    this.setViewport(zoomBy(this.vp, Math.exp(-deltaY * speed), anchor));
+  }
+
+  /** A two-finger pinch step: the fingers' distance grew by `factor`, around `anchor`. */
+  pinch(anchor: ScreenPoint, factor: number, panX = 0, panY = 0): void {
+    const z = zoomBy(this.vp, factor, anchor);
+    this.setViewport({ ...z, offsetX: z.offsetX + panX, offsetY: z.offsetY + panY });
+  }
+
+  setTool(tool: ToolName): void {
+    if (tool === this.toolName) return;
+    this.cancelGesture();
+    this.toolName = tool;
+    this.cursorValue = tool === "hand" ? "grab" : "crosshair";
+    this.changed();
+  }
+
+  // ----- commands ----------------------------------------------------------------------
+
+  /** Runs a keyboard command; false if it did not apply (so the key can do its default). */
+  execute(cmd: Command): boolean {
+    switch (cmd.kind) {
+      case "undo":
+        return this.undo();
+      case "redo":
+        return this.redo();
+      case "delete":
+        return this.deleteSelected();
+      case "duplicate":
+        return this.duplicateSelected();
+      case "selectAll":
+        this.select(this.doc.zones.map((z) => z.id));
+        return true;
+      case "nudge":
+        return this.nudge(cmd.dx, cmd.dy);
+      case "escape":
+        if (this.cancelGesture()) return true;
+        if (this.sel.length === 0) return false;
+        this.select([]);
+        return true;
+      case "zoomIn":
+        this.zoomIn();
+        return true;
+      case "zoomOut":
+        this.zoomOut();
+        return true;
+      case "zoomFit":
+        this.fit();
+        return true;
+      case "zoomActual":
+        this.zoomTo(1);
+        return true;
+      case "tool":
+        this.setTool(cmd.tool);
+        return true;
+      case "save":
+        return false; // saving talks to the server: the page handles it
+    }
+  }
+
+  undo(): boolean {
+    if (this.gesture !== null) this.cancelGesture();
+    const doc = this.history.undo();
+    if (doc === undefined) return false;
+    this.previewDoc = null;
+    this.sel = this.sel.filter((id) => findZone(doc, id) !== undefined);
+    this.changed();
+    return true;
+  }
+
+  redo(): boolean {
+    if (this.gesture !== null) this.cancelGesture();
+    const doc = this.history.redo();
+    if (doc === undefined) return false;
+    this.previewDoc = null;
+    this.sel = this.sel.filter((id) => findZone(doc, id) !== undefined);
+    this.changed();
+    return true;
+  }
+
+  deleteSelected(): boolean {
+    if (this.sel.length === 0) return false;
+    this.commit(removeZones(this.doc, this.sel), []);
+    return true;
+  }
+
+  duplicateSelected(): boolean {
+    if (this.sel.length === 0) return false;
+    const { doc, ids } = duplicateZones(this.doc, this.sel, localId);
+    this.commit(doc, ids);
+    return true;
+  }
+
+  /** Moves the selection by whole pixels; repeated nudges make one undo step. */
+  nudge(dx: number, dy: number): boolean {
+    if (this.sel.length === 0) return false;
+    const doc = moveZones(this.doc, this.sel, dx, dy);
+    this.commit(doc, this.sel, `nudge:${this.sel.join(",")}`);
+    return true;
+  }
+
+  /** An edit from the side panel. Typing in one field of one zone makes one undo step. */
+  updateZone(id: string, patch: ZonePatch, coalesce?: string): void {
+    const doc = updateZone(this.doc, id, patch);
+    if (doc === this.doc) return;
+    this.commit(doc, this.sel, coalesce === undefined ? undefined : `${coalesce}:${id}`);
+  }
+
+  /** Ends a run of coalesced edits (a field lost focus). */
+  sealHistory(): void {
+    this.history.seal();
+  }
+
+  // ----- internals -----------------------------------------------------------------------
+
+  private setHover(point: ScreenPoint): void {
+    const hit = hitTest(this.shownDoc, this.sel, this.vp, point);
+    const id = hit.kind === "zone" || hit.kind === "handle" ? hit.zoneId : null;
+    if (id === this.hover) return;
+    this.hover = id;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.cached = null;
+    for (const listener of this.listeners) listener();
+  }
+}

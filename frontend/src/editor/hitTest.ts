@@ -1,0 +1,57 @@
+// What is under a point: a handle of the selected zone, a zone, or empty picture.
+// Tolerances are given in screen pixels so handles feel the same at every zoom.
+
+import type { ZoneDoc } from "./document";
+import { HANDLES, handlePosition, rectContains, type Handle, type Rect, type ScreenPoint } from "./geometry";
+import { imageRectToScreen, type Viewport } from "./viewport";
+
+/** Half the side of a drawn handle, CSS pixels. */
+export const HANDLE_RADIUS = 4;
+/** How far from a handle's centre a press still takes it, CSS pixels. */
+export const HANDLE_HIT_RADIUS = 7;
+/** Below this on-screen side, a zone shows corner handles only. */
+export const SIDE_HANDLES_MIN_SIDE = 24;
+
+export type Hit =
+  | { readonly kind: "handle"; readonly zoneId: string; readonly handle: Handle }
+  | { readonly kind: "zone"; readonly zoneId: string }
+  | { readonly kind: "empty"; readonly onImage: boolean };
+
+/** The handles shown for a zone at the current zoom: all eight, or only the corners
+ *  when the zone is too small on screen for side handles to be told apart. */
+export function visibleHandles(screenRect: Rect): readonly Handle[] {
+  const small = screenRect.width < SIDE_HANDLES_MIN_SIDE || screenRect.height < SIDE_HANDLES_MIN_SIDE;
+  return small ? HANDLES.filter((h) => h.length === 2) : HANDLES;
+}
+
+export function hitHandle(vp: Viewport, rect: Rect, p: ScreenPoint, radius = HANDLE_HIT_RADIUS): Handle | null {
+  const screenRect = imageRectToScreen(vp, rect);
+  let best: Handle | null = null;
+  let bestDistance = Infinity;
+  for (const handle of visibleHandles(screenRect)) {
+    const c = handlePosition(screenRect, handle);
+    const d = Math.max(Math.abs(c.x - p.x), Math.abs(c.y - p.y));
+    if (d <= radius && d < bestDistance) {
+      best = handle;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Handles are taken only on a single selected zone; then zones from the top down. */
+export function hitTest(doc: ZoneDoc, selection: readonly string[], vp: Viewport, p: ScreenPoint): Hit {
+  if (selection.length === 1) {
+    const selected = doc.zones.find((z) => z.id === selection[0]);
+    if (selected !== undefined) {
+      const handle = hitHandle(vp, selected, p);
+      if (handle !== null) return { kind: "handle", zoneId: selected.id, handle };
+    }
+  }
+  for (let i = doc.zones.length - 1; i >= 0; i--) {
+    const z = doc.zones[i];
+    if (z !== undefined && rectContains(imageRectToScreen(vp, z), p)) return { kind: "zone", zoneId: z.id };
+  }
+  const picture = imageRectToScreen(vp, { x: 0, y: 0, ...doc.image });
+  return { kind: "empty", onImage: rectContains(picture, p) };
+}

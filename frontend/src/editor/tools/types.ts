@@ -1,0 +1,46 @@
+// What an input tool sees and may do. Tools are small state machines
+// (idle -> pointing -> dragging) that never touch the DOM: the editor hands them
+// pointer positions in screen pixels and a host to act through, so they can be
+// driven the same way from tests.
+
+import type { Zone, ZoneDoc } from "../document";
+import type { Rect, ScreenPoint } from "../geometry";
+import type { Viewport } from "../viewport";
+
+/** How far (CSS pixels) a press must travel before it becomes a drag. */
+export const DRAG_THRESHOLD = 3;
+/** A drawn zone smaller than this on screen (CSS pixels) on either side was not meant. */
+export const MIN_DRAW_SCREEN_SIZE = 4;
+
+export interface PointerInput {
+  readonly point: ScreenPoint;
+  readonly shiftKey: boolean;
+  readonly altKey: boolean;
+}
+
+export interface ToolHost {
+  /** The committed document (the history's present). */
+  readonly doc: ZoneDoc;
+  readonly selection: readonly string[];
+  readonly viewport: Viewport;
+  /** Shows a gesture's provisional document; null goes back to the committed one. */
+  preview(doc: ZoneDoc | null): void;
+  /** Makes `doc` the new committed document: one undo step. */
+  commit(doc: ZoneDoc, selection: readonly string[]): void;
+  select(ids: readonly string[]): void;
+  setViewport(vp: Viewport): void;
+  setCursor(cursor: string): void;
+  /** A new zone at `rect` with a fresh id and default name and folder. */
+  createZone(rect: Rect): Zone;
+}
+
+export interface Tool {
+  /** The state machine's current state, for the cursor, tests and debugging. */
+  readonly state: string;
+  pointerDown(host: ToolHost, e: PointerInput): void;
+  /** Moves with a button held, and hovering when not. */
+  pointerMove(host: ToolHost, e: PointerInput): void;
+  pointerUp(host: ToolHost, e: PointerInput): void;
+  /** Escape or a lost pointer: abandon the gesture. True if there was one. */
+  cancel(host: ToolHost): boolean;
+}

@@ -1,0 +1,63 @@
+// The canvas area: mounts the framework-free editor view and hands it the picture.
+
+import { useEffect, useRef } from "preact/hooks";
+import { mountCanvasView, type CanvasView } from "../../editor/canvasView";
+import type { ZoneEditor } from "../../editor/editor";
+import type { Command } from "../../editor/keymap";
+import type { Picture } from "../../editor/picture";
+import { dialogOpen } from "../../components/Dialog";
+
+declare global {
+  interface Window {
+    /** Present with ?perf in the address: render timings for measurement scripts. */
+    zonecutPerf?: { frameDurations: () => readonly number[] };
+  }
+}
+
+export function EditorCanvas({
+  editor,
+  picture,
+  onCommand,
+  loading,
+}: {
+  editor: ZoneEditor;
+  picture: Picture | null;
+  onCommand: (cmd: Command) => boolean;
+  loading: boolean;
+}) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<CanvasView | null>(null);
+  const commandRef = useRef(onCommand);
+  commandRef.current = onCommand;
+
+  useEffect(() => {
+    if (host.current === null) return;
+    const v = mountCanvasView(host.current, editor, {
+      onCommand: (cmd) => commandRef.current(cmd),
+      keyboardEnabled: () => !dialogOpen(),
+    });
+    view.current = v;
+    if (new URLSearchParams(location.search).has("perf")) window.zonecutPerf = { frameDurations: v.frameDurations };
+    return () => {
+      v.destroy();
+      view.current = null;
+    };
+  }, [editor]);
+
+  useEffect(() => {
+    view.current?.setPicture(picture);
+  }, [picture]);
+
+  return (
+    <div class="canvas-wrap">
+      <div
+        ref={host}
+        class="canvas-host"
+        role="application"
+        tabIndex={0}
+        aria-label="Zone canvas: drag on the picture to draw a zone"
+      />
+      {loading && <div class="canvas-loading">Loading the picture…</div>}
+    </div>
+  );
+}

@@ -1,0 +1,206 @@
+// The zone editor page: loads a model and its picture, lays out toolbar, canvas and
+// side panel, saves, and guards against leaving with unsaved changes.
+
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { getModel, listFolders } from "../../api/client";
+import { explain } from "../../api/problem";
+import type { Model } from "../../api/types";
+import { routes, setNavigationGuard } from "../../app/router";
+import { confirmAction } from "../../components/confirm";
+import { Notice } from "../../components/Notice";
+import { ZoneEditor } from "../../editor/editor";
+import type { Command } from "../../editor/keymap";
+import { Picture } from "../../editor/picture";
+import { formatWhen } from "../../lib/format";
+import { useAsync } from "../../lib/useAsync";
+import { ConflictDialog } from "./ConflictDialog";
+import { EditorCanvas } from "./EditorCanvas";
+import { SettingsPanel } from "./SettingsPanel";
+import { Toolbar } from "./Toolbar";
+import { useEditorSnapshot } from "./useEditorSnapshot";
+import { useZoneSave } from "./useZoneSave";
+import { ZonePanel } from "./ZonePanel";
+import { imageSize, zonesOfModel } from "./zonesForSave";
+
+export function EditorPage({ modelId }: { modelId: string }) {
+  const loaded = useAsync(() => getModel(modelId), [modelId]);
+  if (loaded.error !== undefined) {
+    return (
+      <main class="page">
+        <p>
+          <a href={routes.models()}>← Models</a>
+        </p>
+        <Notice kind="error">{explain(loaded.error)}</Notice>
+      </main>
+    );
+  }
+  if (loaded.data === undefined) return <main class="page muted">Loading the model…</main>;
+  return <LoadedEditor initial={loaded.data} />;
+}
+
+function usePicture(model: Model): { picture: Picture | null; error: unknown } {
+  const [picture, setPicture] = useState<Picture | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [, setLevels] = useState(0);
+  const url = model.image.url;
+  const sha = model.image.sha256;
+  useEffect(() => {
+    let live = true;
+    let decoded: Picture | null = null;
+    setPicture(null);
+    fetch(url)
+      .then((r) => {
+        if (!r.ok) throw new Error(`The reference picture could not be loaded (HTTP ${r.status}).`);
+        return r.blob();
+      })
+      .then((blob) =>
+        // Each smaller copy, once ready, is a reason to repaint.
+        Picture.decode(blob, imageSize(model), () => live && setLevels((n) => n + 1)),
+      )
+      .then((p) => {
+        decoded = p;
+        if (live) setPicture(p);
+        else p.close();
+      })
+      .catch((e: unknown) => live && setError(e));
+    return () => {
+      live = false;
+      decoded?.close();
+    };
+    // The picture changes only with its content.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [url, sha]);
+  return { picture, error };
+}
+
+function LoadedEditor({ initial }: { initial: Model }) {
+  const [model, setModel] = useState(initial);
+  const editor = useMemo(() => new ZoneEditor(imageSize(initial), zonesOfModel(initial)), [initial]);
+  const snap = useEditorSnapshot(editor);
+  const { picture, error: pictureError } = usePicture(model);
+  const sync = useZoneSave(editor, model, setModel);
+  const [tab, setTab] = useState<"zones" | "settings">("zones");
+  const [settingsDirty, setSettingsDirty] = useState(false);
+  const folders = useAsync(() => listFolders(), []);
+
+  const suggestions = useMemo(() => {
+    const all = new Set<string>(snap.folders);
+    for (const f of folders.data?.items ?? []) all.add(f.path);
+    return [...all].sort();
+  }, [snap.folders, folders.data]);
+
+  // ----- unsaved changes: visible, and asked about before leaving ---------------------
+  const unsaved = snap.dirty || settingsDirty;
+  useEffect(() => {
+    document.title = `${unsaved ? "• " : ""}${model.name} — Zonecut`;
+    return () => {
+      document.title = "Zonecut";
+    };
+  }, [unsaved, model.name]);
+  useEffect(() => {
+    if (!unsaved) return;
+    const beforeUnload = (e: BeforeUnloadEvent): void => {
+      e.preventDefault();
+      e.returnValue = "";
+    };
+    window.addEventListener("beforeunload", beforeUnload);
+    setNavigationGuard(() =>
+      confirmAction({
+        title: "Leave without saving?",
+        message: "Your changes to this model are not saved. If you leave now, they are lost.",
+        confirmLabel: "Leave without saving",
+        cancelLabel: "Stay",
+        danger: true,
+      }),
+    );
+    return () => {
+      window.removeEventListener("beforeunload", beforeUnload);
+      setNavigationGuard(null);
+    };
+  }, [unsaved]);
+
+  const onCommand = useCallback(
+    (cmd: Command): boolean => {
+      if (cmd.kind !== "save") return false;
+      void sync.save();
+      return true;
+    },
+    [sync],
+  );
+
+  const status = sync.saving
+    ? "Saving…"
+    : snap.dirty
+      ? "Unsaved changes"
+      : sync.lastSaved !== null
+        ? "All changes saved"
+        : `Saved ${formatWhen(model.updated_at)}`;
+
+  return (
+    <main class="editor-page">
+      <div class="editor-head">
+        <a href={routes.models()} class="back-link">
+          ← Models
+        </a>
+        <h1 class="editor-title">{model.name}</h1>
+        <span class="muted">
+          {model.image.width}×{model.image.height} px · version {model.version}
+        </span>
+        <a class="button button-small" href={routes.extract(model.id)}>
+          Extract with this model
+        </a>
+      </div>
+      <Toolbar editor={editor} snap={snap} status={status} onSave={() => void sync.save()} saving={sync.saving} />
+      <div class="editor-body">
+        <EditorCanvas
+          editor={editor}
+          picture={picture}
+          onCommand={onCommand}
+          loading={picture === null && pictureError === null}
+        />
+        <aside class="side-panel">
+          <div class="tabs" role="tablist" aria-label="Panels">
+            <button
+              type="button"
+              role="tab"
+              aria-selected={tab === "zones"}
+              class="tab"
+              onClick={() => setTab("zones")}
+            >
+              Zones
+            </button>
+            <button
+              type="button"
+              role="tab"
+              aria-selected={tab === "settings"}
+              class="tab"
+              onClick={() => setTab("settings")}
+            >
+              Settings{settingsDirty ? " •" : ""}
+            </button>
+          </div>
+          {sync.failure !== null && <Notice kind="error">{sync.failure}</Notice>}
+          {pictureError !== null && <Notice kind="error">{explain(pictureError)}</Notice>}
+          <div hidden={tab !== "zones"}>
+            <ZonePanel
+              editor={editor}
+              snap={snap}
+              errors={sync.errors}
+              suggestions={suggestions}
+              onEdited={sync.clearFieldError}
+            />
+          </div>
+          <div hidden={tab !== "settings"}>
+            <SettingsPanel model={model} onSaved={setModel} onDirty={setSettingsDirty} />
+          </div>
+        </aside>
+      </div>
+      <ConflictDialog
+        open={sync.conflict}
+        onReload={() => void sync.reloadTheirs()}
+        onOverwrite={() => void sync.overwrite()}
+        onCancel={sync.dismissConflict}
+      />
+    </main>
+  );
+}

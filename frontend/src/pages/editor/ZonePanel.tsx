@@ -1,0 +1,128 @@
+// The list of zones beside the canvas; the selected zone opens its form.
+
+import { folderColor } from "../../editor/colors";
+import type { EditorSnapshot, ZoneEditor } from "../../editor/editor";
+import { ZoneForm } from "./ZoneForm";
+import type { SaveErrors, ZoneField } from "./zonesForSave";
+
+const isMac = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform);
+const MOD = isMac ? "⌘" : "Ctrl";
+
+export function ZonePanel({
+  editor,
+  snap,
+  errors,
+  suggestions,
+  onEdited,
+}: {
+  editor: ZoneEditor;
+  snap: EditorSnapshot;
+  errors: SaveErrors;
+  suggestions: readonly string[];
+  onEdited: (zoneId: string, field: ZoneField) => void;
+}) {
+  const zones = snap.doc.zones;
+  const selected = snap.selection.length === 1 ? zones.find((z) => z.id === snap.selection[0]) : undefined;
+  return (
+    <section class="zone-panel" aria-label="Zones">
+      <h2 class="panel-title">
+        Zones <span class="count">{zones.length}</span>
+      </h2>
+      {errors.general.length > 0 && (
+        <ul class="field-error-list" role="alert">
+          {errors.general.map((m) => (
+            <li key={m}>{m}</li>
+          ))}
+        </ul>
+      )}
+      {zones.length === 0 ? (
+        <p class="empty-small">Drag on the picture to draw the first zone.</p>
+      ) : (
+        <ul class="zone-list">
+          {zones.map((z) => {
+            const isSelected = snap.selection.includes(z.id);
+            const hasError = errors.byZone.has(z.id);
+            return (
+              <li key={z.id}>
+                <button
+                  type="button"
+                  class={`zone-row${isSelected ? " is-selected" : ""}${hasError ? " has-error" : ""}`}
+                  aria-pressed={isSelected}
+                  aria-label={`Zone ${z.name || "(no name)"} in ${z.folder || "(no folder)"}`}
+                  onClick={(e) =>
+                    editor.select(
+                      e.shiftKey
+                        ? isSelected
+                          ? snap.selection.filter((id) => id !== z.id)
+                          : [...snap.selection, z.id]
+                        : [z.id],
+                    )
+                  }
+                >
+                  <span class="swatch" style={{ background: folderColor(z.folder, snap.folders) }} />
+                  <span class="zone-row-name">{z.name || <em>no name</em>}</span>
+                  <span class="zone-row-folder">{z.folder || <em>no folder</em>}</span>
+                  <span class="zone-row-geom">
+                    {z.x}, {z.y} · {z.width}×{z.height}
+                  </span>
+                </button>
+                {selected?.id === z.id && (
+                  <ZoneForm
+                    editor={editor}
+                    zone={z}
+                    image={snap.doc.image}
+                    errors={errors.byZone.get(z.id)}
+                    onEdited={(field) => onEdited(z.id, field)}
+                  />
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {snap.selection.length > 1 && (
+        <div class="multi-actions">
+          <span>{snap.selection.length} zones selected</span>
+          <button type="button" class="button button-small" onClick={() => editor.duplicateSelected()}>
+            Duplicate
+          </button>
+          <button type="button" class="button button-small button-quiet-danger" onClick={() => editor.deleteSelected()}>
+            Delete
+          </button>
+        </div>
+      )}
+      <datalist id="folder-suggestions">
+        {suggestions.map((f) => (
+          <option key={f} value={f} />
+        ))}
+      </datalist>
+      <details class="shortcuts">
+        <summary>Keyboard and mouse</summary>
+        <dl>
+          <dt>Drag on the picture</dt>
+          <dd>draw a zone</dd>
+          <dt>Drag a zone / a handle</dt>
+          <dd>move / resize (Shift keeps the axis)</dd>
+          <dt>Wheel, pinch</dt>
+          <dd>zoom around the pointer</dd>
+          <dt>Space-drag, middle-drag, H</dt>
+          <dd>pan</dd>
+          <dt>Arrows (Shift)</dt>
+          <dd>nudge 1 px (10 px)</dd>
+          <dt>Delete</dt>
+          <dd>remove</dd>
+          <dt>
+            {MOD}+Z, {MOD}+Shift+Z
+          </dt>
+          <dd>undo, redo</dd>
+          <dt>
+            {MOD}+D, {MOD}+S
+          </dt>
+          <dd>duplicate, save</dd>
+          <dt>0, 1</dt>
+          <dd>fit, 100 %</dd>
+        </dl>
+      </details>
+    </section>
+  );
+}

@@ -1,0 +1,153 @@
+// Extract: pick a model, drop or pick pictures, watch each one upload and get cut,
+// and see the crops appear under their folders.
+
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { getModel, listModels } from "../../api/client";
+import { explain } from "../../api/problem";
+import type { Crop } from "../../api/types";
+import { routes } from "../../app/router";
+import { DropZone } from "../../components/DropZone";
+import { Notice } from "../../components/Notice";
+import { formatCount } from "../../lib/format";
+import { useAsync } from "../../lib/useAsync";
+import { CropsByFolder } from "./CropsByFolder";
+import { PictureList } from "./PictureList";
+import { useExtractQueue, type QueueItem } from "./useExtractQueue";
+import { downloadCropsZip } from "./zipCrops";
+
+export function ExtractPage({ initialModelId }: { initialModelId: string | null }) {
+  const models = useAsync(() => listModels({ limit: 200 }), []);
+  const [modelId, setModelId] = useState<string>(initialModelId ?? "");
+  const queue = useExtractQueue();
+  const [zipError, setZipError] = useState<unknown>(null);
+
+  // Without a choice yet, take the only model, or the one in the address.
+  useEffect(() => {
+    const items = models.data?.items ?? [];
+    if (modelId === "" && items.length > 0) setModelId(initialModelId ?? items[0]?.id ?? "");
+  }, [models.data, initialModelId, modelId]);
+
+  const model = models.data?.items.find((m) => m.id === modelId);
+  const ready = queue.items.filter((it) => it.status === "ready").length;
+  const failed = queue.items.filter((it) => it.status === "failed").length;
+  const crops = useMemo<Crop[]>(() => queue.items.flatMap((it) => it.result?.crops ?? []), [queue.items]);
+  // Folder colours as in the editor: the model's folders in zone order first.
+  const detail = useAsync(() => (modelId === "" ? Promise.resolve(null) : getModel(modelId)), [modelId]);
+  const folderOrder = useMemo(
+    () => [...new Set([...(detail.data?.zones ?? []).map((z) => z.folder), ...crops.map((c) => c.folder)])],
+    [crops, detail.data],
+  );
+
+  const start = (): void => {
+    if (modelId !== "") void queue.run(modelId);
+  };
+
+  const zip = async (list: readonly Crop[], name: string): Promise<void> => {
+    setZipError(null);
+    try {
+      await downloadCropsZip(list, name);
+    } catch (e) {
+      setZipError(e);
+    }
+  };
+  const zipOne = (it: QueueItem): void => {
+    const stem = it.file.name.replace(/\.[^.]+$/, "");
+    void zip(it.result?.crops ?? [], `${stem}-crops.zip`);
+  };
+
+  return (
+    <main class="page extract-page">
+      <div class="page-head">
+        <h1>Extract</h1>
+      </div>
+      <p class="lead">Cut pictures with a model. Each zone's crop is filed in the zone's folder.</p>
+      {models.error !== undefined && <Notice kind="error">{explain(models.error)}</Notice>}
+      <form
+        class="extract-form card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          start();
+        }}
+      >
+        <div class="field extract-model">
+          <label for="extract-model">Model</label>
+          <select id="extract-model" value={modelId} onChange={(e) => setModelId(e.currentTarget.value)} required>
+            <option value="" disabled>
+              {models.loading ? "Loading models…" : "Choose a model"}
+            </option>
+            {(models.data?.items ?? []).map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name} ({formatCount(m.zone_count, "zone")})
+              </option>
+            ))}
+          </select>
+          {model && (
+            <span class="hint">
+              {model.image.width}×{model.image.height} reference · alignment: {model.alignment} ·{" "}
+              <a href={routes.editor(model.id)}>edit zones</a>
+            </span>
+          )}
+        </div>
+        <DropZone
+          label="Picture"
+          multiple
+          onFiles={(files, how) => {
+            queue.add(files);
+            // A drop is a decision: cut at once. Picking waits for "Extract".
+            if (how === "drop" && modelId !== "") void queue.run(modelId);
+          }}
+        >
+          Drop pictures here to cut them at once, or click to choose some
+        </DropZone>
+        <div class="form-actions">
+          <span class="muted">
+            {ready > 0 ? `${formatCount(ready, "picture")} ready` : queue.busy ? "Working…" : ""}
+          </span>
+          {failed > 0 && (
+            <button type="button" class="button" onClick={queue.retryFailed}>
+              Try the failed again
+            </button>
+          )}
+          <button type="submit" class="button button-primary" disabled={modelId === "" || ready === 0}>
+            Extract
+          </button>
+        </div>
+      </form>
+      {model && model.zone_count === 0 && (
+        <Notice kind="info">
+          This model has no zones yet, so there is nothing to cut. <a href={routes.editor(model.id)}>Draw its zones</a>{" "}
+          first.
+        </Notice>
+      )}
+      {zipError !== null && <Notice kind="error">{explain(zipError)}</Notice>}
+      {queue.items.length > 0 && (
+        <div class="extract-results">
+          <section class="extract-pictures" aria-label="Pictures">
+            <div class="section-head">
+              <h2>Pictures</h2>
+              <button type="button" class="link-button" onClick={queue.clearFinished} disabled={queue.busy}>
+                Clear finished
+              </button>
+            </div>
+            <PictureList items={queue.items} onRemove={queue.remove} onZip={zipOne} />
+          </section>
+          <section class="extract-crops" aria-label="Crops">
+            <div class="section-head">
+              <h2>Crops</h2>
+              {crops.length > 0 && (
+                <button type="button" class="button button-small" onClick={() => void zip(crops, "zonecut-crops.zip")}>
+                  Download all as ZIP
+                </button>
+              )}
+            </div>
+            {crops.length === 0 ? (
+              <p class="muted">The crops appear here, under their folders.</p>
+            ) : (
+              <CropsByFolder crops={crops} folderOrder={folderOrder} />
+            )}
+          </section>
+        </div>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,71 @@
+import { formatBytes, formatCount, formatDuration } from "../../lib/format";
+import type { QueueItem } from "./useExtractQueue";
+
+const STATUS: Record<QueueItem["status"], string> = {
+  ready: "Ready",
+  uploading: "Uploading…",
+  cutting: "Cutting…",
+  done: "Done",
+  failed: "Not cut",
+};
+
+export function PictureList({
+  items,
+  onRemove,
+  onZip,
+}: {
+  items: readonly QueueItem[];
+  onRemove: (key: number) => void;
+  onZip: (item: QueueItem) => void;
+}) {
+  return (
+    <ul class="picture-list" aria-label="Pictures">
+      {items.map((it) => (
+        <li key={it.key} class={`picture-item is-${it.status}`}>
+          <span class="thumb thumb-s">
+            <img src={it.preview} alt="" />
+          </span>
+          <div class="picture-item-body">
+            <div class="picture-item-line">
+              <strong class="picture-name">{it.file.name}</strong>
+              <span class="muted">{formatBytes(it.file.size)}</span>
+              <span class={`badge badge-${it.status}`}>{STATUS[it.status]}</span>
+            </div>
+            {(it.status === "uploading" || it.status === "cutting") && (
+              <progress
+                class="progress"
+                max={1}
+                value={it.status === "cutting" ? undefined : it.progress}
+                aria-label={`${it.file.name}: ${STATUS[it.status]}`}
+              />
+            )}
+            {it.status === "done" && it.result && (
+              <p class="muted">
+                {formatCount(it.result.crops.length, "crop")} in {formatDuration(it.result.duration_ms)} · picture{" "}
+                {it.result.source.width}×{it.result.source.height}{" "}
+                <button type="button" class="link-button" onClick={() => onZip(it)}>
+                  Download ZIP
+                </button>
+              </p>
+            )}
+            {it.status === "failed" && (
+              <p class="picture-error" role="alert">
+                {it.error}
+              </p>
+            )}
+          </div>
+          {(it.status === "ready" || it.status === "failed" || it.status === "done") && (
+            <button
+              type="button"
+              class="icon-button"
+              aria-label={`Remove ${it.file.name} from the list`}
+              onClick={() => onRemove(it.key)}
+            >
+              ×
+            </button>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}

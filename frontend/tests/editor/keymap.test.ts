@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { commandForKey, type KeyInput } from "../../src/editor/keymap";
+
+const key = (k: string, mods: Partial<KeyInput> = {}): KeyInput => ({
+  key: k,
+  ctrlKey: false,
+  metaKey: false,
+  shiftKey: false,
+  altKey: false,
+  ...mods,
+});
+
+describe("commandForKey", () => {
+  it("maps Ctrl and Cmd alike", () => {
+    for (const mod of [{ ctrlKey: true }, { metaKey: true }]) {
+      expect(commandForKey(key("z", mod))).toEqual({ kind: "undo" });
+      expect(commandForKey(key("Z", { ...mod, shiftKey: true }))).toEqual({ kind: "redo" });
+      expect(commandForKey(key("s", mod))).toEqual({ kind: "save" });
+      expect(commandForKey(key("d", mod))).toEqual({ kind: "duplicate" });
+    }
+    expect(commandForKey(key("y", { ctrlKey: true }))).toEqual({ kind: "redo" });
+  });
+
+  it("nudges with the arrows, further with Shift", () => {
+    expect(commandForKey(key("ArrowLeft"))).toEqual({ kind: "nudge", dx: -1, dy: 0 });
+    expect(commandForKey(key("ArrowDown", { shiftKey: true }))).toEqual({ kind: "nudge", dx: 0, dy: 10 });
+  });
+
+  it("deletes with Delete and Backspace", () => {
+    expect(commandForKey(key("Delete"))).toEqual({ kind: "delete" });
+    expect(commandForKey(key("Backspace"))).toEqual({ kind: "delete" });
+  });
+
+  it("leaves other keys alone", () => {
+    expect(commandForKey(key("q"))).toBeNull();
+    expect(commandForKey(key("c", { ctrlKey: true }))).toBeNull();
+    expect(commandForKey(key("z", { ctrlKey: true, altKey: true }))).toBeNull();
+  });
+});
