@@ -25,20 +25,19 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DIST = REPOSITORY / "frontend" / "dist" / "index.html"
 DOCS = REPOSITORY / "docs"
 CHROMIUM_ARGS = [
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
 ]
-VIEWPORT = {"width": 1400, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 900}
 
 
 def _unavailable(reason: str) -> None:
@@ -61,9 +60,7 @@ def chromium_path() -> str:
     path = find_chromium()
     if path is None:
         where = os.environ.get("ZONECUT_CHROMIUM") or "/usr/bin/chromium"
-        _unavailable(
-            f"no Chromium at {where}: install Debian's chromium or set ZONECUT_CHROMIUM"
-        )
+        _unavailable(f"no Chromium at {where}: install Debian's chromium or set ZONECUT_CHROMIUM")
     assert path is not None
     return path
 

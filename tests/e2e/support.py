@@ -54,7 +54,9 @@ def form_picture(width: int = 1600, height: int = 1200, number: str = "0042") ->
     signature = [
         (120 + t * 4, 1010 + 34 * math.sin(t / 5) + 16 * math.sin(t / 2.3)) for t in range(100)
     ]
-    draw.line([(x * u, y * u) for x, y in signature], fill=BLUE, width=max(2, round(4 * u)), joint="curve")
+    draw.line(
+        [(x * u, y * u) for x, y in signature], fill=BLUE, width=max(2, round(4 * u)), joint="curve"
+    )
     draw.line([100 * u, 1080 * u, 560 * u, 1080 * u], fill=INK, width=line)
     return image
 
@@ -70,10 +72,14 @@ def png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def create_model(server: Server, name: str, picture: Image.Image, zones: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def create_model(
+    server: Server, name: str, picture: Image.Image, zones: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A model made over the API (for tests whose subject is not the model page)."""
     response = server.client.post(
-        "/api/v1/models", data={"name": name}, files={"image": ("reference.png", png_bytes(picture), "image/png")}
+        "/api/v1/models",
+        data={"name": name},
+        files={"image": ("reference.png", png_bytes(picture), "image/png")},
     )
     assert response.status_code == 201, response.text
     model: dict[str, Any] = response.json()
@@ -102,7 +108,9 @@ class CanvasView:
         return self.left + self.offset_x + x * self.zoom, self.top + self.offset_y + y * self.zoom
 
     def to_image(self, px: float, py: float) -> tuple[float, float]:
-        return (px - self.left - self.offset_x) / self.zoom, (py - self.top - self.offset_y) / self.zoom
+        return (px - self.left - self.offset_x) / self.zoom, (
+            py - self.top - self.offset_y
+        ) / self.zoom
 
 
 def open_editor(page: Page, model_id: str) -> CanvasView:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Server
 from tests.e2e.support import (
@@ -23,9 +23,10 @@ pytestmark = pytest.mark.e2e
 
 SIGNATURE = (90.0, 940.0, 580.0, 1090.0)
 TOTAL = (1040.0, 930.0, 1520.0, 1040.0)
+ZOOM_JS = "Number(document.querySelector('.canvas-host').dataset.zoom)"
 
 
-def zone_rows(page: Page):  # type: ignore[no-untyped-def]
+def zone_rows(page: Page) -> Locator:
     return page.locator(".zone-list .zone-row")
 
 
@@ -72,7 +73,13 @@ def test_new_model_drawn_with_the_mouse_keeps_its_zones_after_reload(
         zone = by_name[name]
         assert zone["folder"] == folder
         for key, expected in (("x", x), ("y", y), ("width", width), ("height", height)):
-            assert abs(zone[key] - expected) <= tolerance, (name, key, zone[key], expected, tolerance)
+            assert abs(zone[key] - expected) <= tolerance, (
+                name,
+                key,
+                zone[key],
+                expected,
+                tolerance,
+            )
 
     # The side panel shows the same numbers, and the canvas draws the saved zones.
     page.get_by_role("button", name="Zone signature in signatures").click()
@@ -188,9 +195,9 @@ def test_zoom_keeps_the_point_under_the_pointer(page: Page, server: Server) -> N
     anchor = view.to_page(400, 300)
     page.mouse.move(*anchor)
     page.mouse.wheel(0, -300)
-    page.wait_for_function(f"Number(document.querySelector('.canvas-host').dataset.zoom) > {view.zoom}")
+    page.wait_for_function(f"{ZOOM_JS} > {view.zoom}")
     after = canvas_view(page)
     x, y = after.to_image(*anchor)
     assert abs(x - 400) < 0.5 and abs(y - 300) < 0.5
     page.get_by_role("button", name="Fit to view").click()
-    page.wait_for_function(f"Math.abs(Number(document.querySelector('.canvas-host').dataset.zoom) - {view.zoom}) < 1e-9")
+    page.wait_for_function(f"Math.abs({ZOOM_JS} - {view.zoom}) < 1e-9")

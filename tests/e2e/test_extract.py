@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -12,11 +13,18 @@ from tests.e2e.support import create_model, form_picture, png_file
 
 pytestmark = pytest.mark.e2e
 
-ZONES = [
+ZONES: list[dict[str, Any]] = [
     {"name": "logo", "folder": "logos", "x": 80, "y": 70, "width": 300, "height": 100},
     {"name": "number", "folder": "numbers", "x": 950, "y": 70, "width": 560, "height": 120},
     {"name": "signature", "folder": "signatures", "x": 90, "y": 940, "width": 490, "height": 150},
-    {"name": "total", "folder": "invoices/totals", "x": 1040, "y": 930, "width": 480, "height": 110},
+    {
+        "name": "total",
+        "folder": "invoices/totals",
+        "x": 1040,
+        "y": 930,
+        "width": 480,
+        "height": 110,
+    },
 ]
 
 
@@ -41,7 +49,9 @@ def test_extracted_crops_appear_under_their_folders(
     refused = items.filter(has_text="photo-wide.png")
     expect(refused.get_by_text("Not cut")).to_be_visible()
     # The aspect-ratio refusal, in words a person understands.
-    expect(refused.get_by_role("alert")).to_contain_text("different shape from the model's reference picture")
+    expect(refused.get_by_role("alert")).to_contain_text(
+        "different shape from the model's reference picture"
+    )
 
     for zone in ZONES:
         group = page.get_by_role("region", name=f"Folder {zone['folder']}")
@@ -52,7 +62,10 @@ def test_extracted_crops_appear_under_their_folders(
     signature_crop = page.get_by_role("region", name="Folder signatures").locator("img").first
     expect(signature_crop).to_have_js_property("naturalWidth", 245)  # 490 px scaled by 1/2
     files = server.client.get("/api/v1/folders/signatures/files").json()
-    assert sorted(f["name"] for f in files["items"]) == ["scan-0043_signature.png", "scan-0044_signature.png"]
+    assert sorted(f["name"] for f in files["items"]) == [
+        "scan-0043_signature.png",
+        "scan-0044_signature.png",
+    ]
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download all as ZIP").click()

@@ -12,13 +12,28 @@ pytestmark = pytest.mark.e2e
 
 
 def test_browse_a_folder_download_and_delete_a_file(page: Page, server: Server) -> None:
-    zones = [{"name": "total", "folder": "invoices/totals", "x": 1040, "y": 930, "width": 480, "height": 110}]
+    zones = [
+        {
+            "name": "total",
+            "folder": "invoices/totals",
+            "x": 1040,
+            "y": 930,
+            "width": 480,
+            "height": 110,
+        }
+    ]
     model = create_model(server, "Folders", form_picture(), zones)
     for number in ("0050", "0051"):
         response = server.client.post(
             "/api/v1/extract",
             data={"model": model["id"]},
-            files={"image": (f"scan-{number}.png", png_bytes(form_picture(800, 600, number)), "image/png")},
+            files={
+                "image": (
+                    f"scan-{number}.png",
+                    png_bytes(form_picture(800, 600, number)),
+                    "image/png",
+                )
+            },
         )
         assert response.status_code == 201, response.text
 

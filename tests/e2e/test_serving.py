@@ -9,7 +9,9 @@ from tests.e2e.conftest import Server
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("path", ["/", "/models/5e0b5a56-0000-4000-8000-000000000000", "/extract", "/folders/a/b"])
+@pytest.mark.parametrize(
+    "path", ["/", "/models/5e0b5a56-0000-4000-8000-000000000000", "/extract", "/folders/a/b"]
+)
 def test_client_side_routes_get_the_app(server: Server, path: str) -> None:
     response = server.client.get(path)
     assert response.status_code == 200
