@@ -22,7 +22,6 @@ from api.services.extraction import (
 )
 from api.services.extraction import list_extractions as list_records
 from api.storage import Storage
-from api.storage.names import safe_component
 
 router = APIRouter(tags=["extraction"])
 
@@ -132,9 +131,8 @@ def _zip(outcome: ExtractionOutcome, body: ExtractionRead, storage: Storage) -> 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         if outcome.crops:
-            for crop, cut in zip(body.crops, outcome.crops, strict=True):
-                name = crop.path or _unstored_name(crop.folder, crop.zone_name, cut.extension)
-                archive.writestr(name, cut.data)
+            for cut in outcome.crops:
+                archive.writestr(cut.archive_name, cut.data)
         else:  # a replay: the crops are read back from where they were filed
             for crop in body.crops:
                 if crop.path:
@@ -143,10 +141,6 @@ def _zip(outcome: ExtractionOutcome, body: ExtractionRead, storage: Storage) -> 
             "manifest.json", body.model_dump_json(indent=2), compress_type=zipfile.ZIP_DEFLATED
         )
     return buffer.getvalue()
-
-
-def _unstored_name(folder: str, zone: str, extension: str) -> str:
-    return f"{folder}/{safe_component(zone)}.{extension}"
 
 
 @router.get(

@@ -31,7 +31,7 @@ from api.services import alignment
 from api.services.models import find_model
 from api.services.pictures import decode_upload
 from api.storage import Storage, StoredFile
-from api.storage.names import render_filename, source_stem
+from api.storage.names import render_filename, safe_component, source_stem
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,13 @@ class CutCrop:
     data: bytes
     extension: str
     stored: StoredFile | None = None
+
+    @property
+    def archive_name(self) -> str:
+        """Where the crop goes in a ZIP answer: its filed path, or where it would be filed."""
+        if self.stored is not None:
+            return self.stored.path
+        return f"{self.zone.folder}/{safe_component(self.zone.name)}.{self.extension}"
 
 
 @dataclass
