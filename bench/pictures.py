@@ -19,12 +19,13 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 PHOTO_SIZE = (4000, 3000)  # upright
 SCAN_SIZE = (2480, 3508)  # A4 at 300 dpi
 
-_WORDS = (
+_VOCABULARY = (
     "name address date signature total amount account number city country phone email "
     "reference invoice customer payment method period member office approved received "
     "department registration code notes declaration applicant employer insurance policy "
     "holder birth place nationality document issued valid until purpose remarks quantity"
-).split()
+)
+_WORDS = _VOCABULARY.split()
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,9 @@ def scan_like(size: tuple[int, int], seed: int) -> Image.Image:
     fields = [(150, 520, "Name"), (1700, 520, "Date"), (150, 700, "Address")]
     for x, y, label in fields:
         draw.text((x + 10, y), label, font=small, fill=ink)
-        draw.rectangle((x, y + 45, x + (600 if label == "Date" else 1350), y + 130), outline=ink, width=3)
+        draw.rectangle(
+            (x, y + 45, x + (600 if label == "Date" else 1350), y + 130), outline=ink, width=3
+        )
         _handwriting(draw, rng, x + 30, y + 75, 14 if label != "Date" else 6)
     for line in range(3):
         _text_line(draw, rng, 160, 860 + line * 50, width - 320, small, ink)

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 import pytest
 from PIL import Image
 
@@ -56,6 +57,12 @@ WRITERS: dict[str, tuple[str, dict[str, object]]] = {
 }
 LOSSLESS = {"png", "webp", "tiff", "bmp", "gif"}
 
+# pillow-heif wheels ship an HEVC encoder; a build without one can still decode.
+needs_heif_encoder = pytest.mark.skipif(
+    not pillow_heif.libheif_info()["HEIF"], reason="this pillow-heif has no HEIF encoder"
+)
+FORMATS = [pytest.param(fmt, marks=needs_heif_encoder) if fmt == "heif" else fmt for fmt in WRITERS]
+
 
 def decode(data: bytes, max_pixels: int = LIMIT) -> Picture:
     return decode_picture(data, max_pixels=max_pixels)
@@ -68,7 +75,7 @@ def test_every_supported_format_has_a_writer_here() -> None:
     assert set(SUPPORTED_FORMATS) == set(WRITERS)
 
 
-@pytest.mark.parametrize("fmt", sorted(WRITERS))
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_each_format_decodes_to_the_same_picture(fmt: str) -> None:
     pillow_format, params = WRITERS[fmt]
     picture = decode(picture_file(QUADRANTS, pillow_format, **params))
@@ -173,7 +180,7 @@ def test_pictures_in_other_formats_are_unsupported(
         decode(picture_file(QUADRANTS, pillow_format, **params))
 
 
-@pytest.mark.parametrize("fmt", sorted(WRITERS))
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_a_truncated_file_is_undecodable(fmt: str) -> None:
     pillow_format, params = WRITERS[fmt]
     # Big and noisy enough that half of the file stops in the middle of the pixel data.
@@ -186,7 +193,7 @@ def test_a_truncated_file_is_undecodable(fmt: str) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
-@pytest.mark.parametrize("fmt", sorted(WRITERS))
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_a_file_cut_inside_its_header_is_undecodable(fmt: str) -> None:
     pillow_format, params = WRITERS[fmt]
     data = picture_file(QUADRANTS, pillow_format, **params)
@@ -279,7 +286,7 @@ def test_a_webp_canvas_over_the_limit_is_refused_from_its_first_bytes() -> None:
     assert (caught.value.width, caught.value.height) == (16384, 16384)
 
 
-@pytest.mark.parametrize("fmt", ["jpeg", "webp", "gif", "bmp", "tiff", "heif"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_the_limit_applies_to_every_format(fmt: str) -> None:
     pillow_format, params = WRITERS[fmt]
     data = picture_file(QUADRANTS, pillow_format, **params)
@@ -361,6 +368,7 @@ def test_an_upright_picture_keeps_no_stale_orientation_tag() -> None:
     assert image.getexif().get(0x0112, 1) == 1
 
 
+@needs_heif_encoder
 def test_heif_is_turned_upright_by_its_own_transform_once() -> None:
     # Given EXIF bytes, pillow-heif writes the rotation as the container's transform,
     # which libheif applies; the EXIF tag must not rotate the picture a second time.
@@ -374,6 +382,7 @@ def test_heif_is_turned_upright_by_its_own_transform_once() -> None:
     assert close_colour(corner(picture.image, "bottom right"), GREEN)
 
 
+@needs_heif_encoder
 def test_heif_ignores_a_bare_exif_orientation() -> None:
     # An EXIF tag with no matching container transform: HEIF readers ignore the tag.
     data = picture_file(STORED, "HEIF", quality=95, exif=exif_with_orientation(6))
