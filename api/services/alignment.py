@@ -5,13 +5,24 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from api import errors
-from api.imaging import align as registration
 from api.imaging.decode import decode_picture
 from api.imaging.geometry import Box, Matrix
+
+if TYPE_CHECKING:
+    from api.imaging import align as registration
+
+
+def _registration() -> ModuleType:
+    # OpenCV costs every worker memory at start; only models that align by features need it.
+    from api.imaging import align
+
+    return align
 
 
 class ReferenceCache:
@@ -43,11 +54,14 @@ class ReferenceCache:
         sidecar = picture_file.with_suffix(".features")
         if sidecar.exists():
             try:
-                return registration.ReferenceFeatures.from_bytes(sidecar.read_bytes())
+                features: registration.ReferenceFeatures = (
+                    _registration().ReferenceFeatures.from_bytes(sidecar.read_bytes())
+                )
+                return features
             except (ValueError, KeyError, OSError):
                 pass  # written by another version or damaged: compute it again
         picture = decode_picture(picture_file, max_pixels=self._max_pixels)
-        features = registration.compute_reference_features(picture.image)
+        features = _registration().compute_reference_features(picture.image)
         temporary = sidecar.with_name(f".tmp-{threading.get_ident()}-{sidecar.name}")
         temporary.write_bytes(features.to_bytes())
         temporary.replace(sidecar)
@@ -58,12 +72,15 @@ def align(
     reference: registration.ReferenceFeatures, picture: Image.Image
 ) -> registration.Alignment:
     """Register the picture to the reference, or answer 422 with the confidence figures."""
+    module = _registration()
     try:
-        return registration.align_picture(reference, picture)
-    except registration.AlignmentFailed as exc:
+        alignment: registration.Alignment = module.align_picture(reference, picture)
+        return alignment
+    except module.AlignmentFailed as exc:
         raise errors.PictureDoesNotMatch(str(exc), figures=dict(exc.figures)) from exc
 
 
 def cut(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
     """The zone ``box`` (reference pixels) as an upright crop of the picture."""
-    return registration.warp_crop(picture, matrix, box)
+    image: Image.Image = _registration().warp_crop(picture, matrix, box)
+    return image
