@@ -46,6 +46,10 @@ def test_extracted_crops_appear_under_their_folders(
     items = page.locator(".picture-item")
     expect(items.filter(has_text="scan-0043.png").get_by_text("Done")).to_be_visible()
     expect(items.filter(has_text="scan-0044.png").get_by_text("Done")).to_be_visible()
+    # How each picture was aligned: the 800x600 scan is the 1600x1200 reference at half size.
+    expect(items.filter(has_text="scan-0043.png").locator(".picture-alignment")).to_have_text(
+        "scaled \u00d70.50"
+    )
     refused = items.filter(has_text="photo-wide.png")
     expect(refused.get_by_text("Not cut")).to_be_visible()
     # The aspect-ratio refusal, in words a person understands.

@@ -1,4 +1,5 @@
 import { formatBytes, formatCount, formatDuration } from "../../lib/format";
+import { describeRefusalFigures, describeTransform, listFigures } from "./describeTransform";
 import type { QueueItem } from "./useExtractQueue";
 
 const STATUS: Record<QueueItem["status"], string> = {
@@ -42,7 +43,11 @@ export function PictureList({
             {it.status === "done" && it.result && (
               <p class="muted">
                 {formatCount(it.result.crops.length, "crop")} in {formatDuration(it.result.duration_ms)} · picture{" "}
-                {it.result.source.width}×{it.result.source.height}{" "}
+                {it.result.source.width}×{it.result.source.height} ·{" "}
+                <span class="picture-alignment" title={listFigures(it.result.transform).join("\n") || undefined}>
+                  {describeTransform(it.result.transform, it.result.source)}
+                </span>{" "}
+                ·{" "}
                 <button type="button" class="link-button" onClick={() => onZip(it)}>
                   Download ZIP
                 </button>
@@ -53,6 +58,7 @@ export function PictureList({
                 {it.error}
               </p>
             )}
+            {it.status === "failed" && <RefusalFigures figures={it.errorFigures} />}
           </div>
           {(it.status === "ready" || it.status === "failed" || it.status === "done") && (
             <button
@@ -67,5 +73,16 @@ export function PictureList({
         </li>
       ))}
     </ul>
+  );
+}
+
+/** The key measurements behind a refusal, under its explanation; all of them on hover. */
+function RefusalFigures({ figures }: { figures: QueueItem["errorFigures"] }) {
+  const summary = describeRefusalFigures(figures);
+  if (summary === null) return null;
+  return (
+    <p class="muted picture-figures" title={listFigures(figures ?? {}).join("\n")}>
+      Measured: {summary}
+    </p>
   );
 }

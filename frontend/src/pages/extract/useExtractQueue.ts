@@ -3,8 +3,8 @@
 
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { extract } from "../../api/client";
-import { explain } from "../../api/problem";
-import type { Extraction } from "../../api/types";
+import { ApiError, explain } from "../../api/problem";
+import type { Extraction, Problem } from "../../api/types";
 
 export type ItemStatus = "ready" | "uploading" | "cutting" | "done" | "failed";
 
@@ -18,6 +18,8 @@ export interface QueueItem {
   readonly modelId: string | null;
   readonly result?: Extraction;
   readonly error?: string;
+  /** The measurements behind a refusal (alignment confidence), when the server sent them. */
+  readonly errorFigures?: Problem["figures"];
 }
 
 let nextKey = 1;
@@ -52,7 +54,7 @@ export function useExtractQueue() {
       for (;;) {
         const item = itemsRef.current.find((it) => it.status === "ready");
         if (item === undefined) break;
-        patch(item.key, { status: "uploading", progress: 0, modelId, error: undefined });
+        patch(item.key, { status: "uploading", progress: 0, modelId, error: undefined, errorFigures: undefined });
         itemsRef.current = itemsRef.current.map((it) => (it.key === item.key ? { ...it, status: "uploading" } : it));
         try {
           const result = await extract(modelId, item.file, {
@@ -60,7 +62,11 @@ export function useExtractQueue() {
           });
           patch(item.key, { status: "done", progress: 1, result });
         } catch (e) {
-          patch(item.key, { status: "failed", error: explain(e) });
+          patch(item.key, {
+            status: "failed",
+            error: explain(e),
+            errorFigures: e instanceof ApiError ? e.problem?.figures : undefined,
+          });
         }
       }
     } finally {
@@ -70,7 +76,7 @@ export function useExtractQueue() {
 
   const retryFailed = useCallback(() => {
     const list = itemsRef.current.map((it) =>
-      it.status === "failed" ? { ...it, status: "ready" as const, error: undefined } : it,
+      it.status === "failed" ? { ...it, status: "ready" as const, error: undefined, errorFigures: undefined } : it,
     );
     itemsRef.current = list;
     setItems(list);
