@@ -31,15 +31,64 @@ FAMILIES: tuple[Family, ...] = ("text_form", "blank_form", "photo")
 Condition = Literal["photo", "scan"]
 
 A4_ASPECT = math.sqrt(2.0)
+MIN_SCAN_PAGE = 800  # pixels on the long side: a scan of at least about 70 dpi
 PHOTO_ASPECT = 1.5
 
 _WORDS = (
-    "name address date signature total amount account number city country phone email "
-    "reference invoice customer payment method period member office approved received "
-    "department registration code notes declaration applicant employer insurance policy "
-    "holder birth place nationality document issued valid until purpose remarks quantity "
-    "unit price tax item description service contract branch manager witness official"
-).split()
+    "name",
+    "address",
+    "date",
+    "signature",
+    "total",
+    "amount",
+    "account",
+    "number",
+    "city",
+    "country",
+    "phone",
+    "email",
+    "reference",
+    "invoice",
+    "customer",
+    "payment",
+    "method",
+    "period",
+    "member",
+    "office",
+    "approved",
+    "received",
+    "department",
+    "registration",
+    "code",
+    "notes",
+    "declaration",
+    "applicant",
+    "employer",
+    "insurance",
+    "policy",
+    "holder",
+    "birth",
+    "place",
+    "nationality",
+    "document",
+    "issued",
+    "valid",
+    "until",
+    "purpose",
+    "remarks",
+    "quantity",
+    "unit",
+    "price",
+    "tax",
+    "item",
+    "description",
+    "service",
+    "contract",
+    "branch",
+    "manager",
+    "witness",
+    "official",
+)
 
 
 @dataclass(frozen=True)
@@ -92,8 +141,14 @@ def _words(rng: np.random.Generator, n: int) -> str:
     return " ".join(str(rng.choice(_WORDS)) for _ in range(n))
 
 
-def _fractal_noise(rng: np.random.Generator, height: int, width: int, octaves: int = 6,
-                   base: int = 4, persistence: float = 0.55) -> np.ndarray:
+def _fractal_noise(
+    rng: np.random.Generator,
+    height: int,
+    width: int,
+    octaves: int = 6,
+    base: int = 4,
+    persistence: float = 0.55,
+) -> np.ndarray:
     """Smooth random texture in [0, 1], shape (height, width), float32."""
     out = np.zeros((height, width), np.float32)
     amplitude, total = 1.0, 0.0
@@ -111,8 +166,7 @@ def _fractal_noise(rng: np.random.Generator, height: int, width: int, octaves: i
 
 
 def _inset(box: ZoneRect, by: int) -> ZoneRect:
-    return ZoneRect(box.x + by, box.y + by, max(1, box.width - 2 * by),
-                    max(1, box.height - 2 * by))
+    return ZoneRect(box.x + by, box.y + by, max(1, box.width - 2 * by), max(1, box.height - 2 * by))
 
 
 # ----------------------------------------------------------------------------- references
@@ -131,8 +185,9 @@ def text_form(long_side: int = 1754, seed: int = 0) -> Reference:
 
     def box(x: float, y: float, w: float, h: float, width_: int = line) -> ZoneRect:
         rect = ZoneRect(round(x * u), round(y * u), round(w * u), round(h * u))
-        draw.rectangle([rect.x, rect.y, rect.x + rect.width, rect.y + rect.height],
-                       outline=ink, width=width_)
+        draw.rectangle(
+            [rect.x, rect.y, rect.x + rect.width, rect.y + rect.height], outline=ink, width=width_
+        )
         return rect
 
     def text(x: float, y: float, s: str, size: float, fill: tuple[int, ...] = ink) -> None:
@@ -145,8 +200,10 @@ def text_form(long_side: int = 1754, seed: int = 0) -> Reference:
     logo_left = bool(rng.integers(2))
     lx = margin if logo_left else 1000 - margin - 110
     draw.ellipse([lx * u, 50 * u, (lx + 110) * u, 160 * u], outline=ink, width=3 * line)
-    draw.polygon([((lx + 55) * u, 62 * u), ((lx + 100) * u, 140 * u), ((lx + 10) * u, 140 * u)],
-                 fill=(150, 30, 30))
+    draw.polygon(
+        [((lx + 55) * u, 62 * u), ((lx + 100) * u, 140 * u), ((lx + 10) * u, 140 * u)],
+        fill=(150, 30, 30),
+    )
     tx = margin + 140 if logo_left else margin
     title = " ".join(str(rng.choice(_WORDS)).upper() for _ in range(2)) + " FORM"
     text(tx, 55, title, 44)
@@ -187,16 +244,25 @@ def text_form(long_side: int = 1754, seed: int = 0) -> Reference:
     para_top = y + 10
     for row in range(8):
         text(margin, para_top + row * 19, _words(rng, 14).capitalize() + ".", 14, (50, 50, 50))
-    zones.append(ZoneRect(round(margin * u), round(para_top * u), round((1000 - 2 * margin) * u),
-                          round(8 * 19 * u)))
+    zones.append(
+        ZoneRect(
+            round(margin * u),
+            round(para_top * u),
+            round((1000 - 2 * margin) * u),
+            round(8 * 19 * u),
+        )
+    )
     y = para_top + 8 * 19 + 20
     # A table.
     rows, cols = 5, 4
     tw, th = 1000 - 2 * margin, 34
     table = box(margin, y, tw, rows * th)
     for r in range(1, rows):
-        draw.line([margin * u, (y + r * th) * u, (1000 - margin) * u, (y + r * th) * u],
-                  fill=ink, width=line)
+        draw.line(
+            [margin * u, (y + r * th) * u, (1000 - margin) * u, (y + r * th) * u],
+            fill=ink,
+            width=line,
+        )
     col_x = [margin + tw * c / cols for c in range(cols + 1)]
     for c in range(1, cols):
         draw.line([col_x[c] * u, y * u, col_x[c] * u, (y + rows * th) * u], fill=ink, width=line)
@@ -204,12 +270,19 @@ def text_form(long_side: int = 1754, seed: int = 0) -> Reference:
         text(col_x[c] + 8, y + 8, str(rng.choice(_WORDS)).title(), 16)
         for r in range(1, rows):
             if rng.random() < 0.5:
-                text(col_x[c] + 8, y + r * th + 8, f"{rng.integers(1, 999)}.{rng.integers(10, 99)}",
-                     14)
+                text(
+                    col_x[c] + 8,
+                    y + r * th + 8,
+                    f"{rng.integers(1, 999)}.{rng.integers(10, 99)}",
+                    14,
+                )
     zones.append(table)
     for r in range(1, rows):
-        fields.append(ZoneRect(round(col_x[-2] * u), round((y + r * th) * u),
-                               round(tw / cols * u), round(th * u)))
+        fields.append(
+            ZoneRect(
+                round(col_x[-2] * u), round((y + r * th) * u), round(tw / cols * u), round(th * u)
+            )
+        )
     y += rows * th + 30
     # Signature and date at the bottom.
     remaining = 1000 * A4_ASPECT - margin - y
@@ -244,8 +317,10 @@ def _blank_layout(rng: np.random.Generator) -> list[tuple[float, float, float, f
             for _ in range(200):
                 x = float(rng.uniform(70, 1000 - 70 - w))
                 y = float(rng.uniform(70, 1414 - 70 - h))
-                if all(x > bx + bw + 40 or bx > x + w + 40 or y > by + bh + 40 or by > y + h + 40
-                       for bx, by, bw, bh in boxes):
+                if all(
+                    x > bx + bw + 40 or bx > x + w + 40 or y > by + bh + 40 or by > y + h + 40
+                    for bx, by, bw, bh in boxes
+                ):
                     boxes.append((x, y, w, h))
                     break
             else:
@@ -257,7 +332,8 @@ def _blank_layout(rng: np.random.Generator) -> list[tuple[float, float, float, f
         turned = [(1000 - x - w, 1414 - y - h, w, h) for x, y, w, h in boxes]
         overlap = sum(
             max(0.0, min(x + w, tx + tw) - max(x, tx)) * max(0.0, min(y + h, ty + th) - max(y, ty))
-            for x, y, w, h in boxes for tx, ty, tw, th in turned
+            for x, y, w, h in boxes
+            for tx, ty, tw, th in turned
         )
         if overlap < 0.3 * sum(w * h for _, _, w, h in boxes):
             return boxes
@@ -275,8 +351,11 @@ def blank_form(long_side: int = 1754, seed: int = 0) -> Reference:
     zones: list[ZoneRect] = []
     for x, y, w, h in _blank_layout(rng):
         rect = ZoneRect(round(x * u), round(y * u), round(w * u), round(h * u))
-        draw.rectangle([rect.x, rect.y, rect.x + rect.width, rect.y + rect.height],
-                       outline=(25, 25, 25), width=line)
+        draw.rectangle(
+            [rect.x, rect.y, rect.x + rect.width, rect.y + rect.height],
+            outline=(25, 25, 25),
+            width=line,
+        )
         zones.append(_inset(rect, line + 1))
     return Reference("blank_form", seed, image, tuple(zones), tuple(zones))
 
@@ -291,7 +370,7 @@ def photo(long_side: int = 1800, seed: int = 0) -> Reference:
     top = np.array(rng.uniform([40, 90, 160], [110, 160, 235]), np.float32)
     canvas = np.empty((work_h, work_w, 3), np.float32)
     canvas[:] = top
-    canvas += (sky[..., None] * 90 - 20)
+    canvas += sky[..., None] * 90 - 20
     img = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(img)
     sun = rng.uniform([80, 40], [820, 160])
@@ -301,31 +380,39 @@ def photo(long_side: int = 1800, seed: int = 0) -> Reference:
         xs = np.linspace(0, work_w, 40)
         ys = base_y + np.cumsum(rng.normal(0, 9, xs.size))
         colour = tuple(int(c) for c in rng.uniform([30, 70, 20], [110, 150, 70]))
-        draw.polygon([(0, work_h)] + list(zip(xs.tolist(), ys.tolist(), strict=True))
-                     + [(work_w, work_h)], fill=colour)
+        draw.polygon(
+            [(0, work_h)] + list(zip(xs.tolist(), ys.tolist(), strict=True)) + [(work_w, work_h)],
+            fill=colour,
+        )
     arr = np.asarray(img).astype(np.float32)
     grain = _fractal_noise(rng, work_h, work_w, octaves=7, base=8, persistence=0.7)
-    arr[260:] *= (0.75 + 0.5 * grain[260:, :, None])
+    arr[260:] *= 0.75 + 0.5 * grain[260:, :, None]
     img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(img)
     road = rng.uniform(300, 600)
-    draw.polygon([(road - 20, 330), (road + 20, 330), (road + 160, work_h), (road - 160, work_h)],
-                 fill=(95, 90, 85))
+    draw.polygon(
+        [(road - 20, 330), (road + 20, 330), (road + 160, work_h), (road - 160, work_h)],
+        fill=(95, 90, 85),
+    )
     for _ in range(int(rng.integers(4, 8))):
         hx, hy = rng.uniform([30, 300], [820, 480])
         hw, hh = rng.uniform([40, 30], [110, 70])
         wall = tuple(int(c) for c in rng.uniform(120, 240, 3))
         draw.rectangle([hx, hy, hx + hw, hy + hh], fill=wall, outline=(40, 30, 30))
-        draw.polygon([(hx - 8, hy), (hx + hw + 8, hy), (hx + hw / 2, hy - hh * 0.6)],
-                     fill=tuple(int(c) for c in rng.uniform([100, 20, 20], [180, 70, 60])))
+        draw.polygon(
+            [(hx - 8, hy), (hx + hw + 8, hy), (hx + hw / 2, hy - hh * 0.6)],
+            fill=tuple(int(c) for c in rng.uniform([100, 20, 20], [180, 70, 60])),
+        )
         for wx in np.arange(hx + 8, hx + hw - 12, 22):
             draw.rectangle([wx, hy + 10, wx + 10, hy + 22], fill=(40, 60, 90))
     for _ in range(int(rng.integers(10, 20))):
         tx, ty = rng.uniform([0, 280], [900, 560])
         r = rng.uniform(10, 30)
         draw.rectangle([tx - 3, ty, tx + 3, ty + r * 1.5], fill=(70, 45, 25))
-        draw.ellipse([tx - r, ty - r * 1.6, tx + r, ty + r * 0.3],
-                     fill=tuple(int(c) for c in rng.uniform([20, 70, 15], [70, 140, 50])))
+        draw.ellipse(
+            [tx - r, ty - r * 1.6, tx + r, ty + r * 0.3],
+            fill=tuple(int(c) for c in rng.uniform([20, 70, 15], [70, 140, 50])),
+        )
     image = img.resize((width, height), Image.Resampling.BICUBIC)
     # Fine texture at the final resolution: a photo has detail at every scale.
     fine = _fractal_noise(rng, height, width, octaves=3, base=max(8, width // 24), persistence=0.6)
@@ -359,7 +446,7 @@ def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray
     c1 = rng.uniform(30, 200, 3)
     arr = (c0 + tex[..., None] * (c1 - c0)).astype(np.float32)
     streaks = _fractal_noise(rng, small_h, 8, octaves=3, base=2)
-    arr *= (0.85 + 0.3 * cv2.resize(streaks, (small_w, small_h))[..., None])
+    arr *= 0.85 + 0.3 * cv2.resize(streaks, (small_w, small_h))[..., None]
     img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(img)
     for _ in range(int(rng.integers(5, 25))):
@@ -372,8 +459,11 @@ def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray
         elif kind == 1:
             draw.ellipse([x, y, x + s, y + s], fill=colour)
         else:
-            draw.line([x, y, x + rng.uniform(-300, 300), y + rng.uniform(-300, 300)], fill=colour,
-                      width=int(rng.integers(1, 8)))
+            draw.line(
+                [x, y, x + rng.uniform(-300, 300), y + rng.uniform(-300, 300)],
+                fill=colour,
+                width=int(rng.integers(1, 8)),
+            )
     big = img.resize((width, height), Image.Resampling.BILINEAR)
     draw = ImageDraw.Draw(big)
     # Other papers with text, at full resolution: features that must not fool anyone.
@@ -383,8 +473,12 @@ def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray
         draw.rectangle([px, py, px + pw, py + ph], fill=(235, 235, 228))
         size = rng.uniform(0.008, 0.02) * width
         for row in range(int(ph / (size * 1.6))):
-            draw.text((px + size, py + size + row * size * 1.6), _words(rng, 8),
-                      font=_font(size), fill=(40, 40, 40))
+            draw.text(
+                (px + size, py + size + row * size * 1.6),
+                _words(rng, 8),
+                font=_font(size),
+                fill=(40, 40, 40),
+            )
     return np.asarray(big).copy()
 
 
@@ -404,8 +498,9 @@ def _fill_in(reference: Reference, rng: np.random.Generator) -> Image.Image:
         length = fld.width * rng.uniform(0.3, 0.85)
         xs = np.linspace(x, x + length, max(8, int(length / (4 * u))))
         ys = y_mid + amp * np.sin(xs / (5 * u) + rng.uniform(0, 6)) * rng.uniform(0.4, 1, xs.size)
-        draw.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=ink,
-                  width=max(1, round(2.5 * u)))
+        draw.line(
+            list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=ink, width=max(1, round(2.5 * u))
+        )
     if reference.family != "photo" and rng.random() < 0.5:
         cx, cy = rng.uniform(0.2, 0.8) * image.width, rng.uniform(0.2, 0.8) * image.height
         r = 70 * u
@@ -414,18 +509,22 @@ def _fill_in(reference: Reference, rng: np.random.Generator) -> Image.Image:
     return image
 
 
-def _camera_homography(rng: np.random.Generator, width: int, height: int, rotation: float,
-                       tilt: float) -> np.ndarray:
+def _camera_homography(
+    rng: np.random.Generator, width: int, height: int, rotation: float, tilt: float
+) -> np.ndarray:
     """A pinhole camera looking at the page: rotation in-plane, tilted by up to ``tilt`` deg."""
     pitch = math.radians(rng.uniform(-tilt, tilt))
     yaw = math.radians(rng.uniform(-tilt, tilt))
     roll = math.radians(rotation)
-    rx = np.array([[1, 0, 0], [0, math.cos(pitch), -math.sin(pitch)],
-                   [0, math.sin(pitch), math.cos(pitch)]])
-    ry = np.array([[math.cos(yaw), 0, math.sin(yaw)], [0, 1, 0],
-                   [-math.sin(yaw), 0, math.cos(yaw)]])
-    rz = np.array([[math.cos(roll), -math.sin(roll), 0], [math.sin(roll), math.cos(roll), 0],
-                   [0, 0, 1]])
+    rx = np.array(
+        [[1, 0, 0], [0, math.cos(pitch), -math.sin(pitch)], [0, math.sin(pitch), math.cos(pitch)]]
+    )
+    ry = np.array(
+        [[math.cos(yaw), 0, math.sin(yaw)], [0, 1, 0], [-math.sin(yaw), 0, math.cos(yaw)]]
+    )
+    rz = np.array(
+        [[math.cos(roll), -math.sin(roll), 0], [math.sin(roll), math.cos(roll), 0], [0, 0, 1]]
+    )
     rot = rx @ ry @ rz
     size = max(width, height)
     focal = size * rng.uniform(0.9, 1.6)
@@ -448,8 +547,12 @@ def _shift(dx: float) -> np.ndarray:
     return np.array([[1, 0, dx], [0, 1, dx], [0, 0, 1]], np.float64)
 
 
-def render_warp(source: np.ndarray, matrix: np.ndarray, size: tuple[int, int],
-                border_value: float | tuple[float, ...] = 0) -> np.ndarray:
+def render_warp(
+    source: np.ndarray,
+    matrix: np.ndarray,
+    size: tuple[int, int],
+    border_value: float | tuple[float, ...] = 0,
+) -> np.ndarray:
     """Warp ``source`` by ``matrix`` (corner convention) into ``size`` = (width, height),
     shrinking it first with area averaging where the warp makes it smaller, so that small
     text is not aliased."""
@@ -465,15 +568,21 @@ def render_warp(source: np.ndarray, matrix: np.ndarray, size: tuple[int, int],
         source = cv2.resize(source, (sw, sh), interpolation=cv2.INTER_AREA)
         matrix = matrix @ np.diag([w / sw, h / sh, 1.0])
     centred = _shift(-0.5) @ matrix @ _shift(0.5)
-    return cv2.warpPerspective(source, centred, size, flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
+    return cv2.warpPerspective(
+        source,
+        centred,
+        size,
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=border_value,
+    )
 
 
 def _illumination(rng: np.random.Generator, width: int, height: int, strength: float) -> np.ndarray:
     small = np.ones((60, 80), np.float32)
     gy, gx = np.mgrid[0:60, 0:80].astype(np.float32)
     angle = rng.uniform(0, 2 * math.pi)
-    ramp = (np.cos(angle) * gx / 80 + np.sin(angle) * gy / 60)
+    ramp = np.cos(angle) * gx / 80 + np.sin(angle) * gy / 60
     small -= strength * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6) * 0.6
     # A soft shadow, like a hand or a phone over the page.
     cx, cy, r = rng.uniform(0, 80), rng.uniform(0, 60), rng.uniform(10, 35)
@@ -482,8 +591,9 @@ def _illumination(rng: np.random.Generator, width: int, height: int, strength: f
     return cv2.resize(np.clip(small, 0.15, 1.2), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def _occluders(rng: np.random.Generator, draw: ImageDraw.ImageDraw, quad: np.ndarray,
-               count: int) -> None:
+def _occluders(
+    rng: np.random.Generator, draw: ImageDraw.ImageDraw, quad: np.ndarray, count: int
+) -> None:
     """Things lying on the page: a pen, a sticky note, a coin, a phone."""
     centre = quad.mean(axis=0)
     size = float(np.sqrt(cv2.contourArea(quad.astype(np.float32))))
@@ -500,16 +610,24 @@ def _occluders(rng: np.random.Generator, draw: ImageDraw.ImageDraw, quad: np.nda
             draw.line([tuple(p - d), tuple(p + d)], fill=(20, 20, 90), width=max(2, int(thick)))
         elif kind == 1:  # sticky note
             s = size * rng.uniform(0.1, 0.18)
-            rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+            rot = np.array(
+                [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
+            )
             sq = (np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * s / 2) @ rot.T + p
             draw.polygon([tuple(q) for q in sq], fill=(250, 230, 90))
         elif kind == 2:  # coin
             r = size * rng.uniform(0.025, 0.05)
-            draw.ellipse([p[0] - r, p[1] - r, p[0] + r, p[1] + r], fill=(180, 150, 80),
-                         outline=(90, 70, 30), width=3)
+            draw.ellipse(
+                [p[0] - r, p[1] - r, p[0] + r, p[1] + r],
+                fill=(180, 150, 80),
+                outline=(90, 70, 30),
+                width=3,
+            )
         else:  # phone
             w, h = size * 0.12, size * 0.24
-            rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+            rot = np.array(
+                [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
+            )
             rect = (np.array([[-w, -h], [w, -h], [w, h], [-w, h]]) / 2) @ rot.T + p
             draw.polygon([tuple(q) for q in rect], fill=(25, 25, 30))
 
@@ -523,14 +641,16 @@ def _degrade(rng: np.random.Generator, arr: np.ndarray, blur: float, noise: floa
             length = max(3, int(blur * 4)) | 1
             kernel = np.zeros((length, length), np.float32)
             kernel[length // 2, :] = 1.0 / length
-            rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5),
-                                          rng.uniform(0, 180), 1.0)
+            rot = cv2.getRotationMatrix2D(
+                (length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1.0
+            )
             kernel = cv2.warpAffine(kernel, rot, (length, length))
             out = cv2.filter2D(out, -1, kernel / max(float(kernel.sum()), 1e-6))
     if noise > 0:
         small = rng.normal(0, noise, (out.shape[0] // 2 + 1, out.shape[1] // 2 + 1))
-        out += cv2.resize(small.astype(np.float32), (out.shape[1], out.shape[0]),
-                          interpolation=cv2.INTER_NEAREST)[..., None]
+        out += cv2.resize(
+            small.astype(np.float32), (out.shape[1], out.shape[0]), interpolation=cv2.INTER_NEAREST
+        )[..., None]
     return np.clip(out, 0, 255, out=out).astype(np.uint8)
 
 
@@ -543,16 +663,24 @@ def _encode(rng: np.random.Generator, arr: np.ndarray, quality: int) -> tuple[Im
     return image, data
 
 
-def make_picture(reference: Reference, rng: np.random.Generator, condition: Condition,
-                 scale: float, canvas: tuple[int, int] = (4000, 3000),
-                 rotation: float | None = None, tilt: float = 35.0, damage: float = 1.0,
-                 fill_in: bool = True) -> Picture | None:
+def make_picture(
+    reference: Reference,
+    rng: np.random.Generator,
+    condition: Condition,
+    scale: float,
+    canvas: tuple[int, int] = (4000, 3000),
+    rotation: float | None = None,
+    tilt: float = 35.0,
+    damage: float = 1.0,
+    fill_in: bool = True,
+) -> Picture | None:
     """Photograph (``photo``) or scan (``scan``) ``reference``.
 
     ``scale`` is picture pixels per reference pixel (the square root of the area ratio).
     A photo is ``canvas`` pixels with the page anywhere on a busy desk, any rotation and up
     to ``tilt`` degrees of camera tilt; a scan is the page at ``scale`` on a scanner lid,
-    shifted and skewed a little, sometimes upside down. ``damage`` in [0, 1] scales blur,
+    shifted and skewed a little, sometimes upside down, at least ``MIN_SCAN_PAGE`` pixels
+    long. ``damage`` in [0, 1] scales blur,
     noise, light and JPEG damage. Returns None when the page cannot fit the canvas.
     """
     ref = np.asarray(reference.image.convert("RGB"))
@@ -568,7 +696,8 @@ def make_picture(reference: Reference, rng: np.random.Generator, condition: Cond
             rotation = float(rng.choice([0, 0, 0, 180, 90, 270])) + float(rng.uniform(-4, 4))
         rot = cv2.getRotationMatrix2D((0, 0), -rotation, 1.0)
         homography = np.vstack([rot, [0, 0, 1]]) @ np.array(
-            [[1, 0, -rw / 2], [0, 1, -rh / 2], [0, 0, 1]], np.float64)
+            [[1, 0, -rw / 2], [0, 1, -rh / 2], [0, 0, 1]], np.float64
+        )
     quad = apply_homography(homography, corners)
     area = abs(cv2.contourArea(quad.astype(np.float32)))
     k = scale * math.sqrt(rw * rh / area)
@@ -584,6 +713,8 @@ def make_picture(reference: Reference, rng: np.random.Generator, condition: Cond
         top = rng.uniform(0.01 * height, 0.99 * height - bh)
         background = _background(rng, width, height)
     else:
+        if max(bw, bh) < MIN_SCAN_PAGE:
+            return None
         margins = rng.uniform(0.0, 0.04, 4) * np.array([bw, bh, bw, bh])
         width = round(bw + margins[0] + margins[2])
         height = round(bh + margins[1] + margins[3])
@@ -598,11 +729,16 @@ def make_picture(reference: Reference, rng: np.random.Generator, condition: Cond
     paper = (rng.uniform([225, 222, 210], [255, 255, 250]) / 255.0).astype(np.float32)
     warped = render_warp(page, homography, (width, height))
     mask = np.zeros((height, width), np.uint8)
-    cv2.fillConvexPoly(mask, np.round((quad - 0.5) * 16).astype(np.int32), 255,
-                       lineType=cv2.LINE_AA, shift=4)
+    cv2.fillConvexPoly(
+        mask, np.round((quad - 0.5) * 16).astype(np.int32), 255, lineType=cv2.LINE_AA, shift=4
+    )
     # float32 throughout: these are 12-megapixel arrays.
-    out = cv2.blendLinear(background.astype(np.float32), warped.astype(np.float32),
-                          (255 - mask).astype(np.float32), mask.astype(np.float32))
+    out = cv2.blendLinear(
+        background.astype(np.float32),
+        warped.astype(np.float32),
+        (255 - mask).astype(np.float32),
+        mask.astype(np.float32),
+    )
     light = damage * float(rng.uniform(0.0, 0.9))
     shade = _illumination(rng, width, height, light)
     cast = (rng.uniform(0.85, 1.1, 3)).astype(np.float32)
@@ -616,18 +752,24 @@ def make_picture(reference: Reference, rng: np.random.Generator, condition: Cond
     _occluders(rng, ImageDraw.Draw(image), quad, occluders)
     blur = damage * float(rng.uniform(0.0, 2.5))
     noise = damage * float(rng.uniform(0.0, 10.0))
-    quality = int(round(95 - damage * rng.uniform(0, 65)))
+    quality = round(95 - damage * float(rng.uniform(0, 65)))
     arr = _degrade(rng, np.asarray(image), blur, noise)
     picture, data = _encode(rng, arr, quality)
-    params.update(rotation=float(rotation) % 360, blur=blur, noise=noise, quality=quality,
-                  light=light, occluders=occluders)
+    params.update(
+        rotation=float(rotation) % 360,
+        blur=blur,
+        noise=noise,
+        quality=quality,
+        light=light,
+        occluders=occluders,
+    )
     return Picture(picture, data, homography, condition, params)
 
 
-def unrelated_picture(rng: np.random.Generator, canvas: tuple[int, int] = (4000, 3000)
-                      ) -> Picture:
+def unrelated_picture(rng: np.random.Generator, canvas: tuple[int, int] = (4000, 3000)) -> Picture:
     """A busy picture with no page in it at all."""
-    arr = _degrade(rng, _background(rng, *canvas), float(rng.uniform(0, 2)),
-                   float(rng.uniform(0, 8)))
+    arr = _degrade(
+        rng, _background(rng, *canvas), float(rng.uniform(0, 2)), float(rng.uniform(0, 8))
+    )
     picture, data = _encode(rng, arr, int(rng.integers(40, 95)))
     return Picture(picture, data, np.eye(3), "unrelated")

@@ -24,7 +24,8 @@ def project(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Map (N, 2) points by a 3x3 homography."""
     pts = np.asarray(points, np.float64).reshape(-1, 2)
     mapped = np.column_stack([pts, np.ones(len(pts))]) @ np.asarray(matrix, np.float64).T
-    return mapped[:, :2] / mapped[:, 2:3]
+    with np.errstate(divide="ignore", invalid="ignore"):  # points on the horizon: inf, nan
+        return np.asarray(mapped[:, :2] / mapped[:, 2:3], np.float64)
 
 
 def scaling(sx: float, sy: float) -> np.ndarray:
@@ -37,11 +38,12 @@ def translation(dx: float, dy: float) -> np.ndarray:
 
 def to_cv(matrix: np.ndarray) -> np.ndarray:
     """A corner-coordinate homography as OpenCV's warp functions want it (pixel centres)."""
-    return translation(-0.5, -0.5) @ matrix @ translation(0.5, 0.5)
+    return np.asarray(translation(-0.5, -0.5) @ matrix @ translation(0.5, 0.5), np.float64)
 
 
 def normalised(matrix: np.ndarray) -> np.ndarray:
-    return np.asarray(matrix, np.float64) / matrix[2, 2]
+    h = np.asarray(matrix, np.float64)
+    return np.asarray(h / h[2, 2], np.float64)
 
 
 def rectangle(width: float, height: float) -> np.ndarray:
@@ -94,7 +96,7 @@ def shape_figures(matrix: np.ndarray, width: float, height: float) -> dict[str, 
     if np.any(denominators <= 0):
         sign = -1.0
     quad = project(h, rectangle(width, height)).astype(np.float32)
-    convex = cv2.isContourConvex(quad.reshape(-1, 1, 2))
+    convex = bool(np.isfinite(quad).all()) and cv2.isContourConvex(quad.reshape(-1, 1, 2))
     return {
         "scale": scales[-1],
         "min_det_sign": sign if convex else -1.0,
@@ -116,13 +118,62 @@ def implausibility(figures: dict[str, float]) -> str | None:
     return None
 
 
+def polygon_area(points: np.ndarray) -> float:
+    """Area of a simple polygon given as (N, 2) vertices (shoelace formula)."""
+    if len(points) < 3:
+        return 0.0
+    x, y = points[:, 0], points[:, 1]
+    return abs(float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))) / 2.0
+
+
+def overlap_area(subject: np.ndarray, clip: np.ndarray) -> float:
+    """Area of the intersection of two convex polygons, (N, 2) and (M, 2) vertices.
+
+    Sutherland-Hodgman clipping in float64. OpenCV's ``intersectConvexConvex`` is not
+    used: it returns wrong areas for nearly coincident polygons, which is exactly the
+    case of a zone whose edge lies on the picture's edge."""
+    subject = np.asarray(subject, np.float64)
+    clip = np.asarray(clip, np.float64)
+    if not (np.isfinite(subject).all() and np.isfinite(clip).all()):
+        return 0.0
+    x, y = clip[:, 0], clip[:, 1]
+    orientation = 1.0 if np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y) > 0 else -1.0
+    polygon = [(float(p[0]), float(p[1])) for p in subject]
+    for i in range(len(clip)):
+        ax, ay = float(clip[i][0]), float(clip[i][1])
+        ex = float(clip[(i + 1) % len(clip)][0]) - ax
+        ey = float(clip[(i + 1) % len(clip)][1]) - ay
+
+        def side(
+            p: tuple[float, float], ax: float = ax, ay: float = ay, ex: float = ex, ey: float = ey
+        ) -> float:
+            return orientation * (ex * (p[1] - ay) - ey * (p[0] - ax))
+
+        clipped: list[tuple[float, float]] = []
+        for j in range(len(polygon)):
+            current, following = polygon[j], polygon[(j + 1) % len(polygon)]
+            s_current, s_following = side(current), side(following)
+            if s_current >= 0:
+                clipped.append(current)
+            if (s_current >= 0) != (s_following >= 0):
+                t = s_current / (s_current - s_following)
+                clipped.append(
+                    (
+                        current[0] + t * (following[0] - current[0]),
+                        current[1] + t * (following[1] - current[1]),
+                    )
+                )
+        polygon = clipped
+        if not polygon:
+            return 0.0
+    return polygon_area(np.array(polygon))
+
+
 def visible_fraction(matrix: np.ndarray, box: np.ndarray, width: int, height: int) -> float:
     """The share of the quadrilateral ``box`` (4x2 reference points, mapped by ``matrix``)
     that lies inside a ``width`` x ``height`` picture."""
-    quad = project(matrix, box).astype(np.float32)
-    area = abs(float(cv2.contourArea(quad)))
+    quad = project(matrix, box)
+    area = polygon_area(quad) if np.isfinite(quad).all() else 0.0
     if area <= 0:
         return 0.0
-    frame = rectangle(width, height).astype(np.float32)
-    inter, _ = cv2.intersectConvexConvex(quad, frame)
-    return float(inter) / area
+    return min(1.0, overlap_area(quad, rectangle(width, height)) / area)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from api.imaging.align_homography import rectangle
+from api.imaging.align_homography import overlap_area, rectangle
 
 MAX_QUADS = 40
 MIN_QUAD_SIDE = 12.0  # pixels of the image searched
@@ -39,7 +39,7 @@ def find_quads(grey: np.ndarray) -> np.ndarray:
     edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
     found: list[np.ndarray] = []
     for binary in (strokes, edges):
-        contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
         if hierarchy is None:
             continue
         links = hierarchy[0]
@@ -64,6 +64,8 @@ def find_quads(grey: np.ndarray) -> np.ndarray:
 
 
 def _as_quad(contour: np.ndarray) -> np.ndarray | None:
+    """The quadrilateral a contour outlines, corners refined to where its fitted sides
+    meet; None when it is no convex quadrilateral."""
     area = abs(cv2.contourArea(contour))
     if area < MIN_QUAD_SIDE**2:
         return None
@@ -71,11 +73,48 @@ def _as_quad(contour: np.ndarray) -> np.ndarray | None:
     approx = cv2.approxPolyDP(contour, 0.03 * perimeter, True)
     if len(approx) != 4 or not cv2.isContourConvex(approx):
         return None
-    quad = approx.reshape(4, 2).astype(np.float32)
+    quad = approx.reshape(4, 2).astype(np.float64)
     sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
-    if sides.min() < MIN_QUAD_SIDE or abs(cv2.contourArea(quad)) < 0.85 * area:
+    if sides.min() < MIN_QUAD_SIDE or abs(cv2.contourArea(quad.astype(np.float32))) < 0.85 * area:
         return None
-    return _clockwise(quad + 0.5)
+    refined = _fit_corners(contour.reshape(-1, 2).astype(np.float64), quad)
+    if refined is not None:
+        quad = refined
+    return _clockwise(quad.astype(np.float32) + 0.5)
+
+
+def _fit_corners(points: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
+    """Fit a line to the contour points along each side of ``quad`` (away from the
+    corners, which contours round off) and intersect neighbouring lines."""
+    lines = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        direction = b - a
+        length = float(np.linalg.norm(direction))
+        direction /= length
+        normal = np.array([-direction[1], direction[0]])
+        along = (points - a) @ direction
+        across = np.abs((points - a) @ normal)
+        near = (along > 0.1 * length) & (along < 0.9 * length) & (across < max(3.0, 0.05 * length))
+        if near.sum() < 5:
+            return None
+        vx, vy, x0, y0 = cv2.fitLine(
+            points[near].astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01
+        ).ravel()
+        lines.append((np.array([x0, y0], np.float64), np.array([vx, vy], np.float64)))
+    corners = []
+    for i in range(4):
+        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
+        matrix = np.column_stack([d1, -d2])
+        if abs(np.linalg.det(matrix)) < 1e-6:
+            return None
+        t = np.linalg.solve(matrix, p2 - p1)
+        corners.append(p1 + t[0] * d1)
+    refined = np.array(corners)
+    shortest = float(np.linalg.norm(quad - np.roll(quad, -1, 0), axis=1).min())
+    if np.abs(refined - quad).max() > 0.15 * shortest:
+        return None  # the sides were not straight enough to trust the fit
+    return refined
 
 
 def _clockwise(quad: np.ndarray) -> np.ndarray:
@@ -86,22 +125,28 @@ def _clockwise(quad: np.ndarray) -> np.ndarray:
 
 
 def _distinct(quads: list[np.ndarray]) -> np.ndarray:
-    """Drop near duplicates (a stroke's inner and outer outline), keep the largest."""
+    """Merge near duplicates: the outer and inner outline of one stroke become its centre
+    line, which blur and stroke width do not move. Largest first."""
     if not quads:
         return np.zeros((0, 4, 2), np.float32)
     quads.sort(key=lambda q: -abs(cv2.contourArea(q)))
     kept: list[np.ndarray] = []
+    merged: list[bool] = []
     for quad in quads:
-        size = np.sqrt(abs(cv2.contourArea(quad)))
-        duplicate = False
-        for other in kept:
-            centre_gap = np.linalg.norm(quad.mean(axis=0) - other.mean(axis=0))
-            other_size = np.sqrt(abs(cv2.contourArea(other)))
-            if centre_gap < 0.1 * size and abs(other_size - size) < 0.1 * size:
-                duplicate = True
+        area = abs(cv2.contourArea(quad))
+        for index, other in enumerate(kept):
+            inter = overlap_area(quad, other)
+            union = area + abs(cv2.contourArea(other)) - inter
+            if union > 0 and inter / union > 0.7:
+                if not merged[index]:
+                    rotations = np.stack([np.roll(quad, -k, axis=0) for k in range(4)])
+                    k = int(np.linalg.norm(rotations - other, axis=-1).sum(-1).argmin())
+                    kept[index] = ((other + rotations[k]) / 2).astype(np.float32)
+                    merged[index] = True
                 break
-        if not duplicate:
+        else:
             kept.append(quad)
+            merged.append(False)
         if len(kept) >= MAX_QUADS:
             break
     return np.array(kept, np.float32)
@@ -111,7 +156,6 @@ def _distinct(quads: list[np.ndarray]) -> np.ndarray:
 class QuadHypothesis:
     matrix: np.ndarray  # reference -> picture, in the coordinates of the quads given
     quads: int  # reference quadrilaterals that landed on a picture quadrilateral
-    corners: int
 
 
 def _project_many(matrices: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -120,7 +164,7 @@ def _project_many(matrices: np.ndarray, points: np.ndarray) -> np.ndarray:
     mapped = np.einsum("hij,pj->hpi", matrices, homogeneous)
     w = mapped[..., 2:3]
     w = np.where(np.abs(w) < 1e-12, 1e-12, w)
-    return mapped[..., :2] / w
+    return np.asarray(mapped[..., :2] / w, np.float64)
 
 
 def _landings(projected: np.ndarray, picture: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +185,8 @@ def _landings(projected: np.ndarray, picture: np.ndarray) -> tuple[np.ndarray, n
 
 def _areas(quads: np.ndarray) -> np.ndarray:
     x, y = quads[..., 0], quads[..., 1]
-    return 0.5 * (np.sum(x * np.roll(y, -1, axis=-1), -1) - np.sum(np.roll(x, -1, axis=-1) * y, -1))
+    twice = np.sum(x * np.roll(y, -1, axis=-1), -1) - np.sum(np.roll(x, -1, axis=-1) * y, -1)
+    return np.asarray(0.5 * twice, np.float64)
 
 
 def _seeds(reference: np.ndarray, picture: np.ndarray) -> np.ndarray:
@@ -168,15 +213,79 @@ def _refit(
     target = np.concatenate(
         [np.roll(picture[int(index[r]) // 4], -(int(index[r]) % 4), axis=0) for r in rows]
     ).astype(np.float32)
-    if len(rows) == 1:
-        affine, _ = cv2.estimateAffine2D(source, target, method=cv2.LMEDS)
-        if affine is None:
-            return None
-        return np.vstack([affine, [0.0, 0.0, 1.0]]), 1
-    matrix, _ = cv2.findHomography(source, target, 0)
+    if len(rows) < 3:
+        affine = _affine(source, target)
+        return (affine, len(rows)) if affine is not None else None
+    # Robust: one quad that landed by chance must not pull the fit away.
+    sizes = np.sqrt(np.abs(_areas(np.array([picture[int(index[r]) // 4] for r in rows]))))
+    threshold = max(2.0, 0.1 * float(np.median(sizes)))
+    matrix, mask = cv2.findHomography(source, target, cv2.RANSAC, threshold, maxIters=500)
+    if matrix is None or mask is None or abs(matrix[2, 2]) < 1e-12:
+        return None
+    agreeing = int(mask.reshape(-1, 4).all(axis=1).sum())
+    return matrix / matrix[2, 2], agreeing
+
+
+def _pairs(
+    reference: np.ndarray, picture: np.ndarray, seeds: np.ndarray, keep: int
+) -> list[np.ndarray]:
+    """Homographies from two quads each: a seed's affine map says roughly where the other
+    reference quads fall; every one that falls near a picture quad of about the right
+    size makes a pair, fitted on its eight corners."""
+    count = len(reference)
+    centres = reference.mean(axis=1)
+    pic_centres = picture.mean(axis=1)
+    pic_sizes = np.sqrt(np.abs(_areas(picture)))
+    projected = _project_many(seeds, centres)  # (S, R, 2)
+    areas = np.abs(
+        _areas(_project_many(seeds, reference.reshape(-1, 2)).reshape(len(seeds), count, 4, 2))
+    )  # (S, R)
+    gap = np.linalg.norm(projected[:, :, None] - pic_centres, axis=-1)  # (S, R, P)
+    nearest = gap.argmin(-1)  # (S, R)
+    nearest_gap = np.take_along_axis(gap, nearest[..., None], -1)[..., 0]
+    seed_ref = np.repeat(np.arange(count), len(picture) * 4)
+    seed_centre = projected[np.arange(len(seeds)), seed_ref]  # (S, 2)
+    reach = np.linalg.norm(projected - seed_centre[:, None], axis=-1)  # (S, R)
+    size_ratio = pic_sizes[nearest] / np.sqrt(np.maximum(areas, 1e-9))
+    loose = (
+        (nearest_gap < 0.35 * reach + 0.5 * pic_sizes[nearest])
+        & (size_ratio > 0.6)
+        & (size_ratio < 1.6)
+    )
+    loose[np.arange(len(seeds)), seed_ref] = False
+    order = np.argsort(-loose.sum(1), kind="stable")[:keep]
+    fits: list[np.ndarray] = []
+    for seed in order:
+        r1 = seed_ref[seed]
+        p1, k1 = divmod(int(seed) % (len(picture) * 4), 4)
+        source1, target1 = reference[r1], np.roll(picture[p1], -k1, axis=0)
+        for r2 in np.flatnonzero(loose[seed]):
+            p2 = int(nearest[seed, r2])
+            guess = _project_many(seeds[seed][None], reference[r2])[0]
+            rotations = np.stack([np.roll(picture[p2], -k, axis=0) for k in range(4)])
+            k2 = int(np.linalg.norm(rotations - guess, axis=-1).sum(-1).argmin())
+            source = np.concatenate([source1, reference[r2]]).astype(np.float32)
+            target = np.concatenate([target1, rotations[k2]]).astype(np.float32)
+            for fit in (_affine(source, target), _homography(source, target)):
+                if fit is not None:
+                    fits.append(fit)
+    return fits
+
+
+def _homography(source: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    matrix, _ = cv2.findHomography(source.astype(np.float32), target.astype(np.float32), 0)
     if matrix is None or abs(matrix[2, 2]) < 1e-12:
         return None
-    return matrix / matrix[2, 2], len(rows)
+    return np.asarray(matrix / matrix[2, 2], np.float64)
+
+
+def _affine(source: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """The least-squares affine map source -> target, as a 3x3 matrix."""
+    design = np.column_stack([source, np.ones(len(source))]).astype(np.float64)
+    params, _, rank, _ = np.linalg.lstsq(design, target.astype(np.float64), rcond=None)
+    if rank < 3:
+        return None
+    return np.vstack([params.T, [0.0, 0.0, 1.0]])
 
 
 def hypotheses(
@@ -185,36 +294,37 @@ def hypotheses(
     """The best homographies that put reference quads onto picture quads.
 
     ``reference`` and ``picture`` are (R, 4, 2) and (P, 4, 2) clockwise quads. Every pair
-    in every rotation seeds an affine map; the seeds that land the most reference quads
-    near a picture quad grow into homographies fitted on all the quads they land, with
-    a tighter tolerance at each round.
+    of quads, in every rotation, seeds an affine map; seeds grow into homographies fitted
+    on two quads, then on every quad they land, with a tighter tolerance at each round.
+    The ones that land the most reference quads come first.
     """
     if len(reference) == 0 or len(picture) == 0:
         return []
     reference = reference.astype(np.float64)
     picture = picture.astype(np.float64)
-    seeds = _seeds(reference, picture)
     corners = reference.reshape(-1, 2)
-    projected = _project_many(seeds, corners).reshape(len(seeds), len(reference), 4, 2)
-    error, index = _landings(projected, picture)
-    landed = error < 0.3
-    score = landed.sum(1)
+    seeds = _seeds(reference, picture)
+    candidates = _pairs(reference, picture, seeds, keep=20)
+    if not candidates:  # one quad on each side: the affine seeds are all there is
+        candidates = list(seeds)
+    stack = np.array(candidates)
+    projected = _project_many(stack, corners).reshape(len(stack), len(reference), 4, 2)
+    error, _ = _landings(projected, picture)
+    score = (error < 0.1).sum(1) + 0.5 * (error < 0.2).sum(1)
     order = np.argsort(-score, kind="stable")
     results: list[QuadHypothesis] = []
-    for seed in order[: 10 * limit]:
-        fit = _refit(reference, picture, landed[seed], index[seed])
-        for tolerance in (0.2, 0.1, 0.06):
-            if fit is None:
-                break
-            projected_one = _project_many(fit[0][None], corners).reshape(1, len(reference), 4, 2)
-            err_one, idx_one = _landings(projected_one, picture)
+    for candidate in order[: 10 * limit]:
+        fit: tuple[np.ndarray, int] | None = (stack[candidate], int((error[candidate] < 0.1).sum()))
+        for tolerance in (0.15, 0.1, 0.06):
+            assert fit is not None
+            one = _project_many(fit[0][None], corners).reshape(1, len(reference), 4, 2)
+            err_one, idx_one = _landings(one, picture)
             fit = _refit(reference, picture, err_one[0] < tolerance, idx_one[0]) or fit
-        if fit is None:
-            continue
+        assert fit is not None
         matrix, count = fit
         if any(_same(matrix, other.matrix, reference) for other in results):
             continue
-        results.append(QuadHypothesis(matrix, count, 4 * count))
+        results.append(QuadHypothesis(matrix, count))
         if len(results) >= limit:
             break
     results.sort(key=lambda h: -h.quads)

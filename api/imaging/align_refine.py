@@ -22,21 +22,38 @@ from api.imaging.align_homography import project, scaling, to_cv
 
 TRACK_WINDOW = (21, 21)
 TRACK_LEVELS = 3
+TRACK_SMOOTHING = 1.5  # pixels, Gaussian sigma
 TRACK_FB_ERROR = 0.7  # forward-backward disagreement, working pixels
 FIT_THRESHOLD = 1.0  # working pixels
 NORMALISE_SIGMA = 6.0
 NORMALISE_FLOOR = 6.0  # grey levels: below this, local contrast is noise, not structure
 
 
-def normalise(grey: np.ndarray) -> np.ndarray:
-    """Local contrast normalisation of an 8-bit grey image, back to 8 bits around 128."""
+def noise_level(grey: np.ndarray) -> float:
+    """How much a picture's grey levels wander where nothing is drawn: the local standard
+    deviation over 9 x 9 pixels that half of the picture stays under. On a page, paper is
+    most of the picture, so it sets the figure; blocky or JPEG-smeared noise counts in
+    full, unlike with a per-pixel estimate. On a busy picture it overestimates, which only
+    damps faint texture a little more."""
+    image = grey.astype(np.float32)
+    mean = cv2.blur(image, (9, 9))
+    spread = np.sqrt(np.maximum(cv2.blur(image * image, (9, 9)) - mean * mean, 0.0))
+    return float(np.median(spread[::4, ::4]))
+
+
+def normalise(grey: np.ndarray, noise: float = 0.0) -> np.ndarray:
+    """Local contrast normalisation of an 8-bit grey image, back to 8 bits around 128.
+
+    Contrast below ``NORMALISE_FLOOR`` grey levels, or twice the ``noise``, is damped:
+    it is noise, not structure."""
     image = grey.astype(np.float32)
     size = 2 * round(NORMALISE_SIGMA) + 1
     mean = cv2.blur(cv2.blur(image, (size, size)), (size, size))
     detail = image - mean
     wide = 2 * size + 1
     spread = np.sqrt(np.maximum(cv2.blur(detail * detail, (wide, wide)), 0.0))
-    out = 128.0 + 48.0 * detail / (spread + NORMALISE_FLOOR)
+    floor = max(NORMALISE_FLOOR, 2.0 * noise)
+    out = 128.0 + 48.0 * detail / (spread + floor)
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
@@ -45,7 +62,7 @@ def grey_array(picture: Image.Image) -> np.ndarray:
     if picture.mode in ("I", "F") or picture.mode.startswith("I;16"):
         values = np.asarray(picture, np.float32)
         top = float(values.max()) if values.size else 1.0
-        return np.clip(values * (255.0 / max(top, 1.0)), 0, 255).astype(np.uint8)
+        return np.asarray(np.clip(values * (255.0 / max(top, 1.0)), 0, 255), np.uint8)
     if picture.mode in ("RGBA", "LA", "PA") or (
         picture.mode == "P" and "transparency" in picture.info
     ):
@@ -111,7 +128,9 @@ def warp_into(
     centre = np.array([size[0] / 2, size[1] / 2])
     # Picture pixels per frame pixel at the centre, roughly.
     step = project(frame_to_picture, np.array([centre, centre + [1, 0], centre + [0, 1]]))
-    stretch = max(np.linalg.norm(step[1] - step[0]), np.linalg.norm(step[2] - step[0]))
+    stretch = max(
+        float(np.linalg.norm(step[1] - step[0])), float(np.linalg.norm(step[2] - step[0]))
+    )
     image, factor = levels.at_most(1.0 / max(stretch, 1e-6))
     to_level = scaling(factor, factor) @ frame_to_picture
     return cv2.warpPerspective(
@@ -152,7 +171,7 @@ def inside_mask(
         .astype(np.uint8)
     )
     mask = cv2.resize(ok, (width, height), interpolation=cv2.INTER_NEAREST)
-    return mask.astype(bool)
+    return np.asarray(mask, bool)
 
 
 @dataclass(frozen=True)
@@ -161,22 +180,28 @@ class Track:
 
     source: np.ndarray
     target: np.ndarray
+    index: np.ndarray  # which of the points given were kept
 
 
-def track(reference: np.ndarray, warped: np.ndarray, points: np.ndarray,
-          levels: int = TRACK_LEVELS) -> Track:
+def track(
+    reference: np.ndarray, warped: np.ndarray, points: np.ndarray, levels: int = TRACK_LEVELS
+) -> Track:
     """Lucas-Kanade tracking of ``points`` (frame corner coordinates) from the normalised
     reference into the normalised warped picture, kept when the backward track agrees."""
     if len(points) == 0:
         empty = np.zeros((0, 2), np.float32)
-        return Track(empty, empty)
+        return Track(empty, empty, np.zeros(0, np.int64))
+    # Smoothing both sides alike lets a thin sharp line of the reference lock onto the
+    # same line blurred in the picture.
+    reference = cv2.GaussianBlur(reference, (0, 0), TRACK_SMOOTHING)
+    warped = cv2.GaussianBlur(warped, (0, 0), TRACK_SMOOTHING)
     start = (points - 0.5).astype(np.float32).reshape(-1, 1, 2)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)
     forward, ok1, _ = cv2.calcOpticalFlowPyrLK(
         reference,
         warped,
         start,
-        None,
+        start.copy(),
         winSize=TRACK_WINDOW,
         maxLevel=levels,
         criteria=criteria,
@@ -185,7 +210,7 @@ def track(reference: np.ndarray, warped: np.ndarray, points: np.ndarray,
         warped,
         reference,
         forward,
-        None,
+        forward.copy(),
         winSize=TRACK_WINDOW,
         maxLevel=levels,
         criteria=criteria,
@@ -195,7 +220,9 @@ def track(reference: np.ndarray, warped: np.ndarray, points: np.ndarray,
     height, width = warped.shape
     found = forward.reshape(-1, 2) + 0.5
     keep &= (found[:, 0] > 0) & (found[:, 1] > 0) & (found[:, 0] < width) & (found[:, 1] < height)
-    return Track(points[keep].astype(np.float32), found[keep].astype(np.float32))
+    return Track(
+        points[keep].astype(np.float32), found[keep].astype(np.float32), np.flatnonzero(keep)
+    )
 
 
 @dataclass(frozen=True)
@@ -204,6 +231,7 @@ class Fit:
     tracked: int
     inliers: int
     rms_error: float  # of the inliers, frame pixels
+    inlier_index: np.ndarray  # indices, among the points tracked from, of the inliers
 
 
 def fit_residual(tracked: Track) -> Fit | None:
@@ -230,35 +258,21 @@ def fit_residual(tracked: Track) -> Fit | None:
     matrix = matrix / matrix[2, 2]
     residual = np.linalg.norm(project(matrix, tracked.source[keep]) - tracked.target[keep], axis=1)
     rms = float(np.sqrt(np.mean(residual**2)))
-    return Fit(matrix, len(tracked.source), int(keep.sum()), rms)
+    return Fit(matrix, len(tracked.source), int(keep.sum()), rms, tracked.index[keep])
 
 
-def _ncc(a: np.ndarray, b: np.ndarray) -> float:
-    a = a.astype(np.float32) - float(a.mean())
-    b = b.astype(np.float32) - float(b.mean())
-    denominator = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
-    return float(np.dot(a, b)) / denominator if denominator > 0 else 0.0
-
-
-def look_alike(reference: np.ndarray, warped: np.ndarray, valid: np.ndarray) -> dict[str, float]:
-    """How much the warped picture looks like the reference, both normalised, where
-    ``valid``: correlation at full and half resolution, and gradient-direction agreement
-    where the reference has structure."""
+def similarity(reference: np.ndarray, warped: np.ndarray, valid: np.ndarray) -> float:
+    """Zero-mean normalised cross-correlation of two normalised images where ``valid``,
+    computed at half resolution so that pixel noise weighs less than structure."""
     if valid.sum() < 100:
-        return {"similarity": 0.0, "similarity_half": 0.0, "direction_agreement": 0.0}
-    full = _ncc(reference[valid], warped[valid])
-    half_ref = cv2.resize(reference, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    half_pic = cv2.resize(warped, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    half_valid = cv2.resize(valid.astype(np.uint8), (half_ref.shape[1], half_ref.shape[0]),
-                            interpolation=cv2.INTER_NEAREST).astype(bool)
-    half = _ncc(half_ref[half_valid], half_pic[half_valid])
-    gx_r = cv2.Sobel(reference, cv2.CV_32F, 1, 0)
-    gy_r = cv2.Sobel(reference, cv2.CV_32F, 0, 1)
-    gx_p = cv2.Sobel(warped, cv2.CV_32F, 1, 0)
-    gy_p = cv2.Sobel(warped, cv2.CV_32F, 0, 1)
-    mag_r = np.hypot(gx_r, gy_r)
-    mag_p = np.hypot(gx_p, gy_p)
-    strong = valid & (mag_r > np.percentile(mag_r[valid], 90))
-    cosine = (gx_r * gx_p + gy_r * gy_p)[strong] / np.maximum(mag_r[strong] * mag_p[strong], 1e-6)
-    agree = float(np.mean(cosine > 0.8)) if strong.any() else 0.0
-    return {"similarity": full, "similarity_half": half, "direction_agreement": agree}
+        return 0.0
+    half = (reference.shape[1] // 2, reference.shape[0] // 2)
+    a = cv2.resize(reference, half, interpolation=cv2.INTER_AREA)
+    b = cv2.resize(warped, half, interpolation=cv2.INTER_AREA)
+    keep = cv2.resize(valid.astype(np.uint8), half, interpolation=cv2.INTER_NEAREST).astype(bool)
+    x = a[keep].astype(np.float32)
+    y = b[keep].astype(np.float32)
+    x -= x.mean()
+    y -= y.mean()
+    denominator = float(np.sqrt(np.dot(x, x) * np.dot(y, y)))
+    return float(np.dot(x, y)) / denominator if denominator > 0 else 0.0

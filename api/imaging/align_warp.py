@@ -8,7 +8,15 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from api.imaging.align_homography import project, scaling, to_cv, translation
+from api.imaging.align_homography import (
+    overlap_area,
+    polygon_area,
+    project,
+    rectangle,
+    scaling,
+    to_cv,
+    translation,
+)
 from api.imaging.errors import ImagingError
 from api.imaging.geometry import Box, Matrix
 
@@ -61,14 +69,12 @@ def warp_crop(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
         np.float64,
     )
     quad = project(homography, corners)
-    frame = np.array(
-        [[0, 0], [picture.width, 0], [picture.width, picture.height], [0, picture.height]],
-        np.float32,
+    convex = bool(np.isfinite(quad).all()) and cv2.isContourConvex(
+        quad.astype(np.float32).reshape(-1, 1, 2)
     )
-    area = abs(float(cv2.contourArea(quad.astype(np.float32))))
-    inside, _ = cv2.intersectConvexConvex(quad.astype(np.float32), frame)
-    visible = float(inside) / area if area > 0 else 0.0
-    if visible < MIN_VISIBLE or not cv2.isContourConvex(quad.astype(np.float32).reshape(-1, 1, 2)):
+    area = polygon_area(quad) if convex else 0.0
+    visible = overlap_area(quad, rectangle(picture.width, picture.height)) / area if area else 0.0
+    if visible < MIN_VISIBLE:
         raise ZoneOutsidePicture(box, min(visible, 1.0))
 
     scale = math.sqrt(area / box.area)

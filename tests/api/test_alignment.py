@@ -95,11 +95,6 @@ def test_an_unrelated_picture_is_refused_with_figures_and_files_nothing(
     assert api.client.get("/extractions").json()["total"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a different form drawn on the same grid of boxes is accepted "
-    "(its ruled lines align), so another form of the same kind is not yet always refused",
-)
 def test_another_form_of_the_same_kind_is_refused(api: RunningApi, form) -> None:  # type: ignore[no-untyped-def]
     model_id = model_for(api, form, "features")
     other = text_form(long_side=1000, seed=11).image.convert("RGB")
