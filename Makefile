@@ -52,7 +52,7 @@ openapi: $(PY_STAMP)
 
 bench: $(PY_STAMP)
 	$(BIN)/python bench/extract.py
-	$(BIN)/python bench/align.py
+	$(BIN)/python -m bench.align
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist .pytest_cache .mypy_cache .ruff_cache
