@@ -108,7 +108,7 @@ class Outcome:
 
 def _project(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     pts = np.column_stack([points, np.ones(len(points))]) @ matrix.T
-    return pts[:, :2] / pts[:, 2:3]
+    return np.asarray(pts[:, :2] / pts[:, 2:3], np.float64)
 
 
 def zone_errors(

@@ -384,7 +384,7 @@ def photo(long_side: int = 1800, seed: int = 0) -> Reference:
             [(0, work_h)] + list(zip(xs.tolist(), ys.tolist(), strict=True)) + [(work_w, work_h)],
             fill=colour,
         )
-    arr = np.asarray(img).astype(np.float32)
+    arr: np.ndarray = np.asarray(img).astype(np.float32)
     grain = _fractal_noise(rng, work_h, work_w, octaves=7, base=8, persistence=0.7)
     arr[260:] *= 0.75 + 0.5 * grain[260:, :, None]
     img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
@@ -534,13 +534,13 @@ def _camera_homography(
     plane_to_cam = np.column_stack([rot[:, 0], rot[:, 1], np.array([0, 0, distance])])
     intrinsics = np.array([[focal, 0, 0], [0, focal, 0], [0, 0, 1]])
     h = intrinsics @ plane_to_cam @ centre
-    return h / h[2, 2]
+    return np.asarray(h / h[2, 2], np.float64)
 
 
 def apply_homography(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Map (N, 2) points by a 3x3 homography."""
     pts = np.column_stack([points, np.ones(len(points))]) @ np.asarray(matrix).T
-    return pts[:, :2] / pts[:, 2:3]
+    return np.asarray(pts[:, :2] / pts[:, 2:3], np.float64)
 
 
 def _shift(dx: float) -> np.ndarray:
@@ -633,19 +633,20 @@ def _occluders(
 
 
 def _degrade(rng: np.random.Generator, arr: np.ndarray, blur: float, noise: float) -> np.ndarray:
-    out = arr.astype(np.float32)  # float32 throughout: these are 12-megapixel arrays
+    out: np.ndarray = arr.astype(np.float32)  # float32 throughout: 12-megapixel arrays
     if blur > 0.3:
         if rng.random() < 0.7:
             out = cv2.GaussianBlur(out, (0, 0), blur)
         else:  # motion blur
             length = max(3, int(blur * 4)) | 1
-            kernel = np.zeros((length, length), np.float32)
+            kernel: np.ndarray = np.zeros((length, length), np.float32)
             kernel[length // 2, :] = 1.0 / length
             rot = cv2.getRotationMatrix2D(
                 (length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1.0
             )
             kernel = cv2.warpAffine(kernel, rot, (length, length))
-            out = cv2.filter2D(out, -1, kernel / max(float(kernel.sum()), 1e-6))
+            kernel = (kernel / max(float(kernel.sum()), 1e-6)).astype(np.float32)
+            out = cv2.filter2D(out, -1, kernel)
     if noise > 0:
         small = rng.normal(0, noise, (out.shape[0] // 2 + 1, out.shape[1] // 2 + 1))
         out += cv2.resize(

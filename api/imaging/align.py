@@ -8,10 +8,11 @@ raises :class:`AlignmentFailed`. ``warp_crop`` cuts one zone through that homogr
 How a picture is aligned, cheapest way first:
 
 1. Rough candidates. SIFT keypoints of a copy of the picture 800 pixels long are matched
-   to the reference's (Lowe's ratio test) and MAGSAC++ fits a homography. A nearly blank
-   form gives features nothing to hold on to, so boxes and the page outline found in
-   both pictures are paired up as quadrilaterals (``align_quads``). Last, features again
-   on a copy 1400 pixels long, for pages that are small in the picture.
+   to the reference's (ratio test) and MAGSAC++ with PROSAC sampling fits a homography.
+   A nearly blank form gives features nothing to hold on to, so boxes and the page
+   outline found in both pictures are paired up as quadrilaterals (``align_quads``).
+   Then both again on larger copies (1400 and 2048 pixels), for a page that is small in
+   the picture.
 2. Refinement. The picture is warped into the reference's working frame, Lucas-Kanade
    tracks the reference's strongest corners into it, and a robust fit of the residual
    homography corrects the candidate; up to three rounds. Errors end well under a pixel.
@@ -47,7 +48,7 @@ from api.imaging.align_homography import (
     shape_figures,
     visible_fraction,
 )
-from api.imaging.align_warp import warp_crop
+from api.imaging.align_warp import ZoneOutsidePicture, warp_crop
 from api.imaging.errors import ImagingError
 from api.imaging.geometry import Matrix
 
@@ -55,6 +56,7 @@ __all__ = [
     "Alignment",
     "AlignmentFailed",
     "ReferenceFeatures",
+    "ZoneOutsidePicture",
     "align_picture",
     "compute_reference_features",
     "warp_crop",
@@ -65,7 +67,7 @@ FORMAT_VERSION = 3
 
 REFERENCE_WORK_SIZE = 1024  # long side of the reference's working frame, pixels
 PICTURE_WORK_SIZES = (800, 1400)  # long sides of the picture copies searched for features
-QUADS_WORK_SIZE = 1024  # long side of the picture copy searched for boxes and outline
+QUADS_WORK_SIZES = (1024, 2048)  # long sides of the copies searched for boxes and outline
 TRACK_CORNERS = 800
 FEATURE_RICH = 200  # SIFT keypoints a reference needs for features to be tried first
 REFINE_ROUNDS = 3
@@ -220,10 +222,11 @@ class _Refined:
 def _refine(
     reference: ReferenceFeatures, levels: align_refine.PictureLevels, matrix: np.ndarray
 ) -> _Refined:
-    """Refine and verify one candidate homography (reference -> picture pixels)."""
+    """Refine one candidate homography (reference -> picture pixels), then verify it."""
     frame_to_ref = _frame_to_reference(reference)
     ref_to_frame = np.linalg.inv(frame_to_ref)
     size = (reference.grey.shape[1], reference.grey.shape[0])
+    corners = reference.corners
     fit: align_refine.Fit | None = None
     warped: np.ndarray | None = None
     noise: float | None = None
@@ -238,14 +241,14 @@ def _refine(
         warped = align_refine.normalise(grey, noise)
         # One pyramid level suffices from a good candidate and is safest on thin lines,
         # which fade at coarse levels; a poorer candidate needs the deep pyramid.
-        tracked = align_refine.track(reference.normalised, warped, reference.corners, levels=1)
+        tracked = align_refine.track(reference.normalised, warped, corners, levels=1)
         fit = align_refine.fit_residual(tracked)
-        if round_ == 0 and (fit is None or fit.inliers < 0.3 * len(reference.corners)):
-            deep = align_refine.track(reference.normalised, warped, reference.corners, levels=3)
+        if round_ == 0 and (fit is None or fit.inliers < 0.3 * len(corners)):
+            deep = align_refine.track(reference.normalised, warped, corners, levels=3)
             deep_fit = align_refine.fit_residual(deep)
             if deep_fit is not None and (fit is None or deep_fit.inliers > fit.inliers):
                 tracked, fit = deep, deep_fit
-        if fit is not None and round_ == 0 and fit.inliers < HOPELESS * len(reference.corners):
+        if fit is not None and round_ == 0 and fit.inliers < HOPELESS * len(corners):
             fit = None  # a wrong candidate: more rounds will not make it right
         if fit is None:
             figures = {"inliers": 0.0, "tracked_points": float(len(tracked.source))}
@@ -254,15 +257,29 @@ def _refine(
         matrix = matrix / matrix[2, 2]
         moved = project(fit.matrix, rectangle(*size)) - rectangle(*size)
         if float(np.abs(moved).max()) < 0.1:
-            break
+            break  # converged: the last warp is as good as a new one
         warped = None
     assert fit is not None and noise is not None
     if warped is None:
-        warped = align_refine.normalise(
-            align_refine.warp_into(levels, matrix, size, frame_to_ref), noise
-        )
+        grey = align_refine.warp_into(levels, matrix, size, frame_to_ref)
+        warped = align_refine.normalise(grey, noise)
+    return _verify(reference, levels, matrix, fit, warped)
+
+
+def _verify(
+    reference: ReferenceFeatures,
+    levels: align_refine.PictureLevels,
+    matrix: np.ndarray,
+    fit: align_refine.Fit,
+    warped: np.ndarray,
+) -> _Refined:
+    """Measure how far the refined homography can be trusted, and decide."""
+    size = (reference.grey.shape[1], reference.grey.shape[0])
+    frame_scale = math.sqrt(reference.frame_scale[0] * reference.frame_scale[1])
     shape = shape_figures(matrix, reference.width, reference.height)
-    inside = align_refine.inside_mask(matrix @ frame_to_ref, size, (levels.width, levels.height))
+    inside = align_refine.inside_mask(
+        matrix @ _frame_to_reference(reference), size, (levels.width, levels.height)
+    )
     corners = reference.corners
     visible = int(
         inside[
@@ -270,22 +287,21 @@ def _refine(
             np.clip(corners[:, 0].astype(int), 0, size[0] - 1),
         ].sum()
     )
-    # Tracking errors count in pixels of the coarser of the frame and the picture.
-    stretch = shape["scale"] / math.sqrt(reference.frame_scale[0] * reference.frame_scale[1])
     figures = {
         "inliers": float(fit.inliers),
         "tracked_points": float(fit.tracked),
         "inlier_ratio": fit.inliers / max(fit.tracked, 1),
         "found_ratio": fit.inliers / max(visible, 1),
-        "reprojection_error_px": fit.rms_error
-        / math.sqrt(reference.frame_scale[0] * reference.frame_scale[1]),
+        "reprojection_error_px": fit.rms_error / frame_scale,
         "similarity": align_refine.similarity(reference.normalised, warped, inside),
         "coverage": visible_fraction(
             matrix, rectangle(reference.width, reference.height), levels.width, levels.height
         ),
         **_shape_report(shape),
     }
-    return _Refined(matrix, figures, _verdict(figures, shape, fit.rms_error * min(1.0, stretch)))
+    # Tracking errors count in pixels of the coarser of the frame and the picture.
+    error = fit.rms_error * min(1.0, shape["scale"] / frame_scale)
+    return _Refined(matrix, figures, _verdict(figures, shape, error))
 
 
 def _shape_report(shape: dict[str, float]) -> dict[str, float]:
@@ -379,21 +395,26 @@ def align_picture(reference: ReferenceFeatures, picture: Image.Image) -> Alignme
             if rough is not None:
                 yield rough, figures
 
-    def quads() -> Iterator[tuple[np.ndarray, dict[str, float]]]:
-        work, sx, sy = levels.work(QUADS_WORK_SIZE)
+    def quads(long_side: int) -> Iterator[tuple[np.ndarray, dict[str, float]]]:
+        work, sx, sy = levels.work(long_side)
+        if long_side != QUADS_WORK_SIZES[0] and max(work.shape) <= QUADS_WORK_SIZES[0]:
+            return  # the picture is no larger than the copy already searched
         yield from _rough_from_quads(reference, work, np.linalg.inv(scaling(sx, sy)))
 
     def candidates() -> Iterator[tuple[np.ndarray, dict[str, float]]]:
         # Cheapest and likeliest first: features on a small copy of the picture, then
-        # boxes and outline, then features on a larger copy for a page small in the
+        # boxes and outline, then both again on larger copies for a page small in the
         # picture. A reference with few features (a nearly blank form) starts with boxes.
-        first, *rest = PICTURE_WORK_SIZES
+        small, large = PICTURE_WORK_SIZES
         if len(reference.points) >= FEATURE_RICH:
-            yield from features((first,))
-        yield from quads()
-        yield from features(
-            tuple(rest) if len(reference.points) >= FEATURE_RICH else (first, *rest)
-        )
+            yield from features((small,))
+            yield from quads(QUADS_WORK_SIZES[0])
+            yield from features((large,))
+            yield from quads(QUADS_WORK_SIZES[1])
+        else:
+            yield from quads(QUADS_WORK_SIZES[0])
+            yield from quads(QUADS_WORK_SIZES[1])
+            yield from features((small, large))
 
     attempts: list[tuple[_Refined, dict[str, float]]] = []
     for matrix, figures in candidates():

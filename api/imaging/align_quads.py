@@ -20,7 +20,7 @@ from api.imaging.align_homography import overlap_area, rectangle
 
 MAX_QUADS = 40
 MIN_QUAD_SIDE = 12.0  # pixels of the image searched
-MAX_HYPOTHESES = 3
+MAX_HYPOTHESES = 4  # a page outline alone gives four, one per rotation
 
 
 def find_quads(grey: np.ndarray) -> np.ndarray:
@@ -272,6 +272,19 @@ def _pairs(
     return fits
 
 
+def _singles(reference: np.ndarray, picture: np.ndarray) -> list[np.ndarray]:
+    """The exact homography putting each reference quad on each picture quad, in each
+    of the four rotations."""
+    fits = []
+    for ref_quad in reference.astype(np.float32):
+        for pic_quad in picture.astype(np.float32):
+            for k in range(4):
+                matrix = cv2.getPerspectiveTransform(ref_quad, np.roll(pic_quad, -k, axis=0))
+                if abs(matrix[2, 2]) > 1e-12:
+                    fits.append(matrix / matrix[2, 2])
+    return fits
+
+
 def _homography(source: np.ndarray, target: np.ndarray) -> np.ndarray | None:
     matrix, _ = cv2.findHomography(source.astype(np.float32), target.astype(np.float32), 0)
     if matrix is None or abs(matrix[2, 2]) < 1e-12:
@@ -304,10 +317,10 @@ def hypotheses(
     picture = picture.astype(np.float64)
     corners = reference.reshape(-1, 2)
     seeds = _seeds(reference, picture)
-    candidates = _pairs(reference, picture, seeds, keep=20)
-    if not candidates:  # one quad on each side: the affine seeds are all there is
-        candidates = list(seeds)
-    stack = np.array(candidates)
+    # Pairs of quads pin the map best; a single large quad (the page outline) pins a full
+    # homography by itself; the affine seeds cover small single quads.
+    candidates = _pairs(reference, picture, seeds, keep=20) + _singles(reference, picture)
+    stack = np.concatenate([np.array(candidates).reshape(-1, 3, 3), seeds])
     projected = _project_many(stack, corners).reshape(len(stack), len(reference), 4, 2)
     error, _ = _landings(projected, picture)
     score = (error < 0.1).sum(1) + 0.5 * (error < 0.2).sum(1)

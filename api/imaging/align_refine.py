@@ -180,7 +180,6 @@ class Track:
 
     source: np.ndarray
     target: np.ndarray
-    index: np.ndarray  # which of the points given were kept
 
 
 def track(
@@ -190,7 +189,7 @@ def track(
     reference into the normalised warped picture, kept when the backward track agrees."""
     if len(points) == 0:
         empty = np.zeros((0, 2), np.float32)
-        return Track(empty, empty, np.zeros(0, np.int64))
+        return Track(empty, empty)
     # Smoothing both sides alike lets a thin sharp line of the reference lock onto the
     # same line blurred in the picture.
     reference = cv2.GaussianBlur(reference, (0, 0), TRACK_SMOOTHING)
@@ -220,9 +219,7 @@ def track(
     height, width = warped.shape
     found = forward.reshape(-1, 2) + 0.5
     keep &= (found[:, 0] > 0) & (found[:, 1] > 0) & (found[:, 0] < width) & (found[:, 1] < height)
-    return Track(
-        points[keep].astype(np.float32), found[keep].astype(np.float32), np.flatnonzero(keep)
-    )
+    return Track(points[keep].astype(np.float32), found[keep].astype(np.float32))
 
 
 @dataclass(frozen=True)
@@ -231,7 +228,6 @@ class Fit:
     tracked: int
     inliers: int
     rms_error: float  # of the inliers, frame pixels
-    inlier_index: np.ndarray  # indices, among the points tracked from, of the inliers
 
 
 def fit_residual(tracked: Track) -> Fit | None:
@@ -258,7 +254,7 @@ def fit_residual(tracked: Track) -> Fit | None:
     matrix = matrix / matrix[2, 2]
     residual = np.linalg.norm(project(matrix, tracked.source[keep]) - tracked.target[keep], axis=1)
     rms = float(np.sqrt(np.mean(residual**2)))
-    return Fit(matrix, len(tracked.source), int(keep.sum()), rms, tracked.index[keep])
+    return Fit(matrix, len(tracked.source), int(keep.sum()), rms)
 
 
 def similarity(reference: np.ndarray, warped: np.ndarray, valid: np.ndarray) -> float:

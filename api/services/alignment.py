@@ -82,5 +82,9 @@ def align(
 
 def cut(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
     """The zone ``box`` (reference pixels) as an upright crop of the picture."""
-    image: Image.Image = _registration().warp_crop(picture, matrix, box)
+    module = _registration()
+    try:
+        image: Image.Image = module.warp_crop(picture, matrix, box)
+    except module.ZoneOutsidePicture as exc:
+        raise errors.PictureDoesNotMatch(str(exc)) from exc
     return image

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -119,7 +120,7 @@ def test_recovers_known_homography(
 
 
 @pytest.mark.parametrize("make", [blank_form, photo], ids=["nearly blank form", "photo"])
-def test_recovers_other_kinds_of_reference(make: type[text_form]) -> None:
+def test_recovers_other_kinds_of_reference(make: Callable[[int, int], Reference]) -> None:
     reference = make(700, 1)
     features = compute_reference_features(reference.image)
     picture, true = photograph(reference, PERSPECTIVE @ similarity(160, 1.0))
