@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -193,7 +194,7 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
 
 def _place_zones(
     pipeline: Pipeline, model: ModelSnapshot, picture: Picture, method: str
-) -> tuple[dict[str, Any], Any]:
+) -> tuple[dict[str, Any], Callable[[Box], Image.Image]]:
     """The transform record and a function cutting one zone's box out of the picture."""
     if method == "features":
         reference = pipeline.references.features(model.reference_path)
