@@ -24,11 +24,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.db import is_at_head, make_engine, make_sessionmaker, upgrade_database
 from api.routes import extract, folders, health, models, zones
+from api.routes.presenters import API_PREFIX
 from api.services.alignment import ReferenceCache
 from api.settings import Settings
 from api.storage import LocalStorage
 
-API_PREFIX = "/api/v1"
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("zonecut")

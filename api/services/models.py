@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -324,7 +325,7 @@ def replace_image(
     """Swap the reference picture; every zone must still fit the new one."""
     picture = decode_upload(image, max_pixels=limits.max_pixels)
     check_zones(
-        [ZoneCreate.model_validate(zone, from_attributes=True) for zone in model.zones],
+        [_as_input(zone) for zone in model.zones],
         width=picture.width,
         height=picture.height,
         limits=Limits(
@@ -345,17 +346,17 @@ def replace_zones(
     """Replace all zones at once; zones given with an existing ``id`` keep it."""
     folders = check_zones(zones, width=model.image_width, height=model.image_height, limits=limits)
     known = {zone.id for zone in model.zones}
-    wanted = [zone.id for zone in zones if zone.id is not None]
-    unknown = [str(zone_id) for zone_id in wanted if zone_id not in known]
-    problems = [
-        errors.FieldError(field=f"zones[{index}].id", message="is not a zone of this model")
-        for index, zone in enumerate(zones)
-        if zone.id is not None and str(zone.id) in unknown
-    ] + [
-        errors.FieldError(field=f"zones[{index}].id", message="is given twice")
-        for index, zone in enumerate(zones)
-        if zone.id is not None and wanted.count(zone.id) > 1
-    ]
+    given = Counter(zone.id for zone in zones if zone.id is not None)
+    problems: list[errors.FieldError] = []
+    for index, zone in enumerate(zones):
+        if zone.id is None:
+            continue
+        if zone.id not in known:
+            problems.append(
+                errors.FieldError(field=f"zones[{index}].id", message="is not a zone of this model")
+            )
+        if given[zone.id] > 1:
+            problems.append(errors.FieldError(field=f"zones[{index}].id", message="is given twice"))
     if problems:
         raise errors.validation_failed(problems)
     bump_version(session, model)
@@ -369,6 +370,11 @@ def replace_zones(
     return model
 
 
+def _as_input(zone: Zone) -> ZoneCreate:
+    """A stored zone in the shape of a new one, to check a whole list together."""
+    return ZoneCreate.model_validate(zone, from_attributes=True)
+
+
 def find_zone(model: Model, zone_id: uuid.UUID) -> Zone:
     """One zone of the model, or 404."""
     for zone in model.zones:
@@ -379,7 +385,7 @@ def find_zone(model: Model, zone_id: uuid.UUID) -> Zone:
 
 def add_zone(session: Session, model: Model, zone: ZoneCreate, limits: Limits) -> Zone:
     """Append one zone."""
-    current = [ZoneCreate.model_validate(z, from_attributes=True) for z in model.zones]
+    current = [_as_input(z) for z in model.zones]
     folders = check_zones(
         [*current, zone], width=model.image_width, height=model.image_height, limits=limits
     )
@@ -403,10 +409,7 @@ def update_zone(
         )
     merged = [
         ZoneCreate.model_validate(
-            {
-                **ZoneCreate.model_validate(z, from_attributes=True).model_dump(),
-                **(values if z.id == zone_id else {}),
-            }
+            {**_as_input(z).model_dump(), **(values if z.id == zone_id else {})}
         )
         for z in model.zones
     ]
@@ -447,7 +450,7 @@ def export_model(model: Model, image: bytes) -> ModelExport:
             "output_format": model.output_format,
             "output_quality": model.output_quality,
             "filename_template": model.filename_template,
-            "zones": [ZoneCreate.model_validate(z, from_attributes=True) for z in model.zones],
+            "zones": [_as_input(z) for z in model.zones],
             "image": {
                 "format": model.image_format,
                 "data_base64": base64.b64encode(image).decode(),
