@@ -1,4 +1,4 @@
-"""The ``zonecut`` command: ``serve``, ``migrate`` and ``openapi``."""
+"""The ``zonecut`` command: ``serve``, ``migrate``, ``openapi``, ``users`` and ``keys``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 
 def _workers_default() -> int:
@@ -24,6 +28,7 @@ def serve(args: argparse.Namespace) -> None:
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.effective_database_url)
+    _print_setup_link(settings, args.host, args.port)
     uvicorn.run(
         "api.main:app",
         host=args.host,
@@ -31,6 +36,33 @@ def serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level=settings.log_level,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+
+
+def _print_setup_link(settings: Settings, host: str, port: int) -> None:
+    """While no admin exists, print a one-time link that lets the first person make one.
+
+    Printed here, by the process that starts the workers, so it is printed once; a new
+    link replaces the last one at every start. Only the token's hash is stored.
+    """
+    from api.db import make_engine, make_sessionmaker
+    from api.services.accounts import issue_setup_token
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        token = issue_setup_token(make_sessionmaker(engine))
+    finally:
+        engine.dispose()
+    if token is None:
+        return
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    print(
+        "\nNo admin account yet. Open this link to create one (it works once):\n"
+        f"\n    http://{shown_host}:{port}/setup#token={token}\n",
+        flush=True,
     )
 
 
@@ -72,6 +104,92 @@ def openapi(args: argparse.Namespace) -> None:
         sys.stdout.write(document)
 
 
+def _session_factory() -> Any:
+    from api.db import make_engine, make_sessionmaker, upgrade_database
+    from api.settings import Settings
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_database(settings.effective_database_url)
+    return make_sessionmaker(make_engine(settings.effective_database_url))
+
+
+def _fail(message: str) -> NoReturn:
+    sys.stderr.write(f"zonecut: {message}\n")
+    raise SystemExit(2)
+
+
+def users_create(args: argparse.Namespace) -> None:
+    """Create a user; the password is read from standard input (one line)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from api import errors
+    from api.db import session_scope
+    from api.schemas import Password, Username
+    from api.services import accounts, audit
+
+    if not args.password_stdin:
+        _fail("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        TypeAdapter(Username).validate_python(args.name)
+        TypeAdapter(Password).validate_python(password)
+    except ValidationError as exc:
+        _fail("; ".join(str(e["msg"]) for e in exc.errors()))
+    try:
+        with session_scope(_session_factory()) as session:
+            user = accounts.create_user(session, args.name, password, args.role)
+            audit.record(session, "cli", "user.create", str(user.id), {"role": args.role})
+    except errors.AppError as exc:
+        _fail(exc.detail)
+    print(f"user {user.username} ({user.role}) created: {user.id}")
+
+
+def users_list(args: argparse.Namespace) -> None:
+    """Print every user with role and state."""
+    from api.db import session_scope
+    from api.services import accounts
+
+    with session_scope(_session_factory()) as session:
+        users, _ = accounts.list_users(session, limit=10_000, offset=0)
+        for user in users:
+            state = "disabled" if user.disabled else "enabled"
+            print(f"{user.id}  {user.username:<24} {user.role:<9} {state}")
+
+
+def keys_create(args: argparse.Namespace) -> None:
+    """Create an API key and print its secret, once."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from api import errors
+    from api.db import session_scope
+    from api.services import api_keys, audit
+
+    try:
+        models = [uuid.UUID(m) for m in args.model] if args.model else None
+    except ValueError:
+        _fail("--model takes model ids (UUIDs)")
+    expires_at = (
+        datetime.now(UTC) + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+    )
+    try:
+        with session_scope(_session_factory()) as session:
+            created = api_keys.create_key(
+                session,
+                name=args.name,
+                role=args.role,
+                models=models,
+                expires_at=expires_at,
+                created_by="cli",
+            )
+            audit.record(session, "cli", "api_key.create", str(created.key.id), {"name": args.name})
+    except errors.AppError as exc:
+        _fail(exc.detail)
+    sys.stderr.write(f"API key {args.name} ({args.role}) created; it is shown only this once:\n")
+    print(created.secret)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``zonecut`` console script."""
     parser = argparse.ArgumentParser(prog="zonecut", description=__doc__)
@@ -96,6 +214,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     openapi_parser = commands.add_parser("openapi", help="print the OpenAPI schema as YAML")
     openapi_parser.add_argument("--output", "-o", help="write to this file instead")
     openapi_parser.set_defaults(handler=openapi)
+
+    roles = ("operator", "editor", "admin")
+    users_parser = commands.add_parser("users", help="manage people who sign in")
+    users_commands = users_parser.add_subparsers(dest="users_command", required=True)
+    create_user = users_commands.add_parser("create", help="create a user")
+    create_user.add_argument("name")
+    create_user.add_argument("--role", choices=roles, default="operator")
+    create_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create_user.set_defaults(handler=users_create)
+    users_commands.add_parser("list", help="list users").set_defaults(handler=users_list)
+
+    keys_parser = commands.add_parser("keys", help="manage API keys of other systems")
+    keys_commands = keys_parser.add_subparsers(dest="keys_command", required=True)
+    create_key = keys_commands.add_parser("create", help="create an API key (printed once)")
+    create_key.add_argument("name")
+    create_key.add_argument("--role", choices=roles, default="operator")
+    create_key.add_argument(
+        "--model", action="append", metavar="ID", help="limit the key to this model (repeatable)"
+    )
+    create_key.add_argument("--expires-in-days", type=int, metavar="DAYS")
+    create_key.set_defaults(handler=keys_create)
 
     args = parser.parse_args(argv)
     args.handler(args)

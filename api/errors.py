@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://zonecut.dev/problems/"
@@ -69,6 +71,19 @@ class BadRequest(AppError):
     status, slug, title = 400, "bad-request", "Bad request"
 
 
+class Unauthorized(AppError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(
+            detail, headers={"WWW-Authenticate": 'Bearer realm="zonecut"'} | (headers or {})
+        )
+
+
+class Forbidden(AppError):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
 class NotFound(AppError):
     status, slug, title = 404, "not-found", "Not found"
 
@@ -117,8 +132,23 @@ class IdempotencyKeyReused(AppError):
     status, slug, title = 422, "idempotency-key-reused", "Idempotency key reused"
 
 
+class TooManyRequests(AppError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
 class ServiceUnavailable(AppError):
     status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+def problem_response(error: AppError, request: Request | None = None) -> JSONResponse:
+    """The problem+json answer of an error (an ASGI app as well as a response)."""
+    problem = error.to_problem(request.url.path if request else None)
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=error.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=error.headers,
+    )
 
 
 def validation_failed(errors: list[FieldError]) -> ValidationFailed:

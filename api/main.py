@@ -22,8 +22,10 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.authentication import AuthenticationMiddleware, RouteRule
 from api.db import is_at_head, make_engine, make_sessionmaker, upgrade_database
-from api.routes import extract, folders, health, models, zones
+from api.routes import api_keys, audit, auth, extract, folders, health, models, users, zones
+from api.routes.access import rule_of
 from api.routes.presenters import API_PREFIX
 from api.services.alignment import ReferenceCache
 from api.settings import Settings
@@ -72,6 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "extraction", "description": "Cutting pictures with a model."},
             {"name": "folders", "description": "Where the crops are filed."},
             {"name": "health", "description": "Liveness and readiness."},
+            {"name": "auth", "description": "Signing in and out; the first admin."},
+            {"name": "users", "description": "People who sign in (admin)."},
+            {"name": "api keys", "description": "Credentials of other systems (admin)."},
+            {"name": "audit", "description": "Who did what (admin)."},
         ],
     )
     app.state.settings = settings
@@ -85,11 +91,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.references_dir, max_pixels=settings.max_image_pixels
     )
 
-    routers = (health.router, models.router, zones.router, extract.router, folders.router)
+    routers = (
+        health.router,
+        auth.router,
+        models.router,
+        zones.router,
+        extract.router,
+        folders.router,
+        users.router,
+        api_keys.router,
+        audit.router,
+    )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
-    app.state.api_methods = [
-        (compile_path(API_PREFIX + route.path)[0], route.methods)
+    app.state.api_routes = [
+        RouteRule(
+            compile_path(API_PREFIX + route.path)[0], frozenset(route.methods or ()), rule_of(route)
+        )
         for router in routers
         for route in router.routes
         if isinstance(route, APIRoute)
@@ -97,28 +115,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     _install_docs(app)
     _install_frontend(app, settings.frontend_dir or REPOSITORY_ROOT / "frontend" / "dist")
+    # Outermost last: CORS answers preflights, then credentials are checked before the
+    # body is read, then the body is counted.
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        AuthenticationMiddleware,
+        routes=app.state.api_routes,
+        open_paths=frozenset({app.openapi_url or ""}),
+        settings=settings,
+        sessions=app.state.sessionmaker,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
+            allow_credentials=True,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location", "Idempotent-Replayed"],
+            expose_headers=["ETag", "Location", "Idempotent-Replayed", "Retry-After"],
         )
-    app.add_middleware(UnexpectedErrorMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     return app
-
-
-def problem_response(error: errors.AppError, request: Request | None = None) -> JSONResponse:
-    """The problem+json answer of an error."""
-    problem = error.to_problem(request.url.path if request else None)
-    return JSONResponse(
-        problem.model_dump(exclude_none=True),
-        status_code=error.status,
-        media_type=errors.PROBLEM_MEDIA_TYPE,
-        headers=error.headers,
-    )
 
 
 def _field_name(location: tuple[int | str, ...]) -> str:
@@ -136,16 +153,16 @@ def _field_name(location: tuple[int | str, ...]) -> str:
 def _allowed_methods(request: Request) -> str:
     """Every method of every API route matching the path (Starlette names only the first)."""
     methods: set[str] = set()
-    for pattern, route_methods in request.app.state.api_methods:
-        if pattern.match(request.url.path):
-            methods |= route_methods
+    for route in request.app.state.api_routes:
+        if route.pattern.match(request.url.path):
+            methods |= route.methods
     return ", ".join(sorted(methods))
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.AppError)
     async def app_error(request: Request, exc: errors.AppError) -> JSONResponse:
-        return problem_response(exc, request)
+        return errors.problem_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -153,7 +170,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             errors.FieldError(field=_field_name(tuple(e["loc"])), message=str(e["msg"]))
             for e in exc.errors()
         ]
-        return problem_response(errors.validation_failed(field_errors), request)
+        return errors.problem_response(errors.validation_failed(field_errors), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -173,7 +190,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             exc.headers = {"Allow": allowed}
         error = error_class(detail, headers=dict(exc.headers or {}))
         error.status = exc.status_code if exc.status_code >= 400 else 400
-        return problem_response(error, request)
+        return errors.problem_response(error, request)
 
 
 def _install_docs(app: FastAPI) -> None:
@@ -323,7 +340,7 @@ class UnexpectedErrorMiddleware:
                 raise
             log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             error = errors.AppError("the server failed; the error has been logged")
-            await problem_response(error)(scope, receive, send)
+            await errors.problem_response(error)(scope, receive, send)
 
 
 def __getattr__(name: str) -> FastAPI:

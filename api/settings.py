@@ -6,10 +6,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
+ADMIN_KEY_MIN_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -35,6 +36,21 @@ class Settings(BaseSettings):
     frontend_dir: Path | None = Field(
         default=None, description="Built single-page app to serve at /; default frontend/dist."
     )
+    admin_api_key: SecretStr | None = Field(
+        default=None,
+        min_length=ADMIN_KEY_MIN_LENGTH,
+        description="Accepted verbatim as the admin API key `bootstrap` while it is set.",
+    )
+    session_idle_minutes: int = Field(
+        default=8 * 60, gt=0, description="A session unused this long ends."
+    )
+    session_max_hours: int = Field(
+        default=7 * 24, gt=0, description="A session ends this long after sign-in, used or not."
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies (comma-separated addresses, or *) whose X-Forwarded-* are trusted.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -43,6 +59,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("admin_api_key", mode="before")
+    @classmethod
+    def _empty_key_is_unset(cls, value: object) -> object:
+        """An empty ``ZONECUT_ADMIN_API_KEY=`` means no bootstrap key, not a short one."""
+        return None if value == "" else value
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -9,6 +9,7 @@ from fastapi import Depends, Path, Request
 
 from api.db import SessionDep
 from api.models import Model
+from api.routes.access import principal_of, require_model
 from api.services.alignment import ReferenceCache
 from api.services.extraction import Pipeline
 from api.services.models import Limits, load_model
@@ -49,8 +50,12 @@ def get_pipeline(request: Request, settings: SettingsDep, storage: StorageDep) -
 
 
 def get_model(
-    session: SessionDep, model_id: Annotated[uuid.UUID, Path(description="The model's id.")]
+    request: Request,
+    session: SessionDep,
+    model_id: Annotated[uuid.UUID, Path(description="The model's id.")],
 ) -> Model:
+    """The model of the path, or 404; 403 first when the caller's key may not use it."""
+    require_model(principal_of(request), model_id)
     return load_model(session, model_id)
 
 

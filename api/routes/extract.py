@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Response, UploadFile
 
 from api import errors
-from api.db import SessionDep
+from api.db import SessionDep, SessionFactoryDep, session_scope
+from api.routes.access import Reader, require_model
 from api.routes.deps import PipelineDep, StorageDep
 from api.routes.presenters import API_PREFIX, extraction_read
 from api.schemas import MAX_OFFSET, Alignment, ExtractionList, ExtractionRead, OutputFormat
@@ -21,6 +22,7 @@ from api.services.extraction import (
     run_extraction,
 )
 from api.services.extraction import list_extractions as list_records
+from api.services.models import find_model
 from api.storage import Storage
 
 router = APIRouter(tags=["extraction"])
@@ -63,7 +65,9 @@ ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
     ),
 )
 def extract(
+    reader: Reader,
     request: Request,
+    sessions: SessionFactoryDep,
     pipeline: PipelineDep,
     storage: StorageDep,
     model: Annotated[str, Form(min_length=1, max_length=200, description="Model id or name.")],
@@ -82,6 +86,11 @@ def extract(
     ] = None,
 ) -> Response:
     wants_zip = _wants_zip(request.headers.get("accept"))
+    if reader.models is not None:
+        with session_scope(sessions) as session:
+            model_id = find_model(session, model).id
+        require_model(reader, model_id)
+        model = str(model_id)  # the model checked is the model cut, even if renamed meanwhile
     outcome = run_extraction(
         pipeline,
         ExtractRequest(
@@ -92,6 +101,7 @@ def extract(
             alignment=alignment,
             store=store,
             idempotency_key=idempotency_key,
+            created_by=reader.actor,
         ),
     )
     status = 201 if store else 200
@@ -151,12 +161,15 @@ def _zip(outcome: ExtractionOutcome, body: ExtractionRead, storage: Storage) -> 
     responses=errors.problem_responses(),
 )
 def list_extractions(
+    reader: Reader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     model_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> ExtractionList:
-    records, total = list_records(session, limit=limit, offset=offset, model_id=model_id)
+    records, total = list_records(
+        session, limit=limit, offset=offset, model_id=model_id, only=reader.models
+    )
     return ExtractionList(
         items=[extraction_read(record) for record in records],
         total=total,
@@ -173,10 +186,13 @@ def list_extractions(
     responses=errors.problem_responses(errors.NotFound),
 )
 def get_extraction(
+    reader: Reader,
     session: SessionDep,
     extraction_id: Annotated[uuid.UUID, Path(description="The extraction's id.")],
 ) -> ExtractionRead:
-    return extraction_read(load_extraction(session, extraction_id))
+    record = load_extraction(session, extraction_id)
+    require_model(reader, record.model_id)
+    return extraction_read(record)
 
 
 __all__ = ["router"]

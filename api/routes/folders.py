@@ -11,10 +11,12 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from api import errors
+from api.db import SessionDep
+from api.routes.access import Editor, OutputReader
 from api.routes.deps import StorageDep
 from api.routes.presenters import file_read, folder_read
 from api.schemas import MAX_OFFSET, FileList, FolderList
-from api.services import outputs
+from api.services import audit, outputs
 
 router = APIRouter(tags=["folders"])
 
@@ -31,6 +33,7 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
     responses=errors.problem_responses(),
 )
 def list_folders(
+    _reader: OutputReader,
     storage: StorageDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -52,6 +55,7 @@ def list_folders(
     responses=errors.problem_responses(errors.NotFound),
 )
 def list_folder_files(
+    _reader: OutputReader,
     storage: StorageDep,
     folder: FolderPath,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -76,7 +80,9 @@ def list_folder_files(
         errors.NotFound, success={200: {"content": {"application/zip": BINARY}}}
     ),
 )
-def download_folder_archive(storage: StorageDep, folder: FolderPath) -> StreamingResponse:
+def download_folder_archive(
+    _reader: OutputReader, storage: StorageDep, folder: FolderPath
+) -> StreamingResponse:
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it when sent
     try:
         outputs.write_archive(storage, folder, spool)
@@ -106,7 +112,7 @@ def download_folder_archive(storage: StorageDep, folder: FolderPath) -> Streamin
         },
     ),
 )
-def download_file(storage: StorageDep, path: FilePath) -> FileResponse:
+def download_file(_reader: OutputReader, storage: StorageDep, path: FilePath) -> FileResponse:
     stored = outputs.file_info(storage, path)
     media_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
     return FileResponse(storage.open_path(stored.path), media_type=media_type)
@@ -120,6 +126,9 @@ def download_file(storage: StorageDep, path: FilePath) -> FileResponse:
     description="Removes one output file; its extraction record stays.",
     responses=errors.problem_responses(errors.NotFound),
 )
-def delete_file(storage: StorageDep, path: FilePath) -> Response:
+def delete_file(
+    editor: Editor, session: SessionDep, storage: StorageDep, path: FilePath
+) -> Response:
     outputs.delete_file(storage, path)
+    audit.record(session, editor.actor, "file.delete", path)
     return Response(status_code=204)

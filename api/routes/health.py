@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from api import errors
 from api.db import SessionDep
+from api.routes.access import Anyone
 from api.routes.deps import StorageDep
 from api.schemas import Health, Readiness
 
@@ -19,7 +20,7 @@ router = APIRouter(tags=["health"])
     summary="Liveness",
     description="Answers as long as the server process serves requests.",
 )
-def health() -> Health:
+def health(_anyone: Anyone) -> Health:
     return Health()
 
 
@@ -30,7 +31,7 @@ def health() -> Health:
     description="Checks that the database answers and the output storage is writable.",
     responses=errors.problem_responses(errors.ServiceUnavailable),
 )
-def ready(session: SessionDep, storage: StorageDep) -> Readiness:
+def ready(_anyone: Anyone, session: SessionDep, storage: StorageDep) -> Readiness:
     try:
         session.execute(text("SELECT 1"))
     except Exception as exc:

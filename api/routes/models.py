@@ -9,9 +9,11 @@ from fastapi.responses import FileResponse
 
 from api import errors
 from api.db import SessionDep
+from api.routes.access import Editor, Reader
 from api.routes.deps import LimitsDep, ModelDep, SettingsDep
 from api.routes.presenters import model_read, model_summary, model_url, set_model_headers
 from api.schemas import MAX_OFFSET, ModelExport, ModelList, ModelRead, ModelUpdate
+from api.services import audit
 from api.services import models as service
 from api.services.references import reference_file
 
@@ -41,6 +43,7 @@ PICTURE_ERRORS = (errors.PayloadTooLarge, errors.UnsupportedPicture, errors.Unde
     responses=errors.problem_responses(errors.Conflict, *PICTURE_ERRORS),
 )
 def create_model(
+    editor: Editor,
     session: SessionDep,
     settings: SettingsDep,
     limits: LimitsDep,
@@ -57,6 +60,7 @@ def create_model(
         image=image.file.read(),
         limits=limits,
     )
+    audit.record(session, editor.actor, "model.create", str(model.id), {"name": model.name})
     response.headers["Location"] = model_url(model)
     set_model_headers(response, model)
     return model_read(model)
@@ -70,12 +74,13 @@ def create_model(
     responses=errors.problem_responses(),
 )
 def list_models(
+    reader: Reader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ModelList:
-    rows, total = service.list_models(session, limit=limit, offset=offset, q=q)
+    rows, total = service.list_models(session, limit=limit, offset=offset, q=q, only=reader.models)
     return ModelList(
         items=[model_summary(model, count) for model, count in rows],
         total=total,
@@ -93,6 +98,7 @@ def list_models(
     responses=errors.problem_responses(errors.Conflict, *PICTURE_ERRORS),
 )
 def import_model(
+    editor: Editor,
     session: SessionDep,
     settings: SettingsDep,
     limits: LimitsDep,
@@ -100,6 +106,7 @@ def import_model(
     document: ModelExport,
 ) -> ModelRead:
     model = service.import_model(session, settings.references_dir, document, limits)
+    audit.record(session, editor.actor, "model.import", str(model.id), {"name": model.name})
     response.headers["Location"] = model_url(model)
     set_model_headers(response, model)
     return model_read(model)
@@ -112,7 +119,7 @@ def import_model(
     description="One model with its zones; the `ETag` is its version.",
     responses=errors.problem_responses(errors.NotFound),
 )
-def get_model(model: ModelDep, response: Response) -> ModelRead:
+def get_model(_reader: Reader, model: ModelDep, response: Response) -> ModelRead:
     set_model_headers(response, model)
     return model_read(model)
 
@@ -125,6 +132,7 @@ def get_model(model: ModelDep, response: Response) -> ModelRead:
     responses=errors.problem_responses(errors.NotFound, errors.Conflict, errors.PreconditionFailed),
 )
 def update_model(
+    editor: Editor,
     session: SessionDep,
     model: ModelDep,
     changes: ModelUpdate,
@@ -133,6 +141,9 @@ def update_model(
 ) -> ModelRead:
     service.check_if_match(model, if_match)
     service.update_model(session, model, changes)
+    audit.record(
+        session, editor.actor, "model.update", str(model.id), changes.model_dump(exclude_unset=True)
+    )
     set_model_headers(response, model)
     return model_read(model)
 
@@ -147,10 +158,15 @@ def update_model(
     responses=errors.problem_responses(errors.NotFound, errors.PreconditionFailed),
 )
 def delete_model(
-    session: SessionDep, settings: SettingsDep, model: ModelDep, if_match: IfMatch = None
+    editor: Editor,
+    session: SessionDep,
+    settings: SettingsDep,
+    model: ModelDep,
+    if_match: IfMatch = None,
 ) -> Response:
     service.check_if_match(model, if_match)
     service.delete_model(session, settings.references_dir, model)
+    audit.record(session, editor.actor, "model.delete", str(model.id), {"name": model.name})
     return Response(status_code=204)
 
 
@@ -166,7 +182,7 @@ def delete_model(
         success={200: {"content": {media: {} for media in IMAGE_TYPES.values()}}},
     ),
 )
-def get_model_image(model: ModelDep, settings: SettingsDep) -> FileResponse:
+def get_model_image(_reader: Reader, model: ModelDep, settings: SettingsDep) -> FileResponse:
     return FileResponse(
         reference_file(settings.references_dir, model.image_path),
         media_type=IMAGE_TYPES.get(model.image_format, "application/octet-stream"),
@@ -187,6 +203,7 @@ def get_model_image(model: ModelDep, settings: SettingsDep) -> FileResponse:
     ),
 )
 def replace_model_image(
+    editor: Editor,
     session: SessionDep,
     settings: SettingsDep,
     limits: LimitsDep,
@@ -197,6 +214,7 @@ def replace_model_image(
 ) -> ModelRead:
     service.check_if_match(model, if_match)
     service.replace_image(session, settings.references_dir, model, image.file.read(), limits)
+    audit.record(session, editor.actor, "model.image", str(model.id), {"version": model.version})
     set_model_headers(response, model)
     return model_read(model)
 
@@ -208,7 +226,9 @@ def replace_model_image(
     description="The model as one portable JSON document, reference picture inside (base64).",
     responses=errors.problem_responses(errors.NotFound),
 )
-def export_model(model: ModelDep, settings: SettingsDep, response: Response) -> ModelExport:
+def export_model(
+    _editor: Editor, model: ModelDep, settings: SettingsDep, response: Response
+) -> ModelExport:
     image = reference_file(settings.references_dir, model.image_path).read_bytes()
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in model.name)[:80] or "model"
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}.zonecut.json"'

@@ -98,6 +98,7 @@ def extraction_read(record: Extraction, *, stored: bool = True) -> ExtractionRea
         created_at=record.created_at,
         duration_ms=record.duration_ms,
         stored=stored,
+        created_by=record.created_by,
         source=Source(
             filename=record.source_filename,
             format=record.source_format,

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import errors
 from api.db import SessionDep
+from api.routes.access import Editor, Reader
 from api.routes.deps import LimitsDep, ModelDep
 from api.routes.models import IfMatch
 from api.routes.presenters import model_read, model_url, set_model_headers
 from api.schemas import MAX_OFFSET, ModelRead, Page, ZoneCreate, ZoneRead, ZonesReplace, ZoneUpdate
+from api.services import audit
 from api.services import models as service
 
 router = APIRouter(prefix="/models/{model_id:uuid}/zones", tags=["zones"])
@@ -29,6 +31,7 @@ EDIT_ERRORS = (errors.NotFound, errors.PreconditionFailed, errors.ZoneDoesNotFit
     responses=errors.problem_responses(errors.NotFound),
 )
 def list_zones(
+    _reader: Reader,
     model: ModelDep,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
@@ -54,6 +57,7 @@ def list_zones(
     responses=errors.problem_responses(*EDIT_ERRORS),
 )
 def add_zone(
+    editor: Editor,
     session: SessionDep,
     limits: LimitsDep,
     model: ModelDep,
@@ -63,6 +67,7 @@ def add_zone(
 ) -> ZoneRead:
     service.check_if_match(model, if_match)
     created = service.add_zone(session, model, zone, limits)
+    audit.record(session, editor.actor, "zone.create", str(created.id), {"model": str(model.id)})
     response.headers["Location"] = f"{model_url(model)}/zones/{created.id}"
     set_model_headers(response, model)
     return ZoneRead.model_validate(created)
@@ -77,6 +82,7 @@ def add_zone(
     responses=errors.problem_responses(*EDIT_ERRORS),
 )
 def replace_zones(
+    editor: Editor,
     session: SessionDep,
     limits: LimitsDep,
     model: ModelDep,
@@ -86,6 +92,7 @@ def replace_zones(
 ) -> ModelRead:
     service.check_if_match(model, if_match)
     service.replace_zones(session, model, body.zones, limits)
+    audit.record(session, editor.actor, "zones.replace", str(model.id), {"zones": len(body.zones)})
     set_model_headers(response, model)
     return model_read(model)
 
@@ -97,7 +104,7 @@ def replace_zones(
     description="One zone of the model.",
     responses=errors.problem_responses(errors.NotFound),
 )
-def get_zone(model: ModelDep, zone_id: ZoneId, response: Response) -> ZoneRead:
+def get_zone(_reader: Reader, model: ModelDep, zone_id: ZoneId, response: Response) -> ZoneRead:
     set_model_headers(response, model)
     return ZoneRead.model_validate(service.find_zone(model, zone_id))
 
@@ -110,6 +117,7 @@ def get_zone(model: ModelDep, zone_id: ZoneId, response: Response) -> ZoneRead:
     responses=errors.problem_responses(*EDIT_ERRORS),
 )
 def update_zone(
+    editor: Editor,
     session: SessionDep,
     limits: LimitsDep,
     model: ModelDep,
@@ -120,6 +128,13 @@ def update_zone(
 ) -> ZoneRead:
     service.check_if_match(model, if_match)
     zone = service.update_zone(session, model, zone_id, changes, limits)
+    audit.record(
+        session,
+        editor.actor,
+        "zone.update",
+        str(zone.id),
+        {"model": str(model.id), **changes.model_dump(exclude_unset=True)},
+    )
     set_model_headers(response, model)
     return ZoneRead.model_validate(zone)
 
@@ -133,8 +148,13 @@ def update_zone(
     responses=errors.problem_responses(errors.NotFound, errors.PreconditionFailed),
 )
 def delete_zone(
-    session: SessionDep, model: ModelDep, zone_id: ZoneId, if_match: IfMatch = None
+    editor: Editor,
+    session: SessionDep,
+    model: ModelDep,
+    zone_id: ZoneId,
+    if_match: IfMatch = None,
 ) -> Response:
     service.check_if_match(model, if_match)
     service.delete_zone(session, model, zone_id)
+    audit.record(session, editor.actor, "zone.delete", str(zone_id), {"model": str(model.id)})
     return Response(status_code=204, headers={"ETag": f'"{model.version}"'})

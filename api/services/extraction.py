@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,7 @@ class ExtractRequest:
     alignment: str | None = None
     store: bool = True
     idempotency_key: str | None = None
+    created_by: str | None = None
 
     def fingerprint(self, source_sha256: str) -> str:
         """Identity of the request body, to tell a retry from a different request."""
@@ -184,6 +185,7 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
         transform=transform,
         idempotency_key=request.idempotency_key,
         request_fingerprint=fingerprint,
+        created_by=request.created_by,
     )
     if not request.store:
         record.duration_ms = _elapsed_ms(started)
@@ -307,11 +309,19 @@ def load_extraction(session: Session, extraction_id: uuid.UUID) -> Extraction:
 
 
 def list_extractions(
-    session: Session, *, limit: int, offset: int, model_id: uuid.UUID | None
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    model_id: uuid.UUID | None,
+    only: Collection[uuid.UUID] | None = None,
 ) -> tuple[Sequence[Extraction], int]:
-    """A page of extractions, newest first, and the total."""
+    """A page of extractions, newest first, and the total; ``only`` limits the models."""
     query = select(Extraction)
     count = select(func.count()).select_from(Extraction)
+    if only is not None:
+        query = query.where(Extraction.model_id.in_(list(only)))
+        count = count.where(Extraction.model_id.in_(list(only)))
     if model_id is not None:
         query = query.where(Extraction.model_id == model_id)
         count = count.where(Extraction.model_id == model_id)

@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,10 +64,20 @@ def find_model(session: Session, reference: str) -> Model:
 
 
 def list_models(
-    session: Session, *, limit: int, offset: int, q: str | None
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    q: str | None,
+    only: Collection[uuid.UUID] | None = None,
 ) -> tuple[Sequence[tuple[Model, int]], int]:
-    """A page of models, newest change first, with their zone counts, and the total."""
+    """A page of models, newest change first, with their zone counts, and the total.
+
+    ``only`` limits the list to those model ids (an API key's scope).
+    """
     condition: ColumnElement[bool] = true()
+    if only is not None:
+        condition = Model.id.in_(list(only))
     if q:
         pattern = f"%{q.strip().casefold()}%"
         condition = or_(Model.name_key.like(pattern), func.lower(Model.description).like(pattern))

@@ -53,5 +53,7 @@ def test_web_app_routes_fall_back_to_the_app(make_api, tmp_path) -> None:  # typ
         assert client.get("/assets/app.js").text == "console.log(1)"
         assert client.get("/../../etc/passwd").status_code in (200, 404)
         assert "root:" not in client.get("/..%2F..%2Fetc%2Fpasswd").text
-        assert_problem(client.get("/api/v1/unknown"), 404)
-        assert_problem(client.get("/api/else"), 404)
+        # a stranger learns nothing of the API's paths; a caller with a key gets the 404
+        assert_problem(client.get("/api/v1/unknown"), 401)
+        assert_problem(api.fetch("/api/v1/unknown"), 404)
+        assert_problem(api.fetch("/api/else"), 404)

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, ViewportSize
+    from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DIST = REPOSITORY / "frontend" / "dist" / "index.html"
@@ -38,6 +38,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT: ViewportSize = {"width": 1400, "height": 900}
+ADMIN_KEY = "zc_e2e-admin-key-0123456789abcdefghijklmnop"
+PASSWORD = "correct horse battery staple"
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def _unavailable(reason: str) -> None:
@@ -101,6 +107,22 @@ class Server:
     def api(self, path: str) -> str:
         return f"{self.url}/api/v1{path}"
 
+    def create_user(self, username: str, role: str) -> None:
+        """A person who can sign in with ``PASSWORD``, made with the admin key."""
+        response = self.client.post(
+            "/api/v1/users", json={"username": username, "password": PASSWORD, "role": role}
+        )
+        assert response.status_code == 201, response.text
+
+
+def sign_in(context: BrowserContext, server: Server, username: str, role: str) -> None:
+    """Give the browser a session cookie of a new user, as signing in on the page does."""
+    server.create_user(username, role)
+    response = context.request.post(
+        server.api("/auth/login"), data={"username": username, "password": PASSWORD}
+    )
+    assert response.ok, response.text()
+
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
@@ -112,6 +134,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         "ZONECUT_DATA_DIR": str(data_dir),
         "ZONECUT_DATABASE_URL": f"sqlite:///{data_dir / 'zonecut.db'}",
         "ZONECUT_LOG_LEVEL": "warning",
+        "ZONECUT_ADMIN_API_KEY": ADMIN_KEY,
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -123,7 +146,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
             start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
-    client = httpx.Client(base_url=url, timeout=30)
+    client = httpx.Client(base_url=url, timeout=30, headers=bearer(ADMIN_KEY))
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -151,8 +174,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def page(browser: Browser, server: Server) -> Iterator[Page]:
+    """A page of a browser signed in as an editor (the role that draws zones)."""
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, base_url=server.url)
     context.set_default_timeout(15_000)
+    sign_in(context, server, "editor", "editor")
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda e: errors.append(str(e)))
