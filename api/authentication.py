@@ -34,8 +34,9 @@ CLEAR_COOKIE = f"{SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
 
 @dataclass(frozen=True)
 class RouteRule:
-    """An API route's full-path pattern, methods and access rule."""
+    """An API route's full path, its pattern, methods and access rule."""
 
+    path: str
     pattern: re.Pattern[str]
     methods: frozenset[str]
     rule: Rule | None

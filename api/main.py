@@ -106,7 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.state.api_routes = [
         RouteRule(
-            compile_path(API_PREFIX + route.path)[0], frozenset(route.methods or ()), rule_of(route)
+            API_PREFIX + route.path,
+            compile_path(API_PREFIX + route.path)[0],
+            frozenset(route.methods or ()),
+            rule_of(route),
         )
         for router in routers
         for route in router.routes

@@ -22,7 +22,6 @@ import uvicorn
 from api.main import create_app
 from api.settings import Settings
 
-
 ADMIN_KEY = "zc_test-admin-key-0123456789abcdefghijklmnop"
 PASSWORD = "correct horse battery staple"
 
