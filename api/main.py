@@ -21,7 +21,7 @@ from starlette.formparsers import MultiPartParser
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
+from api import errors, openapi
 from api.authentication import AuthenticationMiddleware, RouteRule
 from api.db import is_at_head, make_engine, make_sessionmaker, upgrade_database
 from api.routes import api_keys, audit, auth, extract, folders, health, models, users, zones
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for route in router.routes
         if isinstance(route, APIRoute)
     ]
+    openapi.install(app)
     _install_error_handlers(app)
     _install_docs(app)
     _install_frontend(app, settings.frontend_dir or REPOSITORY_ROOT / "frontend" / "dist")

@@ -54,6 +54,7 @@ ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
         success={
             201: {
                 "description": "The extraction (JSON), or its crops as a ZIP.",
+                "model": ExtractionRead,
                 "content": {ZIP_MEDIA_TYPE: ZIP_SCHEMA},
             },
             200: {

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from api.cli import openapi_document
+from tests.api.conftest import RunningApi
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,3 +72,44 @@ def test_design_endpoints_are_all_there() -> None:
     for path, methods in expected.items():
         assert path in paths, path
         assert methods <= set(paths[path]), path
+
+
+def test_generators_see_files_binary_answers_typed_problems_and_security() -> None:
+    document = schema()
+    schemas = document["components"]["schemas"]
+    for body in ("Body_createModel", "Body_replaceModelImage", "Body_extract"):
+        image = schemas[body]["properties"]["image"]
+        assert image["format"] == "binary" and image["contentMediaType"], body
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["apiKey"] == {
+        "type": "http",
+        "description": schemes["apiKey"]["description"],
+        "scheme": "bearer",
+        "bearerFormat": "zc_…",
+    }
+    assert schemes["session"]["in"] == "cookie" and schemes["session"]["name"] == "zonecut_session"
+    open_operations = {"getHealth", "getReadiness", "login", "logout", "completeSetup"}
+    binary = {"getModelImage", "downloadFile", "downloadFolderArchive", "extract"}
+    for item in document["paths"].values():
+        for operation in item.values():
+            name = operation["operationId"]
+            if name in open_operations:
+                assert operation["security"] == [], name
+            else:
+                assert operation["security"] == [{"apiKey": []}, {"session": []}], name
+                assert {"401", "403"} <= set(operation["responses"]), name
+            for status, answer in operation["responses"].items():
+                content = answer.get("content", {})
+                if status.startswith("4"):
+                    assert content["application/problem+json"]["schema"] == {
+                        "$ref": "#/components/schemas/Problem"
+                    }, f"{name} {status}"
+                    assert "application/json" not in content, f"{name} {status}"
+                elif name in binary and status in ("200", "201"):
+                    assert "application/octet-stream" in content, name
+
+
+def test_docs_offer_authorize_with_a_key(api: RunningApi) -> None:
+    served = httpx.get(api.base_url + "/api/v1/openapi.json").json()  # open, no credentials
+    assert set(served["components"]["securitySchemes"]) == {"apiKey", "session"}
+    assert "swagger-ui" in httpx.get(api.base_url + "/docs").text

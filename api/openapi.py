@@ -1,0 +1,109 @@
+"""The OpenAPI document as generators read it: files, binary answers, problems, security.
+
+FastAPI's document is valid OpenAPI 3.1, but the generators people use to make clients
+read a few things in the older way. This adds, without removing anything:
+
+- ``format: binary`` beside ``contentMediaType`` on multipart file fields, so a
+  generated client sends a file rather than a text field;
+- ``application/octet-stream`` beside the media types of every binary answer (crops,
+  ZIPs, reference pictures), the one binary type some generators know;
+- problem answers under ``application/problem+json`` with their schema, so a client
+  gets a typed problem for every 4xx, plus the 401 and 403 of every protected operation;
+- ``security: []`` on the open operations (health, sign-in, setup), so a client knows
+  which calls need no credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, Forbidden, Unauthorized
+
+OCTET_STREAM = "application/octet-stream"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def install(app: FastAPI) -> None:
+    """Make ``app.openapi()`` answer the refined document (built once, then cached)."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if getattr(app.state, "refined_openapi", None) is None:
+            app.state.refined_openapi = refine(build())
+        document: dict[str, Any] = app.state.refined_openapi
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def refine(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with the additions listed in this module's docstring."""
+    for schema in document.get("components", {}).get("schemas", {}).values():
+        _mark_file_fields(schema)
+    for item in document.get("paths", {}).values():
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            protected = bool(operation.get("security"))
+            if not protected:
+                operation["security"] = []
+            responses = operation.setdefault("responses", {})
+            if protected:
+                for error in (Unauthorized, Forbidden):
+                    responses.setdefault(str(error.status), _problem_answer(error))
+            for status, answer in responses.items():
+                if status.startswith(("4", "5")):
+                    _problem_content(answer)
+                else:
+                    _add_octet_stream(answer)
+    return document
+
+
+def _mark_file_fields(schema: dict[str, Any]) -> None:
+    for field in schema.get("properties", {}).values():
+        candidates = [field, field.get("items", {}), *field.get("anyOf", [])]
+        for candidate in candidates:
+            if candidate.get("contentMediaType") and candidate.get("type") == "string":
+                candidate.setdefault("format", "binary")
+
+
+def _add_octet_stream(answer: dict[str, Any]) -> None:
+    content = answer.get("content", {})
+    binary = [
+        media
+        for media, body in content.items()
+        if body.get("schema", {}).get("format") == "binary" or media.startswith("image/")
+    ]
+    if binary and OCTET_STREAM not in content:
+        content[OCTET_STREAM] = {"schema": {"type": "string", "format": "binary"}}
+    for media in binary:
+        content[media].setdefault("schema", {"type": "string", "format": "binary"})
+
+
+def _problem_content(answer: dict[str, Any]) -> None:
+    content = answer.setdefault("content", {})
+    problem = content.setdefault(PROBLEM_MEDIA_TYPE, {})
+    problem["schema"] = PROBLEM_REF
+    content.pop("application/json", None)
+
+
+def _problem_answer(error: type[Unauthorized] | type[Forbidden]) -> dict[str, Any]:
+    return {
+        "description": error.title,
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "schema": PROBLEM_REF,
+                "example": {
+                    "type": PROBLEM_TYPE_BASE + error.slug,
+                    "title": error.title,
+                    "status": error.status,
+                    "detail": f"{error.title}.",
+                },
+            }
+        },
+    }
