@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,8 +13,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 ROLLBACK_HOOKS = "zonecut.rollback_hooks"
 COMMIT_HOOKS = "zonecut.commit_hooks"
@@ -111,14 +114,61 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+# An arbitrary constant: the key of the PostgreSQL advisory lock that migrations hold.
+MIGRATION_LOCK_KEY = 0x7A6F6E6563757401
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """Hold the database-wide migration lock: one process migrates, the others wait.
+
+    PostgreSQL: an advisory lock on a connection of its own. SQLite: an exclusive lock on
+    a file beside the database (every process that opens it is on this machine).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.execute(
+                    text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                try:
+                    yield
+                finally:
+                    connection.execute(
+                        text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                    )
+                    connection.commit()
+        finally:
+            engine.dispose()
+    elif parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        lock_path = Path(f"{parsed.database}.migrate-lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        yield
+
+
 def upgrade_database(url: str, revision: str = "head") -> None:
-    """Apply pending migrations: the only way the schema is made or changed."""
-    command.upgrade(alembic_config(url), revision)
+    """Apply pending migrations under the migration lock: the only way the schema changes.
+
+    Any number of instances may call this at once; the first migrates, the others find
+    the database at ``revision`` when they get the lock and do nothing.
+    """
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade_database(url: str, revision: str) -> None:
     """Undo migrations down to ``revision`` (``base`` for an empty database)."""
-    command.downgrade(alembic_config(url), revision)
+    with migration_lock(url):
+        command.downgrade(alembic_config(url), revision)
 
 
 def is_at_head(engine: Engine) -> bool:

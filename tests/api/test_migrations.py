@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,3 +61,23 @@ def test_models_match_the_migrated_schema(empty_database_url: str) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_instances_starting_together_migrate_once(empty_database_url: str) -> None:
+    # Without the lock, concurrent upgrades of one empty database collide on CREATE TABLE
+    # (PostgreSQL) or on a locked file (SQLite).
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            upgrade_database(empty_database_url)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert {"models", "users", "api_keys", "alembic_version"} <= tables(empty_database_url)
