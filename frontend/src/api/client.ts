@@ -1,35 +1,10 @@
-// The API client: typed calls generated from openapi.yaml, each returning its data or
-// throwing an ApiError (problem+json) or a NetworkError.
+// The API client for models, extraction and files: typed calls generated from
+// openapi.yaml, each returning its data or throwing an ApiError (problem+json) or a
+// NetworkError. Sign-in, users, keys and the audit log are in access.ts.
 
-import createClient from "openapi-fetch";
-import { ApiError, isProblem, NetworkError } from "./problem";
+import { API_BASE, call, client } from "./http";
 import type { Extraction, FilePage, FolderPage, Model, ModelPage, ModelUpdate, paths, ZoneReplace } from "./types";
 import { sendForm, type UploadOptions } from "./upload";
-
-export const API_BASE = "/api/v1";
-
-const client = createClient<paths>({ baseUrl: "" });
-
-interface Result<T> {
-  readonly data?: T;
-  readonly error?: unknown;
-  readonly response: Response;
-}
-
-async function call<T>(request: () => Promise<Result<T>>): Promise<{ data: T; response: Response }> {
-  let result: Result<T>;
-  try {
-    result = await request();
-  } catch (e) {
-    if (e instanceof DOMException && e.name === "AbortError") throw e;
-    throw new NetworkError();
-  }
-  const { data, error, response } = result;
-  if (!response.ok || error !== undefined) {
-    throw new ApiError(response.status, isProblem(error) ? error : null);
-  }
-  return { data: data as T, response };
-}
 
 /** The `If-Match` header for a model version (its ETag is the version, quoted). */
 export const ifMatch = (version: number): { "if-match": string } => ({ "if-match": `"${version}"` });

@@ -3,12 +3,17 @@
 import type { FieldError, Problem } from "./types";
 
 export class ApiError extends Error {
+  /** Seconds to wait before trying again (a 429's or 503's Retry-After), if given. */
+  readonly retryAfter: number | null;
+
   constructor(
     readonly status: number,
     readonly problem: Problem | null,
+    retryAfter: string | null = null,
   ) {
     super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
     this.name = "ApiError";
+    this.retryAfter = parseRetryAfter(retryAfter);
   }
 
   get fieldErrors(): readonly FieldError[] {
@@ -28,6 +33,15 @@ export class NetworkError extends Error {
     super("The Zonecut server cannot be reached. Check that it is running, then try again.");
     this.name = "NetworkError";
   }
+}
+
+/** A Retry-After header in seconds: delta-seconds, or an HTTP date from `now`. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (value === null || value.trim() === "") return null;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 export function isProblem(value: unknown): value is Problem {
@@ -50,17 +64,23 @@ const BY_SLUG: Record<string, string> = {
   "zone-does-not-fit": "A zone does not fit inside the picture.",
   "validation-error": "Some values were not accepted.",
   unavailable: "The server is not ready. Try again in a moment.",
+  unauthorized: "You are not signed in any more. Sign in, then try again.",
+  forbidden: "Your role does not allow this.",
+  "too-many-requests": "Too many attempts.",
   "internal-error": "The server failed. It has logged the error.",
 };
 
 const BY_STATUS: Record<number, string> = {
   400: "The request was not understood.",
+  401: BY_SLUG["unauthorized"] ?? "",
+  403: BY_SLUG["forbidden"] ?? "",
   404: BY_SLUG["not-found"] ?? "",
   409: BY_SLUG["conflict"] ?? "",
   412: BY_SLUG["precondition-failed"] ?? "",
   413: BY_SLUG["too-large"] ?? "",
   415: BY_SLUG["unsupported-picture"] ?? "",
   422: "The server could not accept this.",
+  429: BY_SLUG["too-many-requests"] ?? "",
   500: BY_SLUG["internal-error"] ?? "",
   503: BY_SLUG["unavailable"] ?? "",
 };
@@ -83,8 +103,19 @@ export function explain(error: unknown): string {
   if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error);
   const first = lead(error);
   const detail = error.problem?.detail?.trim() ?? "";
-  if (detail === "" || error.fieldErrors.length > 0) return first;
-  return `${first} ${capitalise(detail)}${/[.!?)]$/.test(detail) ? "" : "."}`;
+  // A 401's detail only says again what the first sentence says.
+  if (detail === "" || error.fieldErrors.length > 0 || error.status === 401) return first;
+  return `${first} ${sentence(detail)}`;
+}
+
+/** The server's own words for a problem, as a sentence; `explain()` when it gave none. */
+export function detailOf(error: unknown): string {
+  const detail = error instanceof ApiError ? (error.problem?.detail?.trim() ?? "") : "";
+  return detail === "" ? explain(error) : sentence(detail);
+}
+
+function sentence(text: string): string {
+  return `${capitalise(text)}${/[.!?)]$/.test(text) ? "" : "."}`;
 }
 
 function capitalise(s: string): string {

@@ -19,8 +19,21 @@ export type FieldError = Schemas["FieldError"];
 export type Alignment = Model["alignment"];
 export type OutputFormat = Model["output_format"];
 
+export type Me = Schemas["Me"];
+export type Role = Me["role"];
+export type User = Schemas["UserRead"];
+export type UserCreate = Schemas["UserCreate"];
+export type UserUpdate = Schemas["UserUpdate"];
+export type ApiKey = Schemas["ApiKeyRead"];
+export type ApiKeyCreated = Schemas["ApiKeyCreated"];
+export type ApiKeyCreate = Schemas["ApiKeyCreate"];
+export type AuditEvent = Schemas["AuditEventRead"];
+
 export type ModelPage = paths["/api/v1/models"]["get"]["responses"][200]["content"]["application/json"];
 export type FolderPage = paths["/api/v1/folders"]["get"]["responses"][200]["content"]["application/json"];
 export type FilePage = paths["/api/v1/folders/{folder}/files"]["get"]["responses"][200]["content"]["application/json"];
+export type UserPage = paths["/api/v1/users"]["get"]["responses"][200]["content"]["application/json"];
+export type ApiKeyPage = paths["/api/v1/api-keys"]["get"]["responses"][200]["content"]["application/json"];
+export type AuditPage = paths["/api/v1/audit"]["get"]["responses"][200]["content"]["application/json"];
 
 export type { paths };

@@ -1,7 +1,9 @@
 // Multipart uploads with progress. fetch() cannot report upload progress, so these
-// go through XMLHttpRequest; answers and errors come back as from the JSON client.
+// go through XMLHttpRequest; answers and errors come back as from the JSON client,
+// a 401 included.
 
-import { ApiError, isProblem, NetworkError } from "./problem";
+import { failure } from "./http";
+import { NetworkError } from "./problem";
 
 export interface UploadOptions {
   readonly headers?: Readonly<Record<string, string>>;
@@ -28,7 +30,7 @@ export function sendForm<T>(
     xhr.addEventListener("load", () => {
       const body: unknown = xhr.response;
       if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
-      else reject(new ApiError(xhr.status, isProblem(body) ? body : null));
+      else reject(failure(xhr.status, body, xhr.getResponseHeader("Retry-After")));
     });
     xhr.addEventListener("error", () => reject(new NetworkError()));
     xhr.addEventListener("abort", () => reject(new DOMException("cancelled", "AbortError")));

@@ -3,7 +3,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 
-export { parseRoute, routes, type Route } from "./routes";
+export { parseRoute, routes, setupToken, type Route } from "./routes";
 
 type Guard = () => Promise<boolean>;
 
@@ -21,13 +21,15 @@ export function setNavigationGuard(g: Guard | null): void {
   guard = g;
 }
 
-export async function navigate(to: string, options: { replace?: boolean } = {}): Promise<void> {
-  if (to === current) return;
-  if (guard !== null && !(await guard())) return;
+/** Goes to `to`; false when the guard held the navigation back. */
+export async function navigate(to: string, options: { replace?: boolean } = {}): Promise<boolean> {
+  if (to === current) return true;
+  if (guard !== null && !(await guard())) return false;
   if (options.replace) history.replaceState(null, "", to);
   else history.pushState(null, "", to);
   window.scrollTo(0, 0);
   emit();
+  return true;
 }
 
 let restoring = false;

@@ -5,6 +5,10 @@ export type Route =
   | { readonly page: "editor"; readonly modelId: string }
   | { readonly page: "extract"; readonly modelId: string | null }
   | { readonly page: "folders"; readonly folder: string | null }
+  | { readonly page: "setup" }
+  | { readonly page: "users" }
+  | { readonly page: "apiKeys" }
+  | { readonly page: "audit" }
   | { readonly page: "notFound" };
 
 export function parseRoute(pathAndQuery: string): Route {
@@ -18,6 +22,12 @@ export function parseRoute(pathAndQuery: string): Route {
   if (first === "models" && rest.length === 1 && rest[0] !== undefined) return { page: "editor", modelId: rest[0] };
   if (first === "extract" && rest.length === 0) return { page: "extract", modelId: url.searchParams.get("model") };
   if (first === "folders") return { page: "folders", folder: rest.length > 0 ? rest.join("/") : null };
+  if (rest.length === 0) {
+    if (first === "setup") return { page: "setup" };
+    if (first === "users") return { page: "users" };
+    if (first === "api-keys") return { page: "apiKeys" };
+    if (first === "audit") return { page: "audit" };
+  }
   return { page: "notFound" };
 }
 
@@ -27,4 +37,14 @@ export const routes = {
   extract: (modelId?: string): string => (modelId ? `/extract?model=${encodeURIComponent(modelId)}` : "/extract"),
   folders: (folder?: string): string =>
     folder ? `/folders/${folder.split("/").map(encodeURIComponent).join("/")}` : "/folders",
+  setup: (): string => "/setup",
+  users: (): string => "/users",
+  apiKeys: (): string => "/api-keys",
+  audit: (): string => "/audit",
 };
+
+/** The setup link's token, from an address fragment like `#token=…` (else null). */
+export function setupToken(hash: string): string | null {
+  const token = new URLSearchParams(hash.replace(/^#/, "")).get("token")?.trim() ?? "";
+  return token === "" ? null : token;
+}

@@ -1,7 +1,7 @@
 // A modal dialog on the native <dialog> element: focus kept inside, Escape closes.
 
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useId, useRef } from "preact/hooks";
 
 export interface DialogProps {
   readonly open: boolean;
@@ -14,6 +14,7 @@ export interface DialogProps {
 
 export function Dialog({ open, title, onClose, children, actions, wide }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
     if (dialog === null) return;
@@ -24,7 +25,7 @@ export function Dialog({ open, title, onClose, children, actions, wide }: Dialog
     <dialog
       ref={ref}
       class={wide ? "dialog dialog-wide" : "dialog"}
-      aria-labelledby="dialog-title"
+      aria-labelledby={titleId}
       onCancel={(e) => {
         e.preventDefault();
         onClose();
@@ -32,7 +33,7 @@ export function Dialog({ open, title, onClose, children, actions, wide }: Dialog
     >
       {open && (
         <>
-          <h2 id="dialog-title">{title}</h2>
+          <h2 id={titleId}>{title}</h2>
           <div class="dialog-body">{children}</div>
           {actions !== undefined && <div class="dialog-actions">{actions}</div>}
         </>

@@ -56,7 +56,12 @@ export interface EditorOptions {
   readonly historyLimit?: number;
   /** Folder for a newly drawn zone; by default the zone's own name. */
   readonly defaultFolder?: (doc: ZoneDoc, name: string) => string;
+  /** Look, select, zoom and pan, but change nothing (a role that may not edit). */
+  readonly readOnly?: boolean;
 }
+
+/** Commands that change the document, refused by a read-only editor. */
+const EDITS: ReadonlySet<Command["kind"]> = new Set(["undo", "redo", "delete", "duplicate", "nudge"]);
 
 export interface PointerDownInput extends PointerInput {
   /** Pan instead of using the current tool (middle button, or space held). */
@@ -93,6 +98,14 @@ export class ZoneEditor implements ToolHost {
     private readonly options: EditorOptions = {},
   ) {
     this.history = new History(createDoc(image, zones), options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
+    if (options.readOnly) {
+      this.toolName = "hand";
+      this.cursorValue = "grab";
+    }
+  }
+
+  get readOnly(): boolean {
+    return this.options.readOnly === true;
   }
 
   // ----- reading -------------------------------------------------------------------
@@ -165,11 +178,16 @@ export class ZoneEditor implements ToolHost {
   // ----- ToolHost --------------------------------------------------------------------
 
   preview(doc: ZoneDoc | null): void {
+    if (this.readOnly) return;
     this.previewDoc = doc;
     this.changed();
   }
 
   commit(doc: ZoneDoc, selection: readonly string[], coalesce?: string): void {
+    if (this.readOnly) {
+      this.select(selection);
+      return;
+    }
     this.previewDoc = null;
     this.history.push(doc, coalesce);
     this.sel = selection.filter((id) => findZone(doc, id) !== undefined);
@@ -313,7 +331,7 @@ export class ZoneEditor implements ToolHost {
   }
 
   setTool(tool: ToolName): void {
-    if (tool === this.toolName) return;
+    if (tool === this.toolName || (this.readOnly && tool !== "hand")) return;
     this.cancelGesture();
     this.toolName = tool;
     this.cursorValue = tool === "hand" ? "grab" : "crosshair";
@@ -324,6 +342,7 @@ export class ZoneEditor implements ToolHost {
 
   /** Runs a keyboard command; false if it did not apply (so the key can do its default). */
   execute(cmd: Command): boolean {
+    if (this.readOnly && EDITS.has(cmd.kind)) return false;
     switch (cmd.kind) {
       case "undo":
         return this.undo();
@@ -364,6 +383,7 @@ export class ZoneEditor implements ToolHost {
   }
 
   undo(): boolean {
+    if (this.readOnly) return false;
     if (this.gesture !== null) this.cancelGesture();
     const doc = this.history.undo();
     if (doc === undefined) return false;
@@ -374,6 +394,7 @@ export class ZoneEditor implements ToolHost {
   }
 
   redo(): boolean {
+    if (this.readOnly) return false;
     if (this.gesture !== null) this.cancelGesture();
     const doc = this.history.redo();
     if (doc === undefined) return false;
@@ -384,13 +405,13 @@ export class ZoneEditor implements ToolHost {
   }
 
   deleteSelected(): boolean {
-    if (this.sel.length === 0) return false;
+    if (this.readOnly || this.sel.length === 0) return false;
     this.commit(removeZones(this.doc, this.sel), []);
     return true;
   }
 
   duplicateSelected(): boolean {
-    if (this.sel.length === 0) return false;
+    if (this.readOnly || this.sel.length === 0) return false;
     const { doc, ids } = duplicateZones(this.doc, this.sel, localId);
     this.commit(doc, ids);
     return true;
@@ -398,7 +419,7 @@ export class ZoneEditor implements ToolHost {
 
   /** Moves the selection by whole pixels; repeated nudges make one undo step. */
   nudge(dx: number, dy: number): boolean {
-    if (this.sel.length === 0) return false;
+    if (this.readOnly || this.sel.length === 0) return false;
     const doc = moveZones(this.doc, this.sel, dx, dy);
     this.commit(doc, this.sel, `nudge:${this.sel.join(",")}`);
     return true;
@@ -406,6 +427,7 @@ export class ZoneEditor implements ToolHost {
 
   /** An edit from the side panel. Typing in one field of one zone makes one undo step. */
   updateZone(id: string, patch: ZonePatch, coalesce?: string): void {
+    if (this.readOnly) return;
     const doc = updateZone(this.doc, id, patch);
     if (doc === this.doc) return;
     this.commit(doc, this.sel, coalesce === undefined ? undefined : `${coalesce}:${id}`);

@@ -35,3 +35,22 @@ export function formatWhen(iso: string, now: number = Date.now()): string {
 }
 
 export const formatExact = (iso: string): string => new Date(iso).toLocaleString();
+
+/** A date and time to the second, as a log shows it. */
+export const formatStamp = (iso: string): string =>
+  new Date(iso).toLocaleString(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+
+/** A wait in seconds as words: "45 seconds", "3 minutes", "2 hours" (rounded up). */
+export function formatWait(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 60) return formatCount(s, "second");
+  if (s < 3600) return formatCount(Math.ceil(s / 60), "minute");
+  return formatCount(Math.ceil(s / 3600), "hour");
+}

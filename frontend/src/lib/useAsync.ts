@@ -1,4 +1,6 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { onSignedInAgain } from "../api/http";
+import { ApiError } from "../api/problem";
 
 export interface AsyncState<T> {
   readonly data: T | undefined;
@@ -8,12 +10,15 @@ export interface AsyncState<T> {
   readonly setData: (data: T) => void;
 }
 
-/** Loads `load()` when `deps` change; the last answer wins. */
+/** Loads `load()` when `deps` change; the last answer wins. A load refused for want of a
+ *  session (401) runs again once the person has signed in again. */
 export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): AsyncState<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
+  const errorRef = useRef<unknown>(undefined);
+  errorRef.current = error;
   useEffect(() => {
     let live = true;
     setLoading(true);
@@ -36,5 +41,12 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
+  useEffect(
+    () =>
+      onSignedInAgain(() => {
+        if (errorRef.current instanceof ApiError && errorRef.current.status === 401) reload();
+      }),
+    [reload],
+  );
   return { data, error, loading, reload, setData };
 }

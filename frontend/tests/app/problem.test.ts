@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, explain, NetworkError } from "../../src/api/problem";
+import { ApiError, detailOf, explain, NetworkError, parseRetryAfter } from "../../src/api/problem";
 
 const problem = (slug: string, status: number, detail: string) =>
   new ApiError(status, { type: `https://zonecut.dev/problems/${slug}`, title: "t", status, detail });
@@ -33,5 +33,39 @@ describe("explain", () => {
     });
     expect(explain(e)).toBe("Some values were not accepted.");
     expect(e.fieldErrors).toHaveLength(1);
+  });
+});
+
+describe("access problems", () => {
+  it("reads Retry-After as seconds or as a date", () => {
+    const now = Date.parse("2025-01-01T12:00:00Z");
+    expect(parseRetryAfter("120", now)).toBe(120);
+    expect(parseRetryAfter(" 7 ", now)).toBe(7);
+    expect(parseRetryAfter("Wed, 01 Jan 2025 12:01:30 GMT", now)).toBe(90);
+    expect(parseRetryAfter("Wed, 01 Jan 2025 11:00:00 GMT", now)).toBe(0);
+    expect(parseRetryAfter(null, now)).toBeNull();
+    expect(parseRetryAfter("soon", now)).toBeNull();
+    expect(new ApiError(429, null, "900").retryAfter).toBe(900);
+    expect(new ApiError(429, null).retryAfter).toBeNull();
+  });
+
+  it("words 401 and 403 for a person", () => {
+    expect(explain(problem("unauthorized", 401, "the session has ended; sign in again"))).toBe(
+      "You are not signed in any more. Sign in, then try again.",
+    );
+    expect(explain(problem("forbidden", 403, "ada has the role operator; this needs editor"))).toBe(
+      "Your role does not allow this. Ada has the role operator; this needs editor.",
+    );
+  });
+
+  it("gives the server's own words where they say it all", () => {
+    const conflict = problem(
+      "conflict",
+      409,
+      "cannot demote 'ada': it is the last enabled admin; make another admin first",
+    );
+    expect(detailOf(conflict)).toBe("Cannot demote 'ada': it is the last enabled admin; make another admin first.");
+    expect(detailOf(new ApiError(500, null))).toBe(explain(new ApiError(500, null)));
+    expect(detailOf(new NetworkError())).toMatch(/cannot be reached/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRoute, routes } from "../../src/app/routes";
+import { parseRoute, routes, setupToken } from "../../src/app/routes";
 
 describe("routes", () => {
   it("parses every page", () => {
@@ -10,12 +10,39 @@ describe("routes", () => {
     expect(parseRoute("/extract")).toEqual({ page: "extract", modelId: null });
     expect(parseRoute("/folders")).toEqual({ page: "folders", folder: null });
     expect(parseRoute("/folders/invoices/totals")).toEqual({ page: "folders", folder: "invoices/totals" });
+    expect(parseRoute("/setup")).toEqual({ page: "setup" });
+    expect(parseRoute("/users")).toEqual({ page: "users" });
+    expect(parseRoute("/api-keys")).toEqual({ page: "apiKeys" });
+    expect(parseRoute("/audit")).toEqual({ page: "audit" });
+    expect(parseRoute("/users/someone")).toEqual({ page: "notFound" });
     expect(parseRoute("/nowhere")).toEqual({ page: "notFound" });
+  });
+
+  it("builds the addresses it parses", () => {
+    expect(parseRoute(routes.setup())).toEqual({ page: "setup" });
+    expect(parseRoute(routes.users())).toEqual({ page: "users" });
+    expect(parseRoute(routes.apiKeys())).toEqual({ page: "apiKeys" });
+    expect(parseRoute(routes.audit())).toEqual({ page: "audit" });
   });
 
   it("round-trips folder names with spaces and accents", () => {
     const folder = "scans 2024/Über";
     expect(parseRoute(routes.folders(folder))).toEqual({ page: "folders", folder });
     expect(parseRoute(routes.extract("a b"))).toEqual({ page: "extract", modelId: "a b" });
+  });
+});
+
+describe("the setup link's token", () => {
+  it("is read from the fragment", () => {
+    expect(setupToken("#token=abc_DEF-123")).toBe("abc_DEF-123");
+    expect(setupToken("token=abc")).toBe("abc");
+    expect(setupToken("#other=1&token=xyz")).toBe("xyz");
+  });
+
+  it("is absent from an empty or tokenless fragment", () => {
+    expect(setupToken("")).toBeNull();
+    expect(setupToken("#")).toBeNull();
+    expect(setupToken("#token=")).toBeNull();
+    expect(setupToken("#tokens=abc")).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { screenPoint } from "../../src/editor/geometry";
+import { ZoneEditor } from "../../src/editor/editor";
 import { screenToImage } from "../../src/editor/viewport";
 import { drag, makeEditor, onScreen, PICTURE, zone } from "./helpers";
 
@@ -207,5 +208,48 @@ describe("after a save", () => {
     expect(e.doc.zones).toHaveLength(0);
     e.redo();
     expect(e.doc.zones[0]?.id).toBe("server-1");
+  });
+});
+
+describe("a read-only editor", () => {
+  const readOnly = (): ZoneEditor => {
+    const e = new ZoneEditor(PICTURE, [zone("a", 100, 100)], { readOnly: true });
+    e.resize(1200, 800, 1);
+    return e;
+  };
+
+  it("pans with the hand and cannot switch to drawing", () => {
+    const e = readOnly();
+    expect(e.tool).toBe("hand");
+    e.setTool("select");
+    expect(e.execute({ kind: "tool", tool: "select" })).toBe(true);
+    expect(e.tool).toBe("hand");
+  });
+
+  it("selects and zooms, but refuses every edit", () => {
+    const e = readOnly();
+    e.select(["a"]);
+    expect(e.selection).toEqual(["a"]);
+    for (const cmd of [
+      { kind: "delete" },
+      { kind: "duplicate" },
+      { kind: "nudge", dx: 1, dy: 0 },
+      { kind: "undo" },
+      { kind: "redo" },
+    ] as const) {
+      expect(e.execute(cmd)).toBe(false);
+    }
+    e.updateZone("a", { name: "renamed" });
+    expect(e.doc.zones).toEqual([zone("a", 100, 100)]);
+    expect(e.dirty).toBe(false);
+    expect(e.execute({ kind: "zoomIn" })).toBe(true);
+  });
+
+  it("drags pan the view instead of moving zones", () => {
+    const e = readOnly();
+    const before = e.viewport;
+    drag(e, screenPoint(300, 300), screenPoint(400, 350));
+    expect(e.doc.zones).toEqual([zone("a", 100, 100)]);
+    expect(e.viewport.offsetX).not.toBe(before.offsetX);
   });
 });

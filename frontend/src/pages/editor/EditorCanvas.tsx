@@ -19,11 +19,13 @@ export function EditorCanvas({
   picture,
   onCommand,
   loading,
+  readOnly = false,
 }: {
   editor: ZoneEditor;
   picture: Picture | null;
   onCommand: (cmd: Command) => boolean;
   loading: boolean;
+  readOnly?: boolean;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<CanvasView | null>(null);
@@ -34,7 +36,9 @@ export function EditorCanvas({
     if (host.current === null) return;
     const v = mountCanvasView(host.current, editor, {
       onCommand: (cmd) => commandRef.current(cmd),
-      keyboardEnabled: () => !dialogOpen(),
+      // Keys are the editor's only while it is shown: not under a dialog, nor while the
+      // page waits hidden behind the sign-in page.
+      keyboardEnabled: () => !dialogOpen() && host.current !== null && host.current.getClientRects().length > 0,
     });
     view.current = v;
     if (new URLSearchParams(location.search).has("perf")) window.zonecutPerf = { frameDurations: v.frameDurations };
@@ -55,7 +59,7 @@ export function EditorCanvas({
         class="canvas-host"
         role="application"
         tabIndex={0}
-        aria-label="Zone canvas: drag on the picture to draw a zone"
+        aria-label={readOnly ? "Zone canvas: drag to pan" : "Zone canvas: drag on the picture to draw a zone"}
       />
       {loading && <div class="canvas-loading">Loading the picture…</div>}
     </div>

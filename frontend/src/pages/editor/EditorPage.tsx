@@ -1,11 +1,14 @@
 // The zone editor page: loads a model and its picture, lays out toolbar, canvas and
-// side panel, saves, and guards against leaving with unsaved changes.
+// side panel, saves, and guards against leaving with unsaved changes. For a role that
+// may not change models it is a viewer: zones shown and listed, nothing to edit.
 
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { getModel, listFolders } from "../../api/client";
+import { fetchFile } from "../../api/http";
 import { explain } from "../../api/problem";
-import type { Model } from "../../api/types";
+import type { FolderPage, Model } from "../../api/types";
 import { routes, setNavigationGuard } from "../../app/router";
+import { useAccess } from "../../app/session";
 import { confirmAction } from "../../components/confirm";
 import { Notice } from "../../components/Notice";
 import { ZoneEditor } from "../../editor/editor";
@@ -15,7 +18,7 @@ import { formatWhen } from "../../lib/format";
 import { useAsync } from "../../lib/useAsync";
 import { ConflictDialog } from "./ConflictDialog";
 import { EditorCanvas } from "./EditorCanvas";
-import { SettingsPanel } from "./SettingsPanel";
+import { SettingsPanel, SettingsSummary } from "./SettingsPanel";
 import { Toolbar } from "./Toolbar";
 import { useEditorSnapshot } from "./useEditorSnapshot";
 import { useZoneSave } from "./useZoneSave";
@@ -23,6 +26,7 @@ import { ZonePanel } from "./ZonePanel";
 import { imageSize, zonesOfModel } from "./zonesForSave";
 
 export function EditorPage({ modelId }: { modelId: string }) {
+  const { canEdit } = useAccess();
   const loaded = useAsync(() => getModel(modelId), [modelId]);
   if (loaded.error !== undefined) {
     return (
@@ -35,7 +39,7 @@ export function EditorPage({ modelId }: { modelId: string }) {
     );
   }
   if (loaded.data === undefined) return <main class="page muted">Loading the model…</main>;
-  return <LoadedEditor initial={loaded.data} />;
+  return <LoadedEditor initial={loaded.data} readOnly={!canEdit} />;
 }
 
 function usePicture(model: Model): { picture: Picture | null; error: unknown } {
@@ -48,11 +52,7 @@ function usePicture(model: Model): { picture: Picture | null; error: unknown } {
     let live = true;
     let decoded: Picture | null = null;
     setPicture(null);
-    fetch(url)
-      .then((r) => {
-        if (!r.ok) throw new Error(`The reference picture could not be loaded (HTTP ${r.status}).`);
-        return r.blob();
-      })
+    fetchFile(url)
       .then((blob) =>
         // Each smaller copy, once ready, is a reason to repaint.
         Picture.decode(blob, imageSize(model), () => live && setLevels((n) => n + 1)),
@@ -73,15 +73,21 @@ function usePicture(model: Model): { picture: Picture | null; error: unknown } {
   return { picture, error };
 }
 
-function LoadedEditor({ initial }: { initial: Model }) {
+const NO_FOLDERS = (): Promise<FolderPage | null> => Promise.resolve(null);
+
+function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean }) {
   const [model, setModel] = useState(initial);
-  const editor = useMemo(() => new ZoneEditor(imageSize(initial), zonesOfModel(initial)), [initial]);
+  const editor = useMemo(
+    () => new ZoneEditor(imageSize(initial), zonesOfModel(initial), { readOnly }),
+    [initial, readOnly],
+  );
   const snap = useEditorSnapshot(editor);
   const { picture, error: pictureError } = usePicture(model);
   const sync = useZoneSave(editor, model, setModel);
   const [tab, setTab] = useState<"zones" | "settings">("zones");
   const [settingsDirty, setSettingsDirty] = useState(false);
-  const folders = useAsync(() => listFolders(), []);
+  // Folder names to suggest while naming zones: only an editor names them.
+  const folders = useAsync(readOnly ? NO_FOLDERS : () => listFolders(), [readOnly]);
 
   const suggestions = useMemo(() => {
     const all = new Set<string>(snap.folders);
@@ -121,11 +127,11 @@ function LoadedEditor({ initial }: { initial: Model }) {
 
   const onCommand = useCallback(
     (cmd: Command): boolean => {
-      if (cmd.kind !== "save") return false;
+      if (cmd.kind !== "save" || readOnly) return false;
       void sync.save();
       return true;
     },
-    [sync],
+    [sync, readOnly],
   );
 
   const status = sync.saving
@@ -146,17 +152,26 @@ function LoadedEditor({ initial }: { initial: Model }) {
         <span class="muted">
           {model.image.width}×{model.image.height} px · version {model.version}
         </span>
+        {readOnly && <span class="badge">Read only</span>}
         <a class="button button-small" href={routes.extract(model.id)}>
           Extract with this model
         </a>
       </div>
-      <Toolbar editor={editor} snap={snap} status={status} onSave={() => void sync.save()} saving={sync.saving} />
+      <Toolbar
+        editor={editor}
+        snap={snap}
+        status={status}
+        onSave={() => void sync.save()}
+        saving={sync.saving}
+        readOnly={readOnly}
+      />
       <div class="editor-body">
         <EditorCanvas
           editor={editor}
           picture={picture}
           onCommand={onCommand}
           loading={picture === null && pictureError === null}
+          readOnly={readOnly}
         />
         <aside class="side-panel">
           <div class="tabs" role="tablist" aria-label="Panels">
@@ -188,10 +203,15 @@ function LoadedEditor({ initial }: { initial: Model }) {
               errors={sync.errors}
               suggestions={suggestions}
               onEdited={sync.clearFieldError}
+              readOnly={readOnly}
             />
           </div>
           <div hidden={tab !== "settings"}>
-            <SettingsPanel model={model} onSaved={setModel} onDirty={setSettingsDirty} />
+            {readOnly ? (
+              <SettingsSummary model={model} />
+            ) : (
+              <SettingsPanel model={model} onSaved={setModel} onDirty={setSettingsDirty} />
+            )}
           </div>
         </aside>
       </div>

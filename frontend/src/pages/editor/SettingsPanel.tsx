@@ -210,3 +210,36 @@ export function SettingsPanel({
     </form>
   );
 }
+
+const FORMAT_NAMES: Readonly<Record<OutputFormat, string>> = { png: "PNG (lossless)", jpeg: "JPEG", webp: "WebP" };
+const ALIGNMENT_NAMES: Readonly<Record<Alignment, string>> = {
+  scale: "Scale — the same page at any size",
+  features: "Features — found in shifted, rotated or photographed pictures",
+};
+
+/** The settings for a role that may not change them. */
+export function SettingsSummary({ model }: { model: Model }) {
+  return (
+    <dl class="settings-summary">
+      <dt>Model name</dt>
+      <dd>{model.name}</dd>
+      {model.description && (
+        <>
+          <dt>Description</dt>
+          <dd>{model.description}</dd>
+        </>
+      )}
+      <dt>Output format</dt>
+      <dd>
+        {FORMAT_NAMES[model.output_format]}
+        {model.output_format !== "png" && `, quality ${model.output_quality}`}
+      </dd>
+      <dt>File names</dt>
+      <dd>
+        <code>{model.filename_template}</code>
+      </dd>
+      <dt>Alignment</dt>
+      <dd>{ALIGNMENT_NAMES[model.alignment]}</dd>
+    </dl>
+  );
+}

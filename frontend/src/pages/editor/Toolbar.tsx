@@ -41,32 +41,37 @@ export function Toolbar({
   status,
   onSave,
   saving,
+  readOnly = false,
 }: {
   editor: ZoneEditor;
   snap: EditorSnapshot;
   status: string;
   onSave: () => void;
   saving: boolean;
+  /** Only the view tools: no drawing, no undo, no Save. */
+  readOnly?: boolean;
 }) {
   const zoom = snap.viewport.zoom;
   return (
-    <div class="toolbar" role="toolbar" aria-label="Editor tools">
-      <div class="toolbar-group">
-        <ToolButton
-          icon="select"
-          label="Select and draw"
-          shortcut="V"
-          pressed={snap.tool === "select"}
-          onClick={() => editor.setTool("select")}
-        />
-        <ToolButton
-          icon="hand"
-          label="Hand"
-          shortcut="H, or hold Space"
-          pressed={snap.tool === "hand"}
-          onClick={() => editor.setTool("hand")}
-        />
-      </div>
+    <div class="toolbar" role="toolbar" aria-label={readOnly ? "View tools" : "Editor tools"}>
+      {!readOnly && (
+        <div class="toolbar-group">
+          <ToolButton
+            icon="select"
+            label="Select and draw"
+            shortcut="V"
+            pressed={snap.tool === "select"}
+            onClick={() => editor.setTool("select")}
+          />
+          <ToolButton
+            icon="hand"
+            label="Hand"
+            shortcut="H, or hold Space"
+            pressed={snap.tool === "hand"}
+            onClick={() => editor.setTool("hand")}
+          />
+        </div>
+      )}
       <div class="toolbar-group">
         <ToolButton
           icon="zoomOut"
@@ -93,29 +98,43 @@ export function Toolbar({
         />
         <ToolButton icon="fit" label="Fit to view" shortcut="0" onClick={() => editor.fit()} />
       </div>
-      <div class="toolbar-group">
-        <ToolButton
-          icon="undo"
-          label="Undo"
-          shortcut={`${MOD}Z`}
-          disabled={!snap.canUndo}
-          onClick={() => editor.undo()}
-        />
-        <ToolButton
-          icon="redo"
-          label="Redo"
-          shortcut={`${MOD}Shift+Z`}
-          disabled={!snap.canRedo}
-          onClick={() => editor.redo()}
-        />
-      </div>
+      {!readOnly && (
+        <div class="toolbar-group">
+          <ToolButton
+            icon="undo"
+            label="Undo"
+            shortcut={`${MOD}Z`}
+            disabled={!snap.canUndo}
+            onClick={() => editor.undo()}
+          />
+          <ToolButton
+            icon="redo"
+            label="Redo"
+            shortcut={`${MOD}Shift+Z`}
+            disabled={!snap.canRedo}
+            onClick={() => editor.redo()}
+          />
+        </div>
+      )}
       <div class="toolbar-spacer" />
-      <span class={`save-status${snap.dirty ? " is-dirty" : ""}`} role="status" aria-live="polite">
-        {status}
-      </span>
-      <button type="button" class="button button-primary" title={`Save (${MOD}S)`} onClick={onSave} disabled={saving}>
-        Save
-      </button>
+      {readOnly ? (
+        <span class="save-status">Drag to pan, wheel to zoom. Your role may look at the zones, not change them.</span>
+      ) : (
+        <>
+          <span class={`save-status${snap.dirty ? " is-dirty" : ""}`} role="status" aria-live="polite">
+            {status}
+          </span>
+          <button
+            type="button"
+            class="button button-primary"
+            title={`Save (${MOD}S)`}
+            onClick={onSave}
+            disabled={saving}
+          >
+            Save
+          </button>
+        </>
+      )}
     </div>
   );
 }

@@ -2,6 +2,7 @@
 
 import { folderColor } from "../../editor/colors";
 import type { EditorSnapshot, ZoneEditor } from "../../editor/editor";
+import type { Zone } from "../../editor/document";
 import { ZoneForm } from "./ZoneForm";
 import type { SaveErrors, ZoneField } from "./zonesForSave";
 
@@ -14,12 +15,15 @@ export function ZonePanel({
   errors,
   suggestions,
   onEdited,
+  readOnly = false,
 }: {
   editor: ZoneEditor;
   snap: EditorSnapshot;
   errors: SaveErrors;
   suggestions: readonly string[];
   onEdited: (zoneId: string, field: ZoneField) => void;
+  /** The selected zone's values shown, not offered for editing. */
+  readOnly?: boolean;
 }) {
   const zones = snap.doc.zones;
   const selected = snap.selection.length === 1 ? zones.find((z) => z.id === snap.selection[0]) : undefined;
@@ -36,7 +40,9 @@ export function ZonePanel({
         </ul>
       )}
       {zones.length === 0 ? (
-        <p class="empty-small">Drag on the picture to draw the first zone.</p>
+        <p class="empty-small">
+          {readOnly ? "This model has no zones yet." : "Drag on the picture to draw the first zone."}
+        </p>
       ) : (
         <ul class="zone-list">
           {zones.map((z) => {
@@ -66,7 +72,8 @@ export function ZonePanel({
                     {z.x}, {z.y} · {z.width}×{z.height}
                   </span>
                 </button>
-                {selected?.id === z.id && (
+                {selected?.id === z.id && readOnly && <ZoneFacts zone={z} />}
+                {selected?.id === z.id && !readOnly && (
                   <ZoneForm
                     editor={editor}
                     zone={z}
@@ -80,7 +87,7 @@ export function ZonePanel({
           })}
         </ul>
       )}
-      {snap.selection.length > 1 && (
+      {snap.selection.length > 1 && !readOnly && (
         <div class="multi-actions">
           <span>{snap.selection.length} zones selected</span>
           <button type="button" class="button button-small" onClick={() => editor.duplicateSelected()}>
@@ -98,31 +105,62 @@ export function ZonePanel({
       </datalist>
       <details class="shortcuts">
         <summary>Keyboard and mouse</summary>
-        <dl>
-          <dt>Drag on the picture</dt>
-          <dd>draw a zone</dd>
-          <dt>Drag a zone / a handle</dt>
-          <dd>move / resize (Shift keeps the axis)</dd>
-          <dt>Wheel, pinch</dt>
-          <dd>zoom around the pointer</dd>
-          <dt>Space-drag, middle-drag, H</dt>
-          <dd>pan</dd>
-          <dt>Arrows (Shift)</dt>
-          <dd>nudge 1 px (10 px)</dd>
-          <dt>Delete</dt>
-          <dd>remove</dd>
-          <dt>
-            {MOD}+Z, {MOD}+Shift+Z
-          </dt>
-          <dd>undo, redo</dd>
-          <dt>
-            {MOD}+D, {MOD}+S
-          </dt>
-          <dd>duplicate, save</dd>
-          <dt>0, 1</dt>
-          <dd>fit, 100 %</dd>
-        </dl>
+        {readOnly ? (
+          <dl>
+            <dt>Drag, Space-drag</dt>
+            <dd>pan</dd>
+            <dt>Wheel, pinch</dt>
+            <dd>zoom around the pointer</dd>
+            <dt>0, 1</dt>
+            <dd>fit, 100 %</dd>
+          </dl>
+        ) : (
+          <dl>
+            <dt>Drag on the picture</dt>
+            <dd>draw a zone</dd>
+            <dt>Drag a zone / a handle</dt>
+            <dd>move / resize (Shift keeps the axis)</dd>
+            <dt>Wheel, pinch</dt>
+            <dd>zoom around the pointer</dd>
+            <dt>Space-drag, middle-drag, H</dt>
+            <dd>pan</dd>
+            <dt>Arrows (Shift)</dt>
+            <dd>nudge 1 px (10 px)</dd>
+            <dt>Delete</dt>
+            <dd>remove</dd>
+            <dt>
+              {MOD}+Z, {MOD}+Shift+Z
+            </dt>
+            <dd>undo, redo</dd>
+            <dt>
+              {MOD}+D, {MOD}+S
+            </dt>
+            <dd>duplicate, save</dd>
+            <dt>0, 1</dt>
+            <dd>fit, 100 %</dd>
+          </dl>
+        )}
       </details>
     </section>
+  );
+}
+
+/** A zone's values for a role that may not change them. */
+function ZoneFacts({ zone }: { zone: Zone }) {
+  return (
+    <dl class="zone-facts">
+      <dt>Name</dt>
+      <dd>{zone.name || <em>no name</em>}</dd>
+      <dt>Folder</dt>
+      <dd>{zone.folder || <em>no folder</em>}</dd>
+      <dt>Position</dt>
+      <dd>
+        x {zone.x}, y {zone.y}
+      </dd>
+      <dt>Size</dt>
+      <dd>
+        {zone.width}×{zone.height} px
+      </dd>
+    </dl>
   );
 }

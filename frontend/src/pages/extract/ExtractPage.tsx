@@ -6,6 +6,7 @@ import { getModel, listModels } from "../../api/client";
 import { explain } from "../../api/problem";
 import type { Crop } from "../../api/types";
 import { routes } from "../../app/router";
+import { useAccess } from "../../app/session";
 import { DropZone } from "../../components/DropZone";
 import { Notice } from "../../components/Notice";
 import { formatCount } from "../../lib/format";
@@ -16,6 +17,7 @@ import { useExtractQueue, type QueueItem } from "./useExtractQueue";
 import { downloadCropsZip } from "./zipCrops";
 
 export function ExtractPage({ initialModelId }: { initialModelId: string | null }) {
+  const { canEdit } = useAccess();
   const models = useAsync(() => listModels({ limit: 200 }), []);
   const [modelId, setModelId] = useState<string>(initialModelId ?? "");
   const queue = useExtractQueue();
@@ -84,7 +86,7 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
           {model && (
             <span class="hint">
               {model.image.width}×{model.image.height} reference · alignment: {model.alignment} ·{" "}
-              <a href={routes.editor(model.id)}>edit zones</a>
+              <a href={routes.editor(model.id)}>{canEdit ? "edit zones" : "see zones"}</a>
             </span>
           )}
         </div>
@@ -115,8 +117,14 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
       </form>
       {model && model.zone_count === 0 && (
         <Notice kind="info">
-          This model has no zones yet, so there is nothing to cut. <a href={routes.editor(model.id)}>Draw its zones</a>{" "}
-          first.
+          This model has no zones yet, so there is nothing to cut.{" "}
+          {canEdit ? (
+            <>
+              <a href={routes.editor(model.id)}>Draw its zones</a> first.
+            </>
+          ) : (
+            "Ask an editor to draw its zones first."
+          )}
         </Notice>
       )}
       {zipError !== null && <Notice kind="error">{explain(zipError)}</Notice>}

@@ -1,3 +1,5 @@
+import { fetchFile } from "../../api/http";
+import { explain } from "../../api/problem";
 import type { Crop } from "../../api/types";
 import { downloadBlob, zipBytes, type ZipEntry } from "../../lib/zip";
 
@@ -6,9 +8,13 @@ export async function downloadCropsZip(crops: readonly Crop[], filename: string)
   const entries: ZipEntry[] = [];
   for (const crop of crops) {
     if (crop.url === null || crop.path === null) continue;
-    const response = await fetch(crop.url);
-    if (!response.ok) throw new Error(`${crop.path} could not be downloaded (HTTP ${response.status}).`);
-    entries.push({ name: crop.path, data: new Uint8Array(await response.arrayBuffer()) });
+    let blob: Blob;
+    try {
+      blob = await fetchFile(crop.url);
+    } catch (e) {
+      throw new Error(`${crop.path} could not be downloaded. ${explain(e)}`);
+    }
+    entries.push({ name: crop.path, data: new Uint8Array(await blob.arrayBuffer()) });
   }
   const bytes = zipBytes(entries);
   downloadBlob(new Blob([bytes.buffer as ArrayBuffer], { type: "application/zip" }), filename);

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { deleteFile, folderArchiveUrl, listFiles } from "../../api/client";
 import { explain } from "../../api/problem";
 import type { OutputFile } from "../../api/types";
+import { useAccess } from "../../app/session";
 import { confirmAction } from "../../components/confirm";
 import { Notice } from "../../components/Notice";
 import { Thumb } from "../../components/Thumb";
@@ -9,6 +10,7 @@ import { formatBytes, formatCount, formatExact, formatWhen } from "../../lib/for
 import { useAsync } from "../../lib/useAsync";
 
 export function FolderFiles({ folder, onChanged }: { folder: string; onChanged: () => void }) {
+  const { canEdit } = useAccess();
   const files = useAsync(() => listFiles(folder), [folder]);
   const [error, setError] = useState<unknown>(null);
 
@@ -68,14 +70,16 @@ export function FolderFiles({ folder, onChanged }: { folder: string; onChanged: 
                 <a class="button button-small" href={f.url} download={f.name}>
                   Download
                 </a>
-                <button
-                  type="button"
-                  class="button button-small button-quiet-danger"
-                  aria-label={`Delete ${f.name}`}
-                  onClick={() => void remove(f)}
-                >
-                  Delete
-                </button>
+                {canEdit && (
+                  <button
+                    type="button"
+                    class="button button-small button-quiet-danger"
+                    aria-label={`Delete ${f.name}`}
+                    onClick={() => void remove(f)}
+                  >
+                    Delete
+                  </button>
+                )}
               </div>
             </li>
           ))}

@@ -1,5 +1,5 @@
 // Folders: every output folder with its size; one folder's files with thumbnails,
-// downloads, and deletion after confirmation.
+// downloads, and (for editors and admins) deletion after confirmation.
 
 import { listFolders } from "../../api/client";
 import { explain } from "../../api/problem";

@@ -3,14 +3,16 @@ import { routes } from "../../app/router";
 import { Thumb } from "../../components/Thumb";
 import { formatCount, formatExact, formatWhen } from "../../lib/format";
 
+/** A model in the list; without `onRename` and `onDelete` (a role that may not change
+ *  models) it offers only opening and extracting. */
 export function ModelCard({
   model,
   onRename,
   onDelete,
 }: {
   model: ModelSummary;
-  onRename: () => void;
-  onDelete: () => void;
+  onRename?: () => void;
+  onDelete?: () => void;
 }) {
   return (
     <li class="card model-card">
@@ -33,17 +35,21 @@ export function ModelCard({
         <a class="button button-small" href={routes.extract(model.id)}>
           Extract with it
         </a>
-        <button type="button" class="button button-small" onClick={onRename} aria-label={`Rename ${model.name}`}>
-          Rename
-        </button>
-        <button
-          type="button"
-          class="button button-small button-quiet-danger"
-          onClick={onDelete}
-          aria-label={`Delete ${model.name}`}
-        >
-          Delete
-        </button>
+        {onRename !== undefined && (
+          <button type="button" class="button button-small" onClick={onRename} aria-label={`Rename ${model.name}`}>
+            Rename
+          </button>
+        )}
+        {onDelete !== undefined && (
+          <button
+            type="button"
+            class="button button-small button-quiet-danger"
+            onClick={onDelete}
+            aria-label={`Delete ${model.name}`}
+          >
+            Delete
+          </button>
+        )}
       </div>
     </li>
   );

@@ -1,0 +1,119 @@
+// "New user": a username, a first password and a role.
+
+import { useEffect, useState } from "preact/hooks";
+import { createUser } from "../../api/access";
+import { ApiError, detailOf } from "../../api/problem";
+import type { Role, User } from "../../api/types";
+import { Dialog } from "../../components/Dialog";
+import { Field } from "../../components/Field";
+import { Notice } from "../../components/Notice";
+import { ROLE_SUMMARY, ROLES } from "../../components/RoleBadge";
+
+export const MIN_PASSWORD = 8;
+
+export function NewUserDialog({
+  open,
+  onClose,
+  onCreated,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onCreated: (user: User) => void;
+}) {
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [role, setRole] = useState<Role>("operator");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (!open) return;
+    setUsername("");
+    setPassword("");
+    setRole("operator");
+    setError(null);
+  }, [open]);
+
+  const fieldError = (field: string): string | undefined =>
+    error instanceof ApiError ? error.fieldErrors.find((f) => f.field === field)?.message : undefined;
+
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const user = await createUser({ username: username.trim(), password, role });
+      onCreated(user);
+      onClose();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const shown = error !== null && !fieldError("username") && !fieldError("password") && !fieldError("role");
+  return (
+    <Dialog open={open} title="New user" onClose={() => !busy && onClose()}>
+      <form class="form" onSubmit={submit}>
+        <Field label="Username" hint="Letters, digits and . @ + - _" error={fieldError("username")}>
+          {(control) => (
+            <input
+              {...control}
+              autoComplete="off"
+              autoCapitalize="none"
+              spellcheck={false}
+              required
+              maxLength={100}
+              value={username}
+              onInput={(e) => setUsername(e.currentTarget.value)}
+              autoFocus
+            />
+          )}
+        </Field>
+        <Field
+          label="Password"
+          hint={`At least ${MIN_PASSWORD} characters. Tell it to them in person; they can be given a new one here.`}
+          error={fieldError("password")}
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="password"
+              autoComplete="new-password"
+              required
+              minLength={MIN_PASSWORD}
+              maxLength={1024}
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <Field label="Role" hint={ROLE_SUMMARY[role]} error={fieldError("role")}>
+          {(control) => (
+            <select {...control} value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {shown && <Notice kind="error">{detailOf(error)}</Notice>}
+        <div class="dialog-actions">
+          <button type="button" class="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            class="button button-primary"
+            disabled={busy || username.trim() === "" || password.length < MIN_PASSWORD}
+          >
+            {busy ? "Creating…" : "Create user"}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
