@@ -45,7 +45,7 @@ openapi-check: $(PY_STAMP)
 	$(BIN)/zonecut openapi | diff -u openapi.yaml - || { echo "openapi.yaml is stale: run 'make openapi'"; exit 1; }
 
 pytest: $(PY_STAMP) frontend
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 openapi: $(PY_STAMP)
 	$(BIN)/zonecut openapi --output openapi.yaml
