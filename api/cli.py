@@ -23,6 +23,7 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from api.db import upgrade_database
+    from api.logs import log_config
     from api.settings import Settings
 
     settings = Settings()
@@ -35,6 +36,7 @@ def serve(args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )

@@ -162,7 +162,12 @@ def problem_responses(
 ) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entry of a route: its ``success`` answers and its problem answers."""
     by_status: dict[int, list[type[AppError]]] = {}
-    documented: tuple[type[AppError], ...] = (*errors, BadRequest, ValidationFailed)
+    documented: tuple[type[AppError], ...] = (
+        *errors,
+        BadRequest,
+        ValidationFailed,
+        ServiceUnavailable,
+    )
     for error in documented:
         by_status.setdefault(error.status, []).append(error)
     responses: dict[int | str, dict[str, Any]] = dict(success or {})

@@ -16,6 +16,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 from starlette.routing import compile_path
@@ -24,12 +25,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors, openapi
 from api.authentication import AuthenticationMiddleware, RouteRule
 from api.db import is_at_head, make_engine, make_sessionmaker, upgrade_database
+from api.logs import RequestIdMiddleware
 from api.routes import api_keys, audit, auth, extract, folders, health, models, users, zones
 from api.routes.access import rule_of
 from api.routes.presenters import API_PREFIX
 from api.services.alignment import ReferenceCache
 from api.settings import Settings
-from api.storage import LocalStorage
+from api.storage import LocalStorage, StorageUnavailable
 
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -137,8 +139,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=True,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location", "Idempotent-Replayed", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Idempotent-Replayed",
+                "Retry-After",
+                "X-Request-ID",
+            ],
         )
+    app.add_middleware(RequestIdMiddleware)
     return app
 
 
@@ -167,6 +176,24 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.AppError)
     async def app_error(request: Request, exc: errors.AppError) -> JSONResponse:
         return errors.problem_response(exc, request)
+
+    @app.exception_handler(OperationalError)
+    async def database_unreachable(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unreachable: %s", exc.orig)
+        error = errors.ServiceUnavailable(
+            "the database cannot be reached; nothing was changed, try again shortly",
+            headers={"Retry-After": "5"},
+        )
+        return errors.problem_response(error, request)
+
+    @app.exception_handler(StorageUnavailable)
+    async def storage_unreachable(request: Request, exc: StorageUnavailable) -> JSONResponse:
+        log.warning("storage unreachable: %s", exc)
+        error = errors.ServiceUnavailable(
+            f"the storage cannot be used ({exc}); nothing was filed, try again shortly",
+            headers={"Retry-After": "5"},
+        )
+        return errors.problem_response(error, request)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

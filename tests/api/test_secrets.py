@@ -6,6 +6,7 @@ debug logging, so everything it would ever print is in the log.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -114,3 +115,14 @@ def test_no_password_key_or_session_is_stored_in_clear_or_logged(served: ServedP
         assert secret.encode() not in stored, f"{secret[:6]}… is in the database"
         assert secret.encode() not in logged, f"{secret[:6]}… is in the log"
     assert token.encode() not in stored  # the printed setup token: only its hash is kept
+
+
+def test_log_lines_are_json_and_name_their_request(served: ServedProcess) -> None:
+    admin = httpx.Client(base_url=served.url + "/api/v1", headers=bearer(ADMIN_KEY))
+    admin.get("/models", headers={"X-Request-ID": "trace-me-7"})
+    admin.close()
+    lines = [line for line in served.log.read_text().splitlines() if line.startswith("{")]
+    records = [json.loads(line) for line in lines]
+    assert records and all({"at", "level", "logger", "message"} <= set(r) for r in records)
+    mine = [r for r in records if r.get("request_id") == "trace-me-7"]
+    assert any("/api/v1/models" in r["message"] for r in mine), records[-5:]

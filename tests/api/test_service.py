@@ -57,3 +57,16 @@ def test_web_app_routes_fall_back_to_the_app(make_api, tmp_path) -> None:  # typ
         assert_problem(client.get("/api/v1/unknown"), 401)
         assert_problem(api.fetch("/api/v1/unknown"), 404)
         assert_problem(api.fetch("/api/else"), 404)
+
+
+def test_every_answer_carries_a_request_id_the_callers_when_well_formed(
+    api: RunningApi,
+) -> None:
+    made = api.client.get("/health").headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", made)
+    given = api.client.get("/models", headers={"X-Request-ID": "scan-station:42"})
+    assert given.headers["x-request-id"] == "scan-station:42"
+    for bad in (b"has space", b"x" * 129, "ünïcode".encode()):
+        answer = api.client.get("/health", headers={b"X-Request-ID": bad})
+        assert answer.headers["x-request-id"].encode() != bad
+    assert api.new_client().get("/models").headers["x-request-id"]  # refusals too
