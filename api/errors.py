@@ -136,6 +136,10 @@ class TooManyRequests(AppError):
     status, slug, title = 429, "too-many-requests", "Too many requests"
 
 
+class StillRunning(AppError):
+    status, slug, title = 409, "still-running", "The same request is still running"
+
+
 class ServiceUnavailable(AppError):
     status, slug, title = 503, "unavailable", "Service unavailable"
 

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from api.routes import api_keys, audit, auth, extract, folders, health, models, 
 from api.routes.access import rule_of
 from api.routes.presenters import API_PREFIX
 from api.services.alignment import ReferenceCache
+from api.services.intents import IntentSweeper
 from api.settings import Settings
 from api.storage import LocalStorage, StorageUnavailable
 
@@ -58,7 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not is_at_head(engine):
             log.info("applying database migrations")
             upgrade_database(settings.effective_database_url)
+        sweeper = IntentSweeper(
+            app.state.sessionmaker,
+            app.state.storage,
+            timedelta(seconds=settings.intent_timeout_seconds),
+        )
+        sweeper.start()
         yield
+        sweeper.stop()
         engine.dispose()
 
     app = FastAPI(

@@ -135,6 +135,8 @@ class Extraction(Base):
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # who asked: a username or ``key:<name>``; null for records made before access control
     created_by: Mapped[str | None] = mapped_column(String(200))
+    # "pending": the intent, written before any file, with its names reserved; "done"
+    status: Mapped[str] = mapped_column(String(16), default="done", server_default="done")
 
     crops: Mapped[list[Crop]] = relationship(
         back_populates="extraction",
@@ -246,3 +248,20 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(50), index=True)
     target: Mapped[str | None] = mapped_column(String(300))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FileReservation(Base):
+    """An output path a pending extraction will write, reserved before its bytes are.
+
+    Reserved names are never given to anyone else, and the sweep of an abandoned
+    intent removes exactly these paths and nothing more.
+    """
+
+    __tablename__ = "file_reservations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    path: Mapped[str] = mapped_column(String(1600), unique=True)
+    extraction_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("extractions.id", ondelete="CASCADE"), index=True
+    )
+    reserved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(
         default=7 * 24, gt=0, description="A session ends this long after sign-in, used or not."
     )
+    intent_timeout_seconds: int = Field(
+        default=300,
+        gt=0,
+        description="An extraction still pending this long was abandoned (its process died): "
+        "any instance removes the files it reserved.",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Proxies (comma-separated addresses, or *) whose X-Forwarded-* are trusted.",

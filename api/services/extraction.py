@@ -9,6 +9,7 @@ so an extraction either files every crop and is recorded, or leaves nothing behi
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
@@ -16,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api import errors
 from api.db import session_scope
@@ -28,11 +30,13 @@ from api.imaging.decode import Picture
 from api.imaging.encode import EXTENSIONS, encode_image
 from api.imaging.geometry import Box, Matrix, map_box_by_scale, scale_matrix
 from api.models import Crop, Extraction, Model, utcnow
-from api.services import alignment
+from api.services import alignment, intents
 from api.services.models import find_model
 from api.services.pictures import decode_upload
 from api.storage import Storage, StoredFile
 from api.storage.names import render_filename, safe_component, source_stem
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -229,42 +233,112 @@ def _file_and_record(
     started: float,
     fingerprint: str,
 ) -> ExtractionOutcome:
-    moment = record.created_at
+    """Record the intent with its names reserved, write the files, then mark it done."""
+    storage = pipeline.storage
     source = source_stem(request.filename)
-    batch = pipeline.storage.batch()
+    record.status = "pending"
+    record.duration_ms = 0  # known once it is done
+    record.crops = []  # the crops are recorded when the files are filed
+    planned: list[str] = []
     try:
-        for cut in crops:
-            stem = render_filename(
-                model.filename_template,
-                source=source,
-                zone=cut.zone.name,
-                model=model.name,
-                extraction=str(record.id)[:8],
-                moment=moment,
-            )
-            cut.stored = batch.put_new(cut.zone.folder, stem, cut.extension, cut.data)
-        record.crops = [_crop_record(position, cut) for position, cut in enumerate(crops)]
-        record.duration_ms = _elapsed_ms(started)
         with session_scope(pipeline.sessions) as session:
             session.add(record)
+            session.flush()  # a second request with this Idempotency-Key fails here
+            for cut in crops:
+                stem = render_filename(
+                    model.filename_template,
+                    source=source,
+                    zone=cut.zone.name,
+                    model=model.name,
+                    extraction=str(record.id)[:8],
+                    moment=record.created_at,
+                )
+                planned.append(
+                    intents.reserve_path(
+                        session,
+                        storage,
+                        folder=cut.zone.folder,
+                        stem=stem,
+                        extension=cut.extension,
+                        extraction_id=record.id,
+                        taken=planned,
+                    )
+                )
     except IntegrityError:
-        batch.rollback()
-        # Another request with the same idempotency key was recorded first.
         with session_scope(pipeline.sessions) as session:
             replay = _replay(session, request.idempotency_key or "", fingerprint)
         if replay is None:
             raise
         return replay
+    try:
+        for cut, path in zip(crops, planned, strict=True):
+            cut.stored = _write_reserved(pipeline, record.id, path, cut)
+        duration_ms = _elapsed_ms(started)
+        with session_scope(pipeline.sessions) as session:
+            claimed = session.execute(
+                update(Extraction)
+                .where(Extraction.id == record.id, Extraction.status == "pending")
+                .values(status="done", duration_ms=duration_ms)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise errors.ServiceUnavailable(
+                    "the extraction took too long and was swept; nothing was filed, try again",
+                    headers={"Retry-After": "1"},
+                )
+            session.add_all(
+                [_crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
+            )
+            intents.release(session, record.id)
     except BaseException:
-        batch.rollback()
+        _undo(pipeline, record.id, crops)
         raise
-    batch.commit()
+    record.status = "done"
+    record.duration_ms = duration_ms
+    filed = [_crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
+    set_committed_value(record, "crops", filed)  # as stored: the record is detached now
     return ExtractionOutcome(record, list(crops))
 
 
-def _crop_record(position: int, cut: CutCrop) -> Crop:
+def _write_reserved(
+    pipeline: Pipeline, extraction_id: uuid.UUID, path: str, cut: CutCrop
+) -> StoredFile:
+    """Write a crop at its reserved path; when something else put a file there, reserve
+    the next free name and write there instead (nothing is ever overwritten)."""
+    while True:
+        stored = pipeline.storage.put_exact(path, cut.data)
+        if stored is not None:
+            return stored
+        folder, name = path.rsplit("/", 1)
+        with session_scope(pipeline.sessions) as session:
+            path = intents.reserve_path(
+                session,
+                pipeline.storage,
+                folder=folder,
+                stem=name.rsplit(".", 1)[0],
+                extension=cut.extension,
+                extraction_id=extraction_id,
+            )
+
+
+def _undo(pipeline: Pipeline, extraction_id: uuid.UUID, crops: Sequence[CutCrop]) -> None:
+    """Remove what a failed extraction wrote and its intent; a sweep finishes the rest."""
+    for cut in crops:
+        if cut.stored is not None:
+            try:
+                pipeline.storage.delete(cut.stored.path)
+            except Exception:
+                log.exception("could not remove %s of a failed extraction", cut.stored.path)
+            cut.stored = None
+    try:
+        intents.abandon(pipeline.sessions, pipeline.storage, extraction_id)
+    except Exception:
+        log.exception("extraction %s is left pending for the sweep", extraction_id)
+
+
+def _crop_record(position: int, cut: CutCrop, extraction_id: uuid.UUID | None = None) -> Crop:
     return Crop(
         id=uuid.uuid4(),
+        extraction_id=extraction_id,
         position=position,
         zone_id=cut.zone.id,
         zone_name=cut.zone.name,
@@ -284,6 +358,11 @@ def _replay(session: Session, key: str, fingerprint: str) -> ExtractionOutcome |
     )
     if record is None:
         return None
+    if record.status == "pending":
+        raise errors.StillRunning(
+            f"a request with Idempotency-Key '{key}' is still being cut; ask again shortly",
+            headers={"Retry-After": "2"},
+        )
     if record.request_fingerprint != fingerprint:
         raise errors.IdempotencyKeyReused(
             f"Idempotency-Key '{key}' was already used for a different request; "
@@ -300,7 +379,7 @@ def load_extraction(session: Session, extraction_id: uuid.UUID) -> Extraction:
     """One recorded extraction with its crops, or 404."""
     record = session.scalar(
         select(Extraction)
-        .where(Extraction.id == extraction_id)
+        .where(Extraction.id == extraction_id, Extraction.status == "done")
         .options(selectinload(Extraction.crops))
     )
     if record is None:
@@ -317,8 +396,8 @@ def list_extractions(
     only: Collection[uuid.UUID] | None = None,
 ) -> tuple[Sequence[Extraction], int]:
     """A page of extractions, newest first, and the total; ``only`` limits the models."""
-    query = select(Extraction)
-    count = select(func.count()).select_from(Extraction)
+    query = select(Extraction).where(Extraction.status == "done")
+    count = select(func.count()).select_from(Extraction).where(Extraction.status == "done")
     if only is not None:
         query = query.where(Extraction.model_id.in_(list(only)))
         count = count.where(Extraction.model_id.in_(list(only)))

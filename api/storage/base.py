@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Literal, Protocol
@@ -195,6 +195,14 @@ class Storage(Protocol):
         """The facts of one file; :class:`FileNotFoundInStorage` when it is missing."""
         ...
 
+    def exists(self, path: str) -> bool:
+        """Whether a file is at ``path``."""
+        ...
+
+    def put_exact(self, path: str, data: bytes) -> StoredFile | None:
+        """Write ``data`` atomically at exactly ``path``; None (nothing written) if taken."""
+        ...
+
     def open_path(self, path: str) -> Path:
         """The real path of one file, to stream it (:class:`FileNotFoundInStorage` if missing)."""
         ...
@@ -209,4 +217,8 @@ class Storage(Protocol):
 
     def check(self) -> None:
         """Raise :class:`StorageUnavailable` unless the storage can be written to now."""
+        ...
+
+    def sweep_temp_files(self, older_than: timedelta) -> int:
+        """Remove what interrupted writes left (never a file in flight); how many."""
         ...

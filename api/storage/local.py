@@ -188,6 +188,42 @@ class LocalStorage:
         """
         return _stored(self._existing_file(path))
 
+    def exists(self, path: str) -> bool:
+        """Whether a file is at ``path`` (checked like :meth:`stat`)."""
+        try:
+            self._existing_file(path)
+        except FileNotFoundInStorage:
+            return False
+        return True
+
+    def put_exact(self, path: str, data: bytes) -> StoredFile | None:
+        """Write ``data`` at exactly ``path`` unless a file is there; None if one is.
+
+        Atomic like :meth:`FileBatch.put_new`: the bytes go to a temporary file that is
+        then linked under the name, so a reader never sees half a file and an existing
+        file is never overwritten.
+        """
+        folder, name = split_file_path(path)
+        for _ in range(_WRITE_ATTEMPTS):
+            directory = self._make_dir(folder)
+            try:
+                temp = self._write_temp(directory, data)
+            except FileNotFoundError:
+                continue  # the folder was pruned by a concurrent delete: make it again
+            try:
+                info = os.stat(temp, follow_symlinks=False)
+                claimed = self._link(temp, directory / name)
+            finally:
+                temp.unlink(missing_ok=True)
+            if not claimed:
+                return None
+            if self._fsync:
+                _fsync_dir(directory)
+            return _stored(
+                _Entry(f"{folder}/{name}", directory / name, info.st_size, info.st_mtime_ns)
+            )
+        raise StorageError(f"folder '{folder}' keeps disappearing while writing into it")
+
     def open_path(self, path: str) -> Path:
         """The real path of the file at ``path``, e.g. to stream it with ``FileResponse``.
 

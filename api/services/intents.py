@@ -1,0 +1,146 @@
+"""Intents: output names reserved in the database before a byte is written, and the sweep.
+
+An extraction is first recorded as ``pending`` with a reservation for every file it will
+write, in one committed transaction. Only then are the files written, and the record is
+turned ``done`` in a second one. A process that dies in between leaves a pending intent;
+any instance's sweep removes the files that intent reserved (and nothing else) and the
+intent itself once it is older than the timeout. A writer that outlives its own intent
+notices at the end and removes what it wrote.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.db import session_scope
+from api.models import Extraction, FileReservation, utcnow
+from api.storage import FileNotFoundInStorage, Storage
+from api.storage.names import numbered_file_name
+
+log = logging.getLogger(__name__)
+TEMP_SWEEP_INTERVAL = 3600.0
+
+
+def reserve_path(
+    session: Session,
+    storage: Storage,
+    *,
+    folder: str,
+    stem: str,
+    extension: str,
+    extraction_id: uuid.UUID,
+    taken: Sequence[str] = (),
+) -> str:
+    """Reserve the first free ``folder/stem.ext``, ``stem-2.ext``… for ``extraction_id``.
+
+    Free means: no file there, not reserved by anyone, and not in ``taken``. Concurrent
+    reservers of one name are told apart by the unique constraint on the path.
+    """
+    for number in itertools.count(1):
+        path = f"{folder}/{numbered_file_name(stem, extension, number)}"
+        if path in taken or storage.exists(path):
+            continue
+        if session.scalar(select(FileReservation.id).where(FileReservation.path == path)):
+            continue
+        try:
+            with session.begin_nested():
+                session.add(
+                    FileReservation(
+                        id=uuid.uuid4(),
+                        path=path,
+                        extraction_id=extraction_id,
+                        reserved_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            continue  # reserved by a concurrent request a moment ago
+        return path
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def release(session: Session, extraction_id: uuid.UUID) -> None:
+    """Forget the reservations of an intent (its files are filed or removed)."""
+    session.execute(delete(FileReservation).where(FileReservation.extraction_id == extraction_id))
+
+
+def abandon(sessions: sessionmaker[Session], storage: Storage, extraction_id: uuid.UUID) -> None:
+    """Remove the files an intent reserved, then the intent, if it is still pending."""
+    with session_scope(sessions) as session:
+        paths = session.scalars(
+            select(FileReservation.path).where(FileReservation.extraction_id == extraction_id)
+        ).all()
+    for path in paths:
+        try:
+            storage.delete(path)
+        except FileNotFoundInStorage:
+            pass
+        except Exception:
+            log.exception("could not remove %s of abandoned extraction %s", path, extraction_id)
+            return  # keep the intent: the next sweep tries again
+    with session_scope(sessions) as session:
+        release(session, extraction_id)
+        session.execute(
+            delete(Extraction).where(Extraction.id == extraction_id, Extraction.status == "pending")
+        )
+
+
+def sweep(sessions: sessionmaker[Session], storage: Storage, older_than: timedelta) -> int:
+    """Abandon every pending intent older than ``older_than``; answer how many."""
+    cutoff = utcnow() - older_than
+    with session_scope(sessions) as session:
+        stale = session.scalars(
+            select(Extraction.id).where(
+                Extraction.status == "pending", Extraction.created_at < cutoff
+            )
+        ).all()
+    for extraction_id in stale:
+        log.warning("sweeping abandoned extraction %s", extraction_id)
+        abandon(sessions, storage, extraction_id)
+    return len(stale)
+
+
+class IntentSweeper:
+    """A thread of each server process that sweeps abandoned intents: once at start, then
+    every so often. Several processes sweeping at once is safe: removing is idempotent."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], storage: Storage, timeout: timedelta
+    ) -> None:
+        self._sessions = sessions
+        self._storage = storage
+        self._timeout = timeout
+        self._interval = min(60.0, max(0.5, timeout.total_seconds() / 2))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="intent-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        last_temp_sweep = -math.inf
+        while True:
+            try:
+                sweep(self._sessions, self._storage, self._timeout)
+                # temporary files need a walk of every folder: at start, then hourly
+                if time.monotonic() - last_temp_sweep >= TEMP_SWEEP_INTERVAL:
+                    self._storage.sweep_temp_files(older_than=self._timeout)
+                    last_temp_sweep = time.monotonic()
+            except Exception:  # the database may be away for a while: try again later
+                log.warning("could not sweep abandoned extractions", exc_info=True)
+            if self._stop.wait(self._interval):
+                return
