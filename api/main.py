@@ -32,8 +32,10 @@ from api.routes.access import rule_of
 from api.routes.presenters import API_PREFIX
 from api.services.alignment import ReferenceCache
 from api.services.intents import IntentSweeper
+from api.services.outputs import register_existing
 from api.settings import Settings
-from api.storage import LocalStorage, StorageUnavailable
+from api.storage import StorageUnavailable
+from api.storage.factory import open_storage
 
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not is_at_head(engine):
             log.info("applying database migrations")
             upgrade_database(settings.effective_database_url)
+        register_existing(app.state.sessionmaker, app.state.storage)
         sweeper = IntentSweeper(
             app.state.sessionmaker,
             app.state.storage,
@@ -97,9 +100,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_upload_bytes)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.storage = LocalStorage(settings.outputs_dir)
+    app.state.storage = open_storage(
+        settings.storage_url,
+        area="outputs",
+        local_root=settings.data_dir,
+        endpoint_url=settings.s3_endpoint_url,
+    )
+    app.state.references = open_storage(
+        settings.storage_url,
+        area="references",
+        local_root=settings.data_dir,
+        endpoint_url=settings.s3_endpoint_url,
+    )
     app.state.reference_cache = ReferenceCache(
-        settings.references_dir, max_pixels=settings.max_image_pixels
+        app.state.references, max_pixels=settings.max_image_pixels
     )
 
     routers = (

@@ -265,3 +265,18 @@ class FileReservation(Base):
         ForeignKey("extractions.id", ondelete="CASCADE"), index=True
     )
     reserved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutputFile(Base):
+    """A filed output: folders and files are listed from here, on disk and in a bucket."""
+
+    __tablename__ = "output_files"
+
+    path: Mapped[str] = mapped_column(String(1600), primary_key=True)
+    folder: Mapped[str] = mapped_column(String(1300), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    extraction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("extractions.id", ondelete="SET NULL"), index=True
+    )

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(
         default=7 * 24, gt=0, description="A session ends this long after sign-in, used or not."
     )
+    storage_url: str | None = Field(
+        default=None,
+        pattern=r"^s3://[^/]+(/.*)?$",
+        description="Unset: folders in data_dir. s3://bucket/prefix: an S3-compatible store.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="The S3 API's address for stores other than AWS."
+    )
     intent_timeout_seconds: int = Field(
         default=300,
         gt=0,

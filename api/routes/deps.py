@@ -23,12 +23,20 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_storage(request: Request) -> Storage:
+    """Where crops are filed."""
     storage: Storage = request.app.state.storage
+    return storage
+
+
+def get_references(request: Request) -> Storage:
+    """Where models' reference pictures (and their features) are kept."""
+    storage: Storage = request.app.state.references
     return storage
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
+ReferencesDep = Annotated[Storage, Depends(get_references)]
 
 
 def get_limits(settings: SettingsDep) -> Limits:

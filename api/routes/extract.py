@@ -147,7 +147,7 @@ def _zip(outcome: ExtractionOutcome, body: ExtractionRead, storage: Storage) -> 
         else:  # a replay: the crops are read back from where they were filed
             for crop in body.crops:
                 if crop.path:
-                    archive.write(storage.open_path(crop.path), crop.path)
+                    archive.writestr(crop.path, storage.read(crop.path))
         archive.writestr(
             "manifest.json", body.model_dump_json(indent=2), compress_type=zipfile.ZIP_DEFLATED
         )

@@ -7,11 +7,11 @@ import tempfile
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from api import errors
-from api.db import SessionDep
+from api.db import SessionDep, SessionFactoryDep
 from api.routes.access import Editor, OutputReader
 from api.routes.deps import StorageDep
 from api.routes.presenters import file_read, folder_read
@@ -34,11 +34,11 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 )
 def list_folders(
     _reader: OutputReader,
-    storage: StorageDep,
+    session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> FolderList:
-    folders = outputs.list_folders(storage)
+    folders = outputs.list_folders(session)
     return FolderList(
         items=[folder_read(f) for f in folders[offset : offset + limit]],
         total=len(folders),
@@ -56,12 +56,12 @@ def list_folders(
 )
 def list_folder_files(
     _reader: OutputReader,
-    storage: StorageDep,
+    session: SessionDep,
     folder: FolderPath,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> FileList:
-    files = outputs.list_files(storage, folder)
+    files = outputs.list_files(session, folder)
     return FileList(
         items=[file_read(f) for f in files[offset : offset + limit]],
         total=len(files),
@@ -81,11 +81,11 @@ def list_folder_files(
     ),
 )
 def download_folder_archive(
-    _reader: OutputReader, storage: StorageDep, folder: FolderPath
+    _reader: OutputReader, sessions: SessionFactoryDep, storage: StorageDep, folder: FolderPath
 ) -> StreamingResponse:
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it when sent
     try:
-        outputs.write_archive(storage, folder, spool)
+        outputs.write_archive(sessions, storage, folder, spool)
     except BaseException:
         spool.close()
         raise
@@ -103,8 +103,8 @@ def download_folder_archive(
     "/files/{path:path}",
     operation_id="downloadFile",
     summary="Download a file",
-    description="One output file.",
-    response_class=FileResponse,
+    description="One output file, streamed from the storage with the caller's credentials.",
+    response_class=StreamingResponse,
     responses=errors.problem_responses(
         errors.NotFound,
         success={
@@ -112,10 +112,18 @@ def download_folder_archive(
         },
     ),
 )
-def download_file(_reader: OutputReader, storage: StorageDep, path: FilePath) -> FileResponse:
-    stored = outputs.file_info(storage, path)
+def download_file(
+    _reader: OutputReader, session: SessionDep, storage: StorageDep, path: FilePath
+) -> StreamingResponse:
+    stored, chunks = outputs.open_file(session, storage, path)
     media_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
-    return FileResponse(storage.open_path(stored.path), media_type=media_type)
+    return StreamingResponse(
+        chunks,
+        media_type=media_type,
+        headers={
+            "Content-Length": str(stored.bytes),
+        },
+    )
 
 
 @router.delete(
@@ -129,6 +137,6 @@ def download_file(_reader: OutputReader, storage: StorageDep, path: FilePath) ->
 def delete_file(
     editor: Editor, session: SessionDep, storage: StorageDep, path: FilePath
 ) -> Response:
-    outputs.delete_file(storage, path)
+    outputs.delete_file(session, storage, path)
     audit.record(session, editor.actor, "file.delete", path)
     return Response(status_code=204)

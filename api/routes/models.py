@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
-from fastapi.responses import FileResponse
 
 from api import errors
 from api.db import SessionDep
 from api.routes.access import Editor, Reader
-from api.routes.deps import LimitsDep, ModelDep, SettingsDep
+from api.routes.deps import LimitsDep, ModelDep, ReferencesDep
 from api.routes.presenters import model_read, model_summary, model_url, set_model_headers
 from api.schemas import MAX_OFFSET, ModelExport, ModelList, ModelRead, ModelUpdate
 from api.services import audit
 from api.services import models as service
-from api.services.references import reference_file
+from api.services.references import read_reference
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -45,7 +44,7 @@ PICTURE_ERRORS = (errors.PayloadTooLarge, errors.UnsupportedPicture, errors.Unde
 def create_model(
     editor: Editor,
     session: SessionDep,
-    settings: SettingsDep,
+    references: ReferencesDep,
     limits: LimitsDep,
     response: Response,
     name: Annotated[str, Form(min_length=1, max_length=200, examples=["Invoice A4"])],
@@ -54,7 +53,7 @@ def create_model(
 ) -> ModelRead:
     model = service.create_model(
         session,
-        settings.references_dir,
+        references,
         name=name,
         description=description,
         image=image.file.read(),
@@ -100,12 +99,12 @@ def list_models(
 def import_model(
     editor: Editor,
     session: SessionDep,
-    settings: SettingsDep,
+    references: ReferencesDep,
     limits: LimitsDep,
     response: Response,
     document: ModelExport,
 ) -> ModelRead:
-    model = service.import_model(session, settings.references_dir, document, limits)
+    model = service.import_model(session, references, document, limits)
     audit.record(session, editor.actor, "model.import", str(model.id), {"name": model.name})
     response.headers["Location"] = model_url(model)
     set_model_headers(response, model)
@@ -160,12 +159,12 @@ def update_model(
 def delete_model(
     editor: Editor,
     session: SessionDep,
-    settings: SettingsDep,
+    references: ReferencesDep,
     model: ModelDep,
     if_match: IfMatch = None,
 ) -> Response:
     service.check_if_match(model, if_match)
-    service.delete_model(session, settings.references_dir, model)
+    service.delete_model(session, references, model)
     audit.record(session, editor.actor, "model.delete", str(model.id), {"name": model.name})
     return Response(status_code=204)
 
@@ -176,15 +175,15 @@ def delete_model(
     summary="Get the reference picture",
     description="The model's reference picture, as uploaded (pictures browsers cannot show, "
     "such as TIFF or HEIC, are kept as PNG).",
-    response_class=FileResponse,
+    response_class=Response,
     responses=errors.problem_responses(
         errors.NotFound,
         success={200: {"content": {media: {} for media in IMAGE_TYPES.values()}}},
     ),
 )
-def get_model_image(_reader: Reader, model: ModelDep, settings: SettingsDep) -> FileResponse:
-    return FileResponse(
-        reference_file(settings.references_dir, model.image_path),
+def get_model_image(_reader: Reader, model: ModelDep, references: ReferencesDep) -> Response:
+    return Response(
+        read_reference(references, model.image_path),
         media_type=IMAGE_TYPES.get(model.image_format, "application/octet-stream"),
         headers={
             "Cache-Control": "private, max-age=31536000, immutable",
@@ -205,7 +204,7 @@ def get_model_image(_reader: Reader, model: ModelDep, settings: SettingsDep) -> 
 def replace_model_image(
     editor: Editor,
     session: SessionDep,
-    settings: SettingsDep,
+    references: ReferencesDep,
     limits: LimitsDep,
     model: ModelDep,
     response: Response,
@@ -213,7 +212,7 @@ def replace_model_image(
     if_match: IfMatch = None,
 ) -> ModelRead:
     service.check_if_match(model, if_match)
-    service.replace_image(session, settings.references_dir, model, image.file.read(), limits)
+    service.replace_image(session, references, model, image.file.read(), limits)
     audit.record(session, editor.actor, "model.image", str(model.id), {"version": model.version})
     set_model_headers(response, model)
     return model_read(model)
@@ -227,9 +226,9 @@ def replace_model_image(
     responses=errors.problem_responses(errors.NotFound),
 )
 def export_model(
-    _editor: Editor, model: ModelDep, settings: SettingsDep, response: Response
+    _editor: Editor, model: ModelDep, references: ReferencesDep, response: Response
 ) -> ModelExport:
-    image = reference_file(settings.references_dir, model.image_path).read_bytes()
+    image = read_reference(references, model.image_path)
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in model.name)[:80] or "model"
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}.zonecut.json"'
     return service.export_model(model, image)

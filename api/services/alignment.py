@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -13,6 +12,8 @@ from PIL import Image
 from api import errors
 from api.imaging.decode import decode_picture
 from api.imaging.geometry import Box, Matrix
+from api.services.references import features_path
+from api.storage import FileNotFoundInStorage, Storage
 
 if TYPE_CHECKING:
     from api.imaging import align as registration
@@ -28,15 +29,15 @@ def _registration() -> ModuleType:
 class ReferenceCache:
     """Features of reference pictures, computed once, kept beside the picture and in memory."""
 
-    def __init__(self, root: Path, *, max_pixels: int, capacity: int = 16) -> None:
-        self._root = root
+    def __init__(self, storage: Storage, *, max_pixels: int, capacity: int = 16) -> None:
+        self._storage = storage
         self._max_pixels = max_pixels
         self._capacity = capacity
         self._memory: OrderedDict[str, registration.ReferenceFeatures] = OrderedDict()
         self._lock = threading.Lock()
 
     def features(self, reference_path: str) -> registration.ReferenceFeatures:
-        """The features of the reference picture at ``reference_path`` (relative to root)."""
+        """The features of the reference picture at ``reference_path`` in the storage."""
         with self._lock:
             cached = self._memory.get(reference_path)
             if cached is not None:
@@ -50,21 +51,24 @@ class ReferenceCache:
         return features
 
     def _load_or_compute(self, reference_path: str) -> registration.ReferenceFeatures:
-        picture_file = self._root / reference_path
-        sidecar = picture_file.with_suffix(".features")
-        if sidecar.exists():
-            try:
-                features: registration.ReferenceFeatures = (
-                    _registration().ReferenceFeatures.from_bytes(sidecar.read_bytes())
-                )
-                return features
-            except (ValueError, KeyError, OSError):
-                pass  # written by another version or damaged: compute it again
-        picture = decode_picture(picture_file, max_pixels=self._max_pixels)
+        sidecar = features_path(reference_path)
+        damaged = False
+        try:
+            features: registration.ReferenceFeatures = _registration().ReferenceFeatures.from_bytes(
+                self._storage.read(sidecar)
+            )
+            return features
+        except FileNotFoundInStorage:
+            pass
+        except (ValueError, KeyError, OSError):
+            damaged = True  # written by another version or damaged: compute it again
+        data = self._storage.read(reference_path)
+        picture = decode_picture(data, max_pixels=self._max_pixels)
         features = _registration().compute_reference_features(picture.image)
-        temporary = sidecar.with_name(f".tmp-{threading.get_ident()}-{sidecar.name}")
-        temporary.write_bytes(features.to_bytes())
-        temporary.replace(sidecar)
+        if damaged:
+            self._storage.delete(sidecar)
+        # another instance may have written the same features meanwhile: both are equal
+        self._storage.put_exact(sidecar, features.to_bytes())
         return features
 
 

@@ -29,7 +29,7 @@ from api.imaging.crop import crop
 from api.imaging.decode import Picture
 from api.imaging.encode import EXTENSIONS, encode_image
 from api.imaging.geometry import Box, Matrix, map_box_by_scale, scale_matrix
-from api.models import Crop, Extraction, Model, utcnow
+from api.models import Crop, Extraction, Model, OutputFile, utcnow
 from api.services import alignment, intents
 from api.services.models import find_model
 from api.services.pictures import decode_upload
@@ -288,6 +288,7 @@ def _file_and_record(
             session.add_all(
                 [_crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
             )
+            session.add_all(_output_file(cut, record) for cut in crops)
             intents.release(session, record.id)
     except BaseException:
         _undo(pipeline, record.id, crops)
@@ -297,6 +298,18 @@ def _file_and_record(
     filed = [_crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
     set_committed_value(record, "crops", filed)  # as stored: the record is detached now
     return ExtractionOutcome(record, list(crops))
+
+
+def _output_file(cut: CutCrop, record: Extraction) -> OutputFile:
+    assert cut.stored is not None
+    return OutputFile(
+        path=cut.stored.path,
+        folder=cut.stored.folder,
+        name=cut.stored.name,
+        bytes=cut.stored.bytes,
+        created_at=record.created_at,
+        extraction_id=record.id,
+    )
 
 
 def _write_reserved(

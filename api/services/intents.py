@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import session_scope
-from api.models import Extraction, FileReservation, utcnow
+from api.models import Extraction, FileReservation, OutputFile, utcnow
 from api.storage import FileNotFoundInStorage, Storage
 from api.storage.names import numbered_file_name
 
@@ -44,13 +44,13 @@ def reserve_path(
 ) -> str:
     """Reserve the first free ``folder/stem.ext``, ``stem-2.ext``… for ``extraction_id``.
 
-    Free means: no file there, not reserved by anyone, and not in ``taken``. Concurrent
+    Free means: not filed, not reserved by anyone, and not in ``taken``. Concurrent
     reservers of one name are told apart by the unique constraint on the path.
     """
     for number in itertools.count(1):
         path = f"{folder}/{numbered_file_name(stem, extension, number)}"
-        if path in taken or storage.exists(path):
-            continue
+        if path in taken or session.get(OutputFile, path) is not None:
+            continue  # filed already (the storage's conditional write is the last guard)
         if session.scalar(select(FileReservation.id).where(FileReservation.path == path)):
             continue
         try:

@@ -8,7 +8,6 @@ import uuid
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import ColumnElement, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +21,7 @@ from api.models import Model, Zone, utcnow
 from api.schemas import ModelExport, ModelUpdate, ZoneCreate, ZoneReplace, ZoneUpdate
 from api.services.pictures import decode_upload
 from api.services.references import remove_reference, store_reference
+from api.storage import Storage
 from api.storage.names import InvalidName, normalize_folder, validate_template
 
 
@@ -222,7 +222,7 @@ def _check_geometry(
 
 
 def _store_picture(
-    session: Session, references: Path, model: Model, data: bytes, picture: Picture
+    session: Session, references: Storage, model: Model, data: bytes, picture: Picture
 ) -> None:
     stored = store_reference(references, model.id, data, picture)
     previous = model.image_path if model.image_path else None
@@ -240,7 +240,7 @@ def _store_picture(
 
 def create_model(
     session: Session,
-    references: Path,
+    references: Storage,
     *,
     name: str,
     description: str,
@@ -321,7 +321,7 @@ def update_model(session: Session, model: Model, changes: ModelUpdate) -> Model:
     return model
 
 
-def delete_model(session: Session, references: Path, model: Model) -> None:
+def delete_model(session: Session, references: Storage, model: Model) -> None:
     """Remove a model and its zones; its extractions stay on record, its picture goes."""
     bump_version(session, model)
     session.delete(model)
@@ -330,7 +330,7 @@ def delete_model(session: Session, references: Path, model: Model) -> None:
 
 
 def replace_image(
-    session: Session, references: Path, model: Model, image: bytes, limits: Limits
+    session: Session, references: Storage, model: Model, image: bytes, limits: Limits
 ) -> Model:
     """Swap the reference picture; every zone must still fit the new one."""
     picture = decode_upload(image, max_pixels=limits.max_pixels)
@@ -470,7 +470,7 @@ def export_model(model: Model, image: bytes) -> ModelExport:
 
 
 def import_model(
-    session: Session, references: Path, document: ModelExport, limits: Limits
+    session: Session, references: Storage, document: ModelExport, limits: Limits
 ) -> Model:
     """A new model from an exported document."""
     try:

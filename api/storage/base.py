@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Literal, Protocol
+from typing import Literal, Protocol
 
 __all__ = [
     "BatchClosed",
@@ -174,49 +173,38 @@ class FileBatch:
 
 
 class Storage(Protocol):
-    """Where output files live. Implemented by :class:`~api.storage.local.LocalStorage`."""
+    """Where files live: :class:`~api.storage.local.LocalStorage` (folders on disk) or
+    :class:`~api.storage.s3.S3Storage` (an S3-compatible bucket).
 
-    def batch(self) -> FileBatch:
-        """Start a group of all-or-nothing writes (see :class:`FileBatch`)."""
-        ...
-
-    def list_folders(self) -> list[FolderInfo]:
-        """Every folder, at any depth, that directly holds files; sorted by path."""
-        ...
-
-    def list_files(self, folder: str) -> list[StoredFile]:
-        """The direct files of ``folder``, newest first, then by name.
-
-        Raises :class:`FileNotFoundInStorage` when the folder does not exist.
-        """
-        ...
-
-    def stat(self, path: str) -> StoredFile:
-        """The facts of one file; :class:`FileNotFoundInStorage` when it is missing."""
-        ...
+    Only single files are asked for by path: which files exist, and their folders, are
+    recorded in the database, so neither backend is ever listed to serve a request.
+    """
 
     def exists(self, path: str) -> bool:
         """Whether a file is at ``path``."""
         ...
 
     def put_exact(self, path: str, data: bytes) -> StoredFile | None:
-        """Write ``data`` atomically at exactly ``path``; None (nothing written) if taken."""
+        """Write ``data`` atomically at exactly ``path``; None (nothing written) if taken.
+
+        An existing file is never overwritten, even by a concurrent writer elsewhere.
+        """
         ...
 
-    def open_path(self, path: str) -> Path:
-        """The real path of one file, to stream it (:class:`FileNotFoundInStorage` if missing)."""
+    def read(self, path: str) -> bytes:
+        """The whole file (:class:`FileNotFoundInStorage` if missing)."""
+        ...
+
+    def stream(self, path: str) -> Iterator[bytes]:
+        """The file in chunks; :class:`FileNotFoundInStorage` before the first if missing."""
         ...
 
     def delete(self, path: str) -> None:
-        """Remove one file, then every parent folder the removal left empty."""
-        ...
-
-    def write_archive(self, folder: str, target: BinaryIO) -> int:
-        """Write a ZIP of ``folder`` and its subfolders to ``target``; return the file count."""
+        """Remove one file (:class:`FileNotFoundInStorage` if missing)."""
         ...
 
     def check(self) -> None:
-        """Raise :class:`StorageUnavailable` unless the storage can be written to now."""
+        """Raise :class:`StorageUnavailable` unless the storage can be used now."""
         ...
 
     def sweep_temp_files(self, older_than: timedelta) -> int:

@@ -23,6 +23,7 @@ import shutil
 import stat
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -223,6 +224,21 @@ class LocalStorage:
                 _Entry(f"{folder}/{name}", directory / name, info.st_size, info.st_mtime_ns)
             )
         raise StorageError(f"folder '{folder}' keeps disappearing while writing into it")
+
+    def read(self, path: str) -> bytes:
+        """The whole file at ``path`` (checked like :meth:`stat`)."""
+        return self._existing_file(path).real.read_bytes()
+
+    def stream(self, path: str) -> Iterator[bytes]:
+        """The file at ``path`` in chunks; a missing file is raised before the first."""
+        handle = self._existing_file(path).real.open("rb")
+
+        def chunks() -> Iterator[bytes]:
+            with handle:
+                while chunk := handle.read(_COPY_CHUNK):
+                    yield chunk
+
+        return chunks()
 
     def open_path(self, path: str) -> Path:
         """The real path of the file at ``path``, e.g. to stream it with ``FileResponse``.

@@ -81,8 +81,8 @@ def test_text_file_is_415_and_nothing_is_created(api: RunningApi) -> None:
     assert_problem(response, 415)
     assert api.client.get("/models").json()["total"] == 0
     assert (
-        not list(api.settings.references_dir.rglob("*.*"))
-        if api.settings.references_dir.exists()
+        not list((api.settings.data_dir / "references").rglob("*.*"))
+        if (api.settings.data_dir / "references").exists()
         else True
     )
 

@@ -1,0 +1,38 @@
+"""Choosing a storage: local folders by default, an S3-compatible bucket by URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from api.storage.base import Storage
+from api.storage.local import LocalStorage
+from api.storage.s3 import S3Storage, parse_s3_url
+
+
+def s3_client(endpoint_url: str | None) -> Any:
+    """A boto3 S3 client: the standard AWS credential chain, short timeouts, few retries."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=3,
+        read_timeout=30,
+        retries={"max_attempts": 3, "mode": "standard"},
+        s3={"addressing_style": "path"} if endpoint_url else {},
+    )
+    return boto3.client("s3", endpoint_url=endpoint_url, config=config)
+
+
+def open_storage(
+    url: str | None, *, area: str, local_root: Path, endpoint_url: str | None = None
+) -> Storage:
+    """The storage of one area (``outputs``, ``references``…).
+
+    With no ``url``: the folder ``local_root/area``. With ``s3://bucket/prefix``: the keys
+    ``prefix/area/…`` of that bucket, so the layout mirrors the data folder.
+    """
+    if not url:
+        return LocalStorage(local_root / area)
+    bucket, prefix = parse_s3_url(url)
+    return S3Storage(s3_client(endpoint_url), bucket, f"{prefix}{area}/")
