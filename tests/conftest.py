@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -103,3 +106,54 @@ def database_url(
         yield url
     finally:
         postgres.drop(url)
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """A real S3 API server on loopback (moto's server mode), and how to reach it."""
+
+    endpoint_url: str
+    credentials: dict[str, str]
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.credentials["AWS_SECRET_ACCESS_KEY"],
+            region_name=self.credentials["AWS_DEFAULT_REGION"],
+        )
+
+    def new_bucket(self) -> str:
+        name = f"zonecut-{uuid.uuid4().hex[:12]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    from moto.server import ThreadedMotoServer
+
+    credentials = {
+        "AWS_ACCESS_KEY_ID": "zonecut-test",
+        "AWS_SECRET_ACCESS_KEY": "zonecut-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    # The servers under test find the store's credentials the standard AWS way.
+    saved = {name: os.environ.get(name) for name in credentials}
+    os.environ.update(credentials)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 call otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield S3Server(f"http://{host}:{port}", credentials)
+    finally:
+        server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

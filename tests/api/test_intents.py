@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -22,8 +18,7 @@ from api.models import Extraction, FileReservation, utcnow
 from tests.api.conftest import ADMIN_KEY, RunningApi, bearer
 from tests.api.factories import extract as post_extract
 from tests.api.factories import model_with_zones, picture_bytes, zone
-
-REPOSITORY = Path(__file__).resolve().parents[2]
+from tests.api.processes import free_port, kill, start_server, stop
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:
@@ -94,15 +89,8 @@ def test_names_reserved_by_a_running_extraction_are_not_given_to_another(
     engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "ZONECUT_DATA_DIR": str(data_dir),
         "ZONECUT_DATABASE_URL": f"sqlite:///{data_dir / 'zonecut.db'}",
         "ZONECUT_ADMIN_API_KEY": ADMIN_KEY,
@@ -110,26 +98,7 @@ def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         "ZONECUT_FRONTEND_DIR": str(data_dir / "none"),
         "ZONECUT_LOG_LEVEL": "warning",
     }
-    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"]
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=REPOSITORY,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
+    return start_server(env, port, log)
 
 
 def _pending(data_dir: Path) -> int:
@@ -143,7 +112,7 @@ def _pending(data_dir: Path) -> int:
 
 
 def test_a_server_killed_mid_load_leaves_no_orphan_crop(tmp_path: Path) -> None:
-    data_dir, port, log = tmp_path / "data", _free_port(), tmp_path / "server.log"
+    data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "server.log"
     process = _serve(data_dir, port, log)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", headers=bearer(ADMIN_KEY))
     five = [zone(f"z{i}", f"f{i}", i * 60, 0, 60, 150) for i in range(5)]
@@ -151,11 +120,11 @@ def test_a_server_killed_mid_load_leaves_no_orphan_crop(tmp_path: Path) -> None:
     picture = picture_bytes(1600, 1200)
     abandoned = 0
     for _round in range(3):
-        stop = threading.Event()
+        halt = threading.Event()
 
-        def load(stop: threading.Event = stop) -> None:
+        def load(halt: threading.Event = halt) -> None:
             with httpx.Client(base_url=client.base_url, headers=bearer(ADMIN_KEY)) as mine:
-                while not stop.is_set():
+                while not halt.is_set():
                     try:
                         post_extract(mine, model["id"], picture)
                     except httpx.TransportError:
@@ -165,10 +134,9 @@ def test_a_server_killed_mid_load_leaves_no_orphan_crop(tmp_path: Path) -> None:
         for worker in workers:
             worker.start()
         time.sleep(1.5)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        kill(process)
         abandoned += _pending(data_dir)
-        stop.set()
+        halt.set()
         for worker in workers:
             worker.join()
         process = _serve(data_dir, port, log)
@@ -189,5 +157,4 @@ def test_a_server_killed_mid_load_leaves_no_orphan_crop(tmp_path: Path) -> None:
         print(f"intents abandoned by the kills and swept: {abandoned}")
     finally:
         client.close()
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        stop(process)
