@@ -65,7 +65,7 @@ class AuthenticationMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(GUARDED_PREFIXES):
+        if scope["type"] != "http" or not self._guards(scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -92,6 +92,9 @@ class AuthenticationMiddleware:
             return
         scope[PRINCIPAL_SCOPE_KEY] = principal
         await self.app(scope, receive, send)
+
+    def _guards(self, path: str) -> bool:
+        return path.startswith(GUARDED_PREFIXES) or path in self.open_paths
 
     def _resolve(self, bearer: str | None, cookie: str | None) -> Principal | None:
         now = utcnow()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -30,6 +31,9 @@ def serve(args: argparse.Namespace) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.effective_database_url)
     _print_setup_link(settings, args.host, args.port)
+    # Workers write their metrics here and /metrics adds them up; a fresh folder each start.
+    # Set before anything imports prometheus_client (api.metrics reads the same name).
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="zonecut-metrics-")
     uvicorn.run(
         "api.main:app",
         host=args.host,

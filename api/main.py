@@ -23,12 +23,13 @@ from starlette.formparsers import MultiPartParser
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors, openapi
+from api import errors, metrics, openapi
 from api.authentication import AuthenticationMiddleware, RouteRule
 from api.db import is_at_head, make_engine, make_sessionmaker, upgrade_database
 from api.logs import RequestIdMiddleware
+from api.metrics import RequestMetricsMiddleware
 from api.routes import api_keys, audit, auth, extract, folders, health, models, users, zones
-from api.routes.access import rule_of
+from api.routes.access import principal_of, rule_of
 from api.routes.presenters import API_PREFIX
 from api.services.alignment import ReferenceCache
 from api.services.intents import IntentSweeper
@@ -37,6 +38,7 @@ from api.settings import Settings
 from api.storage import StorageUnavailable
 from api.storage.factory import open_storage
 
+METRICS_PATH = "/metrics"
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("zonecut")
@@ -143,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app)
     _install_error_handlers(app)
     _install_docs(app)
+    _install_metrics(app)
     _install_frontend(app, settings.frontend_dir or REPOSITORY_ROOT / "frontend" / "dist")
     # Outermost last: CORS answers preflights, then credentials are checked before the
     # body is read, then the body is counted.
@@ -151,7 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         AuthenticationMiddleware,
         routes=app.state.api_routes,
-        open_paths=frozenset({app.openapi_url or ""}),
+        open_paths=frozenset({app.openapi_url or "", METRICS_PATH}),
         settings=settings,
         sessions=app.state.sessionmaker,
     )
@@ -170,6 +173,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "X-Request-ID",
             ],
         )
+    app.add_middleware(
+        RequestMetricsMiddleware,
+        templates=[(route.pattern, route.path) for route in app.state.api_routes],
+    )
     app.add_middleware(RequestIdMiddleware)
     return app
 
@@ -272,6 +279,29 @@ def _install_docs(app: FastAPI) -> None:
             redoc_favicon_url="/docs-assets/favicon.png",
             with_google_fonts=False,
         )
+
+
+def _install_metrics(app: FastAPI) -> None:
+    """``/metrics`` in Prometheus text format: from this machine, or for an admin."""
+
+    @app.get(METRICS_PATH, include_in_schema=False)
+    async def prometheus_metrics(request: Request) -> Response:
+        principal = principal_of(request)
+        is_admin = principal is not None and principal.has_role("admin") and not principal.models
+        if not (is_admin or _from_loopback(request)):
+            if principal is None:
+                raise errors.Unauthorized("metrics are open on this machine, or to an admin")
+            raise errors.Forbidden("metrics are for admins")
+        body, media_type = metrics.exposition()
+        return Response(body, media_type=media_type)
+
+
+def _from_loopback(request: Request) -> bool:
+    """Whether the caller is on this machine. A request carrying forwarding headers came
+    through a proxy (trusted ones have already replaced the client address), so never."""
+    forwarded = "forwarded" in request.headers or "x-forwarded-for" in request.headers
+    host = request.client.host if request.client else ""
+    return not forwarded and host in ("127.0.0.1", "::1")
 
 
 def _install_frontend(app: FastAPI, dist: Path) -> None:

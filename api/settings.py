@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(
         default=None, description="The S3 API's address for stores other than AWS."
     )
+    s3_presigned_downloads: bool = Field(
+        default=False,
+        description="Answer file downloads with a redirect to a short-lived presigned URL of "
+        "the store instead of streaming them through the API.",
+    )
     intent_timeout_seconds: int = Field(
         default=300,
         gt=0,

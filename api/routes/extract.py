@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Response, UploadFile
 
-from api import errors
+from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
 from api.routes.access import Reader, require_model
 from api.routes.deps import PipelineDep, StorageDep
@@ -18,6 +18,7 @@ from api.schemas import MAX_OFFSET, Alignment, ExtractionList, ExtractionRead, O
 from api.services.extraction import (
     ExtractionOutcome,
     ExtractRequest,
+    Pipeline,
     load_extraction,
     run_extraction,
 )
@@ -92,7 +93,7 @@ def extract(
             model_id = find_model(session, model).id
         require_model(reader, model_id)
         model = str(model_id)  # the model checked is the model cut, even if renamed meanwhile
-    outcome = run_extraction(
+    outcome = _counted(
         pipeline,
         ExtractRequest(
             model=model,
@@ -121,6 +122,31 @@ def extract(
     return Response(
         body.model_dump_json(), status_code=status, media_type="application/json", headers=headers
     )
+
+
+def _counted(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOutcome:
+    """Run the extraction, counting its outcome for ``/metrics``."""
+    try:
+        outcome = run_extraction(pipeline, request)
+    except errors.AppError as exc:
+        if exc.status < 500:
+            metrics.EXTRACTIONS.labels("refused", request.alignment or "model").inc()
+            metrics.REFUSALS.labels(exc.slug).inc()
+        else:
+            metrics.EXTRACTIONS.labels("failed", request.alignment or "model").inc()
+        raise
+    except Exception:
+        metrics.EXTRACTIONS.labels("failed", request.alignment or "model").inc()
+        raise
+    method = str(outcome.record.transform.get("method", "unknown"))
+    if outcome.replayed:
+        metrics.EXTRACTIONS.labels("replayed", method).inc()
+    elif not request.store:
+        metrics.EXTRACTIONS.labels("unstored", method).inc()
+    else:
+        metrics.EXTRACTIONS.labels("filed", method).inc()
+        metrics.BYTES_FILED.inc(sum(crop.bytes for crop in outcome.record.crops))
+    return outcome
 
 
 def _wants_zip(accept: str | None) -> bool:

@@ -7,13 +7,13 @@ import tempfile
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from api import errors
 from api.db import SessionDep, SessionFactoryDep
 from api.routes.access import Editor, OutputReader
-from api.routes.deps import StorageDep
+from api.routes.deps import SettingsDep, StorageDep
 from api.routes.presenters import file_read, folder_read
 from api.schemas import MAX_OFFSET, FileList, FolderList
 from api.services import audit, outputs
@@ -23,6 +23,7 @@ router = APIRouter(tags=["folders"])
 FolderPath = Annotated[str, Path(description="A folder such as `invoices/totals`.")]
 FilePath = Annotated[str, Path(description="A file such as `signatures/scan_signature.png`.")]
 BINARY = {"schema": {"type": "string", "format": "binary"}}
+PRESIGNED_SECONDS = 60
 
 
 @router.get(
@@ -103,18 +104,29 @@ def download_folder_archive(
     "/files/{path:path}",
     operation_id="downloadFile",
     summary="Download a file",
-    description="One output file, streamed from the storage with the caller's credentials.",
+    description="One output file, streamed from the storage with the caller's credentials "
+    "(or, with ZONECUT_S3_PRESIGNED_DOWNLOADS, a 307 to a presigned URL valid for 60 s).",
     response_class=StreamingResponse,
     responses=errors.problem_responses(
         errors.NotFound,
         success={
-            200: {"content": {"image/png": BINARY, "image/jpeg": BINARY, "image/webp": BINARY}}
+            200: {"content": {"image/png": BINARY, "image/jpeg": BINARY, "image/webp": BINARY}},
+            307: {"description": "With presigned downloads on: the file's URL in the store."},
         },
     ),
 )
 def download_file(
-    _reader: OutputReader, session: SessionDep, storage: StorageDep, path: FilePath
-) -> StreamingResponse:
+    _reader: OutputReader,
+    session: SessionDep,
+    storage: StorageDep,
+    settings: SettingsDep,
+    path: FilePath,
+) -> Response:
+    if settings.s3_presigned_downloads:
+        stored = outputs.file_info(session, path)
+        url = storage.presigned_url(stored.path, PRESIGNED_SECONDS)
+        if url is not None:
+            return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
     stored, chunks = outputs.open_file(session, storage, path)
     media_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
     return StreamingResponse(

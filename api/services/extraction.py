@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from api import errors
+from api import errors, metrics
 from api.db import session_scope
 from api.imaging import errors as imaging_errors
 from api.imaging.crop import crop
@@ -162,16 +162,19 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
             [errors.FieldError(field="model", message=f"model '{model.name}' has no zones yet")]
         )
 
-    picture = decode_upload(request.data, max_pixels=pipeline.max_pixels)
+    with metrics.stage("decode"):
+        picture = decode_upload(request.data, max_pixels=pipeline.max_pixels)
     method = request.alignment or model.alignment
-    transform, cut = _place_zones(pipeline, model, picture, method)
+    with metrics.stage("align"):
+        transform, cut = _place_zones(pipeline, model, picture, method)
     output_format = request.output_format or model.output_format
     extension = EXTENSIONS[output_format]  # type: ignore[index]
     crops = []
-    for zone in model.zones:
-        image = cut(zone.box)
-        data = encode_image(image, output_format, model.output_quality)  # type: ignore[arg-type]
-        crops.append(CutCrop(zone, image.width, image.height, data, extension))
+    with metrics.stage("encode"):
+        for zone in model.zones:
+            image = cut(zone.box)
+            data = encode_image(image, output_format, model.output_quality)  # type: ignore[arg-type]
+            crops.append(CutCrop(zone, image.width, image.height, data, extension))
 
     extraction_id = uuid.uuid4()
     record = Extraction(
@@ -195,7 +198,8 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
         record.duration_ms = _elapsed_ms(started)
         record.crops = [_crop_record(position, crop_) for position, crop_ in enumerate(crops)]
         return ExtractionOutcome(record, crops)
-    return _file_and_record(pipeline, request, model, record, crops, started, fingerprint)
+    with metrics.stage("store"):
+        return _file_and_record(pipeline, request, model, record, crops, started, fingerprint)
 
 
 def _place_zones(

@@ -203,6 +203,11 @@ class Storage(Protocol):
         """Remove one file (:class:`FileNotFoundInStorage` if missing)."""
         ...
 
+    def presigned_url(self, path: str, expires_in: int) -> str | None:
+        """A URL that fetches the file for ``expires_in`` seconds, or None if the storage
+        cannot hand one out (local folders)."""
+        ...
+
     def check(self) -> None:
         """Raise :class:`StorageUnavailable` unless the storage can be used now."""
         ...

@@ -225,6 +225,10 @@ class LocalStorage:
             )
         raise StorageError(f"folder '{folder}' keeps disappearing while writing into it")
 
+    def presigned_url(self, path: str, expires_in: int) -> str | None:
+        """None: files on disk are served through the API only."""
+        return None
+
     def read(self, path: str) -> bytes:
         """The whole file at ``path`` (checked like :meth:`stat`)."""
         return self._existing_file(path).real.read_bytes()

@@ -108,6 +108,14 @@ class S3Storage:
         self._call(lambda: self._client.head_object(Bucket=self.bucket, Key=key), path)
         self._call(lambda: self._client.delete_object(Bucket=self.bucket, Key=key), path)
 
+    def presigned_url(self, path: str, expires_in: int) -> str | None:
+        """A short-lived signed GET of the object (checked like any path)."""
+        _, _, key = self._key(path)
+        url: str = self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )
+        return url
+
     def check(self) -> None:
         """Raise :class:`StorageUnavailable` unless the bucket answers."""
         try:

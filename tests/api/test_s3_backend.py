@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -146,3 +147,21 @@ def test_create_model_reference_goes_to_the_bucket_once(
     create_model(s3_api.client, name="A")
     create_model(s3_api.client, name="B")
     assert len([k for k in keys(s3_server, bucket) if k.startswith("zc/references/")]) == 2
+
+
+def test_presigned_downloads_redirect_to_the_store_when_asked(
+    make_api: Callable[..., RunningApi], s3_server: S3Server, bucket: str
+) -> None:
+    api = make_api(
+        storage_url=f"s3://{bucket}",
+        s3_endpoint_url=s3_server.endpoint_url,
+        s3_presigned_downloads=True,
+    )
+    model = model_with_zones(api.client)
+    crop = extract(api.client, model["id"], picture_bytes()).json()["crops"][0]
+    answer = api.fetch(crop["url"])
+    assert answer.status_code == 307
+    location = answer.headers["location"]
+    assert location.startswith(s3_server.endpoint_url) and "Signature" in location
+    assert len(httpx.get(location).content) == crop["bytes"]
+    assert_problem(api.new_client().get(crop["url"].removeprefix("/api/v1")), 401)
