@@ -22,6 +22,7 @@ from api.services.passwords import hash_password, needs_rehash, verify_password
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
 WRONG_CREDENTIALS = "the username or password is wrong"
+SETUP_TOKEN_LIFE = timedelta(days=1)
 
 
 def username_key(username: str) -> str:
@@ -221,11 +222,18 @@ def admin_exists(session: Session) -> bool:
 
 
 def issue_setup_token(sessions: sessionmaker[Session]) -> str | None:
-    """A new one-time setup token while no admin exists (the old one dies), else None."""
+    """A new setup token while no admin exists, else None.
+
+    Every instance that starts prints its own link; each works until an admin exists or
+    it is a day old, so the replicas of one deployment do not undo each other's links.
+    """
     with session_scope(sessions) as session:
-        session.execute(delete(SetupToken))
         if admin_exists(session):
+            session.execute(delete(SetupToken))
             return None
+        session.execute(
+            delete(SetupToken).where(SetupToken.created_at < utcnow() - SETUP_TOKEN_LIFE)
+        )
         token = new_secret()
         session.add(SetupToken(token_hash=secret_hash(token), created_at=utcnow()))
     return token
@@ -235,11 +243,15 @@ def complete_setup(session: Session, token: str, username: str, password: str) -
     """Create the first admin with the setup token; the token is used up."""
     if admin_exists(session):
         raise errors.Conflict("setup is done: an admin account exists; sign in instead")
-    used = session.execute(delete(SetupToken).where(SetupToken.token_hash == secret_hash(token)))
+    fresh = SetupToken.created_at >= utcnow() - SETUP_TOKEN_LIFE
+    used = session.execute(
+        delete(SetupToken).where(SetupToken.token_hash == secret_hash(token), fresh)
+    )
     if not used.rowcount:  # type: ignore[attr-defined]
         raise errors.Forbidden(
-            "the setup token is not valid; use the link the server printed at its last start"
+            "the setup token is not valid; use the link the server printed when it started"
         )
+    session.execute(delete(SetupToken))  # one admin made: every other link dies
     user = create_user(session, username, password, "admin")
     audit.record(
         session,
