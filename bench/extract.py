@@ -25,6 +25,7 @@ burst of load on a shared machine hits both alike. No network access is needed.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import platform
 import socket
@@ -58,6 +59,9 @@ ROUNDS = 9  # interleaved floor / single-client runs, per picture
 NAIVE_RUNS = 3
 THROUGHPUT_BLOCKS = 5  # alternating one-client and two-client blocks, per picture
 THROUGHPUT_REQUESTS = 4  # per client and block
+STORE_ROUNDS = 9  # interleaved local-disk / S3-store extractions, per picture
+# The admin key of the servers this benchmark starts (they live only as long as it runs).
+BENCH_KEY = "zc_bench-" + os.urandom(24).hex()
 
 TARGET_E2E_OVER_FLOOR = 1.15
 TARGET_NAIVE_OVER_E2E = 10.0
@@ -168,11 +172,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(data_dir: Path, workers: int = 2) -> Iterator[Server]:
+def running_server(
+    data_dir: Path, workers: int = 2, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """``zonecut serve`` on a free loopback port, with its own data folder."""
     port = free_port()
     log_path = data_dir / "server.log"
-    env = os.environ | {"ZONECUT_DATA_DIR": str(data_dir), "ZONECUT_LOG_LEVEL": "warning"}
+    env = os.environ | {
+        "ZONECUT_DATA_DIR": str(data_dir),
+        "ZONECUT_LOG_LEVEL": "warning",
+        "ZONECUT_ADMIN_API_KEY": BENCH_KEY,
+    }
+    env |= extra_env or {}
     command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
     with open(log_path, "wb") as log:
@@ -263,7 +274,9 @@ class Requester:
 
 
 def client_for(server: Server) -> httpx.Client:
-    return httpx.Client(base_url=server.base_url, timeout=120)
+    return httpx.Client(
+        base_url=server.base_url, timeout=120, headers={"Authorization": f"Bearer {BENCH_KEY}"}
+    )
 
 
 def throughput(requesters: list[Requester], requests_each: int) -> float:
@@ -492,7 +505,76 @@ def main() -> None:
             server.monitor.phase("idle")
             results.append(measure(server, scenario, model_id))
     report(results)
+    store_costs = [store_cost(scenario) for scenario in scenarios]
+    report_store_costs(scenarios, store_costs)
     print(f"\n({time.perf_counter() - started:.0f} s in all)")
+
+
+def store_cost(scenario: Scenario) -> tuple[float, float]:
+    """Median ms of one extraction on local disk and on an S3 store, interleaved.
+
+    The store is moto's S3 API server on loopback: what the object store's protocol costs
+    per picture (requests, hashing, signing), not a remote network.
+    """
+    from moto.server import ThreadedMotoServer
+
+    credentials = {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per S3 call otherwise
+    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    s3.start()
+    host, port = s3.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    print(f"measuring {scenario.name} on an S3 store...", flush=True)
+    try:
+        import boto3
+
+        boto3.client("s3", endpoint_url=endpoint, **_boto_args(credentials)).create_bucket(
+            Bucket="zonecut-bench"
+        )
+        s3_env = credentials | {
+            "ZONECUT_STORAGE_URL": "s3://zonecut-bench/bench",
+            "ZONECUT_S3_ENDPOINT_URL": endpoint,
+        }
+        with (
+            tempfile.TemporaryDirectory(prefix="zonecut-bench-") as local_dir,
+            tempfile.TemporaryDirectory(prefix="zonecut-bench-") as s3_dir,
+            running_server(Path(local_dir)) as local,
+            running_server(Path(s3_dir), extra_env=s3_env) as stored,
+            client_for(local) as local_client,
+            client_for(stored) as s3_client,
+        ):
+            requesters = [
+                Requester(local_client, scenario, create_model(local_client, scenario)),
+                Requester(s3_client, scenario, create_model(s3_client, scenario)),
+            ]
+            for requester in requesters:
+                requester.extract()  # warm up: caches, connections
+            times: list[list[float]] = [[], []]
+            for _ in range(STORE_ROUNDS):
+                for index, requester in enumerate(requesters):
+                    times[index].append(timed(requester.extract))
+        return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+    finally:
+        s3.stop()
+
+
+def _boto_args(credentials: dict[str, str]) -> dict[str, str]:
+    return {
+        "aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": credentials["AWS_SECRET_ACCESS_KEY"],
+        "region_name": credentials["AWS_DEFAULT_REGION"],
+    }
+
+
+def report_store_costs(scenarios: list[Scenario], costs: list[tuple[float, float]]) -> None:
+    print("\nwhat the store costs: one instance, 2 workers, 1 client, S3 API on loopback")
+    print(f"{'picture':<12} {'local disk, ms':>15} {'S3 store, ms':>13} {'S3 / local':>11}")
+    for scenario, (local_ms, s3_ms) in zip(scenarios, costs, strict=True):
+        print(f"{scenario.name:<12} {local_ms:>15.0f} {s3_ms:>13.0f} {s3_ms / local_ms:>11.2f}")
 
 
 if __name__ == "__main__":

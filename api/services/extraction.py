@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from PIL import Image
@@ -169,12 +172,14 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
         transform, cut = _place_zones(pipeline, model, picture, method)
     output_format = request.output_format or model.output_format
     extension = EXTENSIONS[output_format]  # type: ignore[index]
-    crops = []
+
+    def cut_and_encode(zone: ZoneSnapshot) -> CutCrop:
+        image = cut(zone.box)
+        data = encode_image(image, output_format, model.output_quality)  # type: ignore[arg-type]
+        return CutCrop(zone, image.width, image.height, data, extension)
+
     with metrics.stage("encode"):
-        for zone in model.zones:
-            image = cut(zone.box)
-            data = encode_image(image, output_format, model.output_quality)  # type: ignore[arg-type]
-            crops.append(CutCrop(zone, image.width, image.height, data, extension))
+        crops = [cut_and_encode(zone) for zone in model.zones]
 
     extraction_id = uuid.uuid4()
     record = Extraction(
@@ -200,6 +205,12 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
         return ExtractionOutcome(record, crops)
     with metrics.stage("store"):
         return _file_and_record(pipeline, request, model, record, crops, started, fingerprint)
+
+
+@cache
+def _encoders() -> ThreadPoolExecutor:
+    """The threads of this process that encode crops (one per core)."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="encode")
 
 
 def _place_zones(
@@ -275,8 +286,18 @@ def _file_and_record(
             raise
         return replay
     try:
-        for cut, path in zip(crops, planned, strict=True):
-            cut.stored = _write_reserved(pipeline, record.id, path, cut)
+        # Writing releases the GIL too: the files are written side by side. Every write
+        # has ended before anything is undone, so no file lands after the clean-up.
+        writes = [
+            _encoders().submit(_write_reserved, pipeline, record.id, path, cut)
+            for path, cut in zip(planned, crops, strict=True)
+        ]
+        wait(writes)
+        for cut, write in zip(crops, writes, strict=True):
+            if write.exception() is None:
+                cut.stored = write.result()
+        for write in writes:
+            write.result()  # the first failure, if any
         duration_ms = _elapsed_ms(started)
         with session_scope(pipeline.sessions) as session:
             claimed = session.execute(
