@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, metrics, openapi
 from api.authentication import AuthenticationMiddleware, RouteRule
-from api.db import is_at_head, make_engine, make_sessionmaker, upgrade_database
+from api.db import is_at_head, make_engine, make_sessionmaker, migration_lock, upgrade_database
 from api.logs import RequestIdMiddleware
 from api.metrics import RequestMetricsMiddleware
 from api.routes import api_keys, audit, auth, extract, folders, health, models, users, zones
@@ -64,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not is_at_head(engine):
             log.info("applying database migrations")
             upgrade_database(settings.effective_database_url)
-        register_existing(app.state.sessionmaker, app.state.storage)
+        with migration_lock(settings.effective_database_url):  # once, not once per worker
+            register_existing(app.state.sessionmaker, app.state.storage)
         sweeper = IntentSweeper(
             app.state.sessionmaker,
             app.state.storage,

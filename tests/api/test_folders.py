@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +77,15 @@ def test_paths_that_try_to_escape_are_refused(api: RunningApi, path: str) -> Non
     assert "do not serve" not in response.text
     assert api.client.delete(f"/files/{path}").status_code in (404, 422)
     assert (api.settings.data_dir / "secret").exists()
+
+
+def test_outputs_filed_before_the_register_are_listed_after_an_upgrade(
+    make_api: Callable[..., RunningApi], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "old-install"
+    (data_dir / "outputs" / "old" / "forms").mkdir(parents=True)
+    (data_dir / "outputs" / "old" / "forms" / "a.png").write_bytes(picture_bytes(20, 20))
+    api = make_api(data_dir=data_dir)
+    listed = api.client.get("/folders/old/forms/files").json()
+    assert [f["name"] for f in listed["items"]] == ["a.png"]
+    assert api.fetch(listed["items"][0]["url"]).content == picture_bytes(20, 20)
