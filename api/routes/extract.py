@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
 import zipfile
 from typing import Annotated
@@ -24,7 +25,7 @@ from api.services.extraction import (
 )
 from api.services.extraction import list_extractions as list_records
 from api.services.models import find_model
-from api.storage import Storage
+from api.storage import FileNotFoundInStorage, Storage
 
 router = APIRouter(tags=["extraction"])
 
@@ -220,6 +221,50 @@ def get_extraction(
     record = load_extraction(session, extraction_id)
     require_model(reader, record.model_id)
     return extraction_read(record)
+
+
+@router.get(
+    "/extractions/{extraction_id:uuid}/archive",
+    operation_id="downloadExtractionArchive",
+    summary="Download an extraction's crops as ZIP",
+    description="The crops of one extraction as `<folder>/<file>` entries plus "
+    "`manifest.json` (the extraction record), as `POST /extract` answers with "
+    "`Accept: application/zip`. A crop deleted since is left out and named in the "
+    "manifest's `missing`.",
+    response_class=Response,
+    responses=errors.problem_responses(
+        errors.NotFound, success={200: {"content": {ZIP_MEDIA_TYPE: ZIP_SCHEMA}}}
+    ),
+)
+def download_extraction_archive(
+    reader: Reader,
+    sessions: SessionFactoryDep,
+    storage: StorageDep,
+    extraction_id: Annotated[uuid.UUID, Path(description="The extraction's id.")],
+) -> Response:
+    with session_scope(sessions) as session:
+        record = load_extraction(session, extraction_id)
+        require_model(reader, record.model_id)
+        body = extraction_read(record)
+    buffer = io.BytesIO()
+    missing: list[str] = []
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for crop in body.crops:
+            if not crop.path:
+                continue
+            try:
+                archive.writestr(crop.path, storage.read(crop.path))
+            except FileNotFoundInStorage:
+                missing.append(crop.path)
+        manifest = body.model_dump(mode="json") | ({"missing": missing} if missing else {})
+        archive.writestr(
+            "manifest.json", json.dumps(manifest, indent=2), compress_type=zipfile.ZIP_DEFLATED
+        )
+    return Response(
+        buffer.getvalue(),
+        media_type=ZIP_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="extraction-{extraction_id}.zip"'},
+    )
 
 
 __all__ = ["router"]

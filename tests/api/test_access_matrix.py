@@ -47,6 +47,7 @@ REQUIRED_ROLE: dict[tuple[str, str], str | None] = {
     ("POST", "/extract"): "operator",
     ("GET", "/extractions"): "operator",
     ("GET", "/extractions/{extraction_id}"): "operator",
+    ("GET", "/extractions/{extraction_id}/archive"): "operator",
     ("GET", "/folders"): "operator",
     ("GET", "/folders/{folder}/files"): "operator",
     ("GET", "/folders/{folder}/archive"): "operator",
@@ -73,6 +74,7 @@ SCOPED_KEY_MAY = {
     ("POST", "/extract"),
     ("GET", "/extractions"),
     ("GET", "/extractions/{extraction_id}"),
+    ("GET", "/extractions/{extraction_id}/archive"),
 }
 RANK = {"operator": 0, "editor": 1, "admin": 2}
 

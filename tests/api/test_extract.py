@@ -6,6 +6,7 @@ import io
 import json
 import threading
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -367,3 +368,25 @@ def test_extraction_records_outlive_their_model(api: RunningApi) -> None:
     kept = api.client.get(f"/extractions/{record['id']}").json()
     assert kept["model_id"] is None and kept["model_name"] == "Form"
     assert Path(api.outputs / kept["crops"][0]["path"]).exists()
+
+
+def test_an_extractions_archive_holds_its_crops_and_manifest(api: RunningApi) -> None:
+    model = model_with_zones(api.client)
+    record = extract(api.client, model["id"], picture_bytes(), filename="scan.png").json()
+    answer = api.client.get(f"/extractions/{record['id']}/archive")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    paths = [crop["path"] for crop in record["crops"]]
+    assert sorted(archive.namelist()) == sorted([*paths, "manifest.json"])
+    for crop in record["crops"]:
+        assert archive.read(crop["path"]) == api.fetch(crop["url"]).content
+    assert json.loads(archive.read("manifest.json"))["id"] == record["id"]
+
+    api.client.delete(f"/files/{paths[0]}")
+    later = zipfile.ZipFile(
+        io.BytesIO(api.client.get(f"/extractions/{record['id']}/archive").content)
+    )
+    assert paths[0] not in later.namelist()
+    assert json.loads(later.read("manifest.json"))["missing"] == [paths[0]]
+    assert_problem(api.client.get(f"/extractions/{uuid.uuid4()}/archive"), 404)

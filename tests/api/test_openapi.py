@@ -89,7 +89,13 @@ def test_generators_see_files_binary_answers_typed_problems_and_security() -> No
     }
     assert schemes["session"]["in"] == "cookie" and schemes["session"]["name"] == "zonecut_session"
     open_operations = {"getHealth", "getReadiness", "login", "logout", "completeSetup"}
-    binary = {"getModelImage", "downloadFile", "downloadFolderArchive", "extract"}
+    binary = {
+        "getModelImage",
+        "downloadFile",
+        "downloadFolderArchive",
+        "downloadExtractionArchive",
+        "extract",
+    }
     for item in document["paths"].values():
         for operation in item.values():
             name = operation["operationId"]
