@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Download, Page, expect
 
 from tests.e2e.conftest import Server
 from tests.e2e.support import create_model, form_picture, png_file
@@ -71,7 +74,36 @@ def test_extracted_crops_appear_under_their_folders(
         "scan-0044_signature.png",
     ]
 
+    # One picture's crops, zipped by the server: <folder>/<file> entries and the manifest.
+    scan = items.filter(has_text="scan-0043.png")
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download all as ZIP").click()
-    assert download.value.suggested_filename == "zonecut-crops.zip"
+        scan.get_by_role("link", name="Download ZIP", exact=True).click()
+    assert download.value.failure() is None
+    name = download.value.suggested_filename
+    assert re.fullmatch(r"extraction-[0-9a-f-]{36}\.zip", name), name
+    with zipfile.ZipFile(download.value.path()) as archive:
+        entries = archive.namelist()
+        manifest = json.loads(archive.read("manifest.json"))
+        assert archive.testzip() is None
+    crops = sorted(f"{zone['folder']}/scan-0043_{zone['name']}.png" for zone in ZONES)
+    assert sorted(entries) == sorted([*crops, "manifest.json"])
+    assert name == f"extraction-{manifest['id']}.zip"
+    assert sorted(crop["path"] for crop in manifest["crops"]) == crops
+
+    # "All" offers one server ZIP per cut picture.
+    downloads: list[Download] = []
+    page.on("download", lambda d: downloads.append(d))
+    page.get_by_role("button", name="Download all as 2 ZIPs").click()
+    for _ in range(50):
+        if len(downloads) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(downloads) == 2
+    names = {d.suggested_filename for d in downloads}
+    assert len(names) == 2 and name in names
+    for each in downloads:
+        assert each.failure() is None
+        with zipfile.ZipFile(each.path()) as archive:
+            assert "manifest.json" in archive.namelist()
+            assert len(archive.namelist()) == len(ZONES) + 1
     page.screenshot(path=str(docs_dir / "extract.png"), full_page=True)

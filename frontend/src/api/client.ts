@@ -111,3 +111,5 @@ export async function deleteFile(path: string): Promise<void> {
 
 export const folderArchiveUrl = (folder: string): string => `${API_BASE}/folders/${encodePath(folder)}/archive`;
 export const fileUrl = (path: string): string => `${API_BASE}/files/${encodePath(path)}`;
+/** One extraction's crops as a ZIP of `<folder>/<file>` entries plus `manifest.json`. */
+export const extractionArchiveUrl = (id: string): string => `${API_BASE}/extractions/${encodeURIComponent(id)}/archive`;

@@ -2,7 +2,7 @@
 // and see the crops appear under their folders.
 
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { getModel, listModels } from "../../api/client";
+import { extractionArchiveUrl, getModel, listModels } from "../../api/client";
 import { explain } from "../../api/problem";
 import type { Crop } from "../../api/types";
 import { routes } from "../../app/router";
@@ -12,16 +12,28 @@ import { Notice } from "../../components/Notice";
 import { formatCount } from "../../lib/format";
 import { useAsync } from "../../lib/useAsync";
 import { CropsByFolder } from "./CropsByFolder";
-import { PictureList } from "./PictureList";
-import { useExtractQueue, type QueueItem } from "./useExtractQueue";
-import { downloadCropsZip } from "./zipCrops";
+import { hasArchive, PictureList } from "./PictureList";
+import { useExtractQueue } from "./useExtractQueue";
+
+/** Starts one download per URL, as if each link were clicked; the server names the files. */
+async function downloadEach(urls: readonly string[]): Promise<void> {
+  for (const [i, url] of urls.entries()) {
+    // A pause between downloads, or the browser may drop all but the first.
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 300));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = "";
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+}
 
 export function ExtractPage({ initialModelId }: { initialModelId: string | null }) {
   const { canEdit } = useAccess();
   const models = useAsync(() => listModels({ limit: 200 }), []);
   const [modelId, setModelId] = useState<string>(initialModelId ?? "");
   const queue = useExtractQueue();
-  const [zipError, setZipError] = useState<unknown>(null);
 
   // Without a choice yet, take the only model, or the one in the address.
   useEffect(() => {
@@ -33,6 +45,8 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
   const ready = queue.items.filter((it) => it.status === "ready").length;
   const failed = queue.items.filter((it) => it.status === "failed").length;
   const crops = useMemo<Crop[]>(() => queue.items.flatMap((it) => it.result?.crops ?? []), [queue.items]);
+  // The server keeps one ZIP per extraction: "all" offers each of them.
+  const archives = queue.items.filter(hasArchive).map((it) => extractionArchiveUrl(it.result.id));
   // Folder colours as in the editor: the model's folders in zone order first.
   const detail = useAsync(() => (modelId === "" ? Promise.resolve(null) : getModel(modelId)), [modelId]);
   const folderOrder = useMemo(
@@ -42,19 +56,6 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
 
   const start = (): void => {
     if (modelId !== "") void queue.run(modelId);
-  };
-
-  const zip = async (list: readonly Crop[], name: string): Promise<void> => {
-    setZipError(null);
-    try {
-      await downloadCropsZip(list, name);
-    } catch (e) {
-      setZipError(e);
-    }
-  };
-  const zipOne = (it: QueueItem): void => {
-    const stem = it.file.name.replace(/\.[^.]+$/, "");
-    void zip(it.result?.crops ?? [], `${stem}-crops.zip`);
   };
 
   return (
@@ -127,7 +128,6 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
           )}
         </Notice>
       )}
-      {zipError !== null && <Notice kind="error">{explain(zipError)}</Notice>}
       {queue.items.length > 0 && (
         <div class="extract-results">
           <section class="extract-pictures" aria-label="Pictures">
@@ -137,14 +137,24 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
                 Clear finished
               </button>
             </div>
-            <PictureList items={queue.items} onRemove={queue.remove} onZip={zipOne} />
+            <PictureList items={queue.items} onRemove={queue.remove} />
           </section>
           <section class="extract-crops" aria-label="Crops">
             <div class="section-head">
               <h2>Crops</h2>
-              {crops.length > 0 && (
-                <button type="button" class="button button-small" onClick={() => void zip(crops, "zonecut-crops.zip")}>
+              {archives.length === 1 && (
+                <a class="button button-small" href={archives[0]} download>
                   Download all as ZIP
+                </a>
+              )}
+              {archives.length > 1 && (
+                <button
+                  type="button"
+                  class="button button-small"
+                  title="One ZIP per picture"
+                  onClick={() => void downloadEach(archives)}
+                >
+                  Download all as {archives.length} ZIPs
                 </button>
               )}
             </div>

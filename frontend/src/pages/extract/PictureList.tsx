@@ -1,3 +1,4 @@
+import { extractionArchiveUrl } from "../../api/client";
 import { formatBytes, formatCount, formatDuration } from "../../lib/format";
 import { describeRefusalFigures, describeTransform, listFigures } from "./describeTransform";
 import type { QueueItem } from "./useExtractQueue";
@@ -10,15 +11,7 @@ const STATUS: Record<QueueItem["status"], string> = {
   failed: "Not cut",
 };
 
-export function PictureList({
-  items,
-  onRemove,
-  onZip,
-}: {
-  items: readonly QueueItem[];
-  onRemove: (key: number) => void;
-  onZip: (item: QueueItem) => void;
-}) {
+export function PictureList({ items, onRemove }: { items: readonly QueueItem[]; onRemove: (key: number) => void }) {
   return (
     <ul class="picture-list" aria-label="Pictures">
       {items.map((it) => (
@@ -46,11 +39,16 @@ export function PictureList({
                 {it.result.source.width}×{it.result.source.height} ·{" "}
                 <span class="picture-alignment" title={listFigures(it.result.transform).join("\n") || undefined}>
                   {describeTransform(it.result.transform, it.result.source)}
-                </span>{" "}
-                ·{" "}
-                <button type="button" class="link-button" onClick={() => onZip(it)}>
-                  Download ZIP
-                </button>
+                </span>
+                {hasArchive(it) && (
+                  <>
+                    {" "}
+                    ·{" "}
+                    <a href={extractionArchiveUrl(it.result.id)} download>
+                      Download ZIP
+                    </a>
+                  </>
+                )}
               </p>
             )}
             {it.status === "failed" && (
@@ -74,6 +72,11 @@ export function PictureList({
       ))}
     </ul>
   );
+}
+
+/** Whether the server keeps crops of this picture to offer as one ZIP. */
+export function hasArchive(it: QueueItem): it is QueueItem & { result: NonNullable<QueueItem["result"]> } {
+  return it.status === "done" && it.result !== undefined && it.result.stored && it.result.crops.length > 0;
 }
 
 /** The key measurements behind a refusal, under its explanation; all of them on hover. */
