@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -163,6 +164,9 @@ class Crop(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     bytes: Mapped[int] = mapped_column(Integer)
+    # corners in picture pixels, clockwise from the zone's top-left; null before they were kept
+    quad: Mapped[list[list[float]] | None] = mapped_column(JSON)
+    confidence: Mapped[float | None] = mapped_column(Float)
 
     extraction: Mapped[Extraction] = relationship(back_populates="crops", lazy="raise")
 

@@ -200,6 +200,11 @@ class Transform(BaseModel):
         description="3x3 row-major homography from reference pixels to picture pixels.",
         examples=[[[0.5, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 1.0]]],
     )
+    local: dict[str, float] | None = Field(
+        default=None,
+        description="What local refinement moved (`max_shift_px`, `zones_refined`); null "
+        "when every zone was placed by `matrix` alone.",
+    )
 
 
 class CropRead(BaseModel):
@@ -211,6 +216,15 @@ class CropRead(BaseModel):
     width: int
     height: int
     bytes: int
+    quad: list[list[float]] | None = Field(
+        default=None,
+        description="Where the zone was cut: its four corners in picture pixels, clockwise "
+        "from the zone's top-left.",
+        examples=[[[240.0, 1680.0], [1440.0, 1680.0], [1440.0, 2040.0], [240.0, 2040.0]]],
+    )
+    confidence: float | None = Field(
+        default=None, ge=0, le=1, description="How sure the placement is: 1 for `scale`."
+    )
 
 
 class ExtractionRead(BaseModel):

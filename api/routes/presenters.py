@@ -118,6 +118,8 @@ def extraction_read(record: Extraction, *, stored: bool = True) -> ExtractionRea
                 width=crop.width,
                 height=crop.height,
                 bytes=crop.bytes,
+                quad=crop.quad,
+                confidence=crop.confidence,
             )
             for crop in record.crops
         ],

@@ -110,6 +110,28 @@ class ModelSnapshot:
         )
 
 
+Quad = list[list[float]]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a zone was cut: its four corners in picture pixels, clockwise from the
+    zone's top-left, and how sure the placement is (0-1)."""
+
+    quad: Quad
+    confidence: float
+
+
+@dataclass(frozen=True)
+class ZonePlacer:
+    """How the zones of one picture are placed: the transform record, and for one zone
+    its placement and its crop."""
+
+    transform: dict[str, Any]
+    place: Callable[[Box], Placement]
+    cut: Callable[[Box], Image.Image]
+
+
 @dataclass
 class CutCrop:
     """One encoded crop, before and after it is filed."""
@@ -119,6 +141,7 @@ class CutCrop:
     height: int
     data: bytes
     extension: str
+    placement: Placement
     stored: StoredFile | None = None
 
     @property
@@ -169,14 +192,16 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
         picture = decode_upload(request.data, max_pixels=pipeline.max_pixels)
     method = request.alignment or model.alignment
     with metrics.stage("align"):
-        transform, cut = _place_zones(pipeline, model, picture, method)
+        placer = _place_zones(pipeline, model, picture, method)
+    transform = placer.transform
     output_format = request.output_format or model.output_format
     extension = EXTENSIONS[output_format]  # type: ignore[index]
 
     def cut_and_encode(zone: ZoneSnapshot) -> CutCrop:
-        image = cut(zone.box)
+        image = placer.cut(zone.box)
         data = encode_image(image, output_format, model.output_quality)  # type: ignore[arg-type]
-        return CutCrop(zone, image.width, image.height, data, extension)
+        placement = placer.place(zone.box)
+        return CutCrop(zone, image.width, image.height, data, extension, placement)
 
     with metrics.stage("encode"):
         crops = [cut_and_encode(zone) for zone in model.zones]
@@ -215,13 +240,24 @@ def _encoders() -> ThreadPoolExecutor:
 
 def _place_zones(
     pipeline: Pipeline, model: ModelSnapshot, picture: Picture, method: str
-) -> tuple[dict[str, Any], Callable[[Box], Image.Image]]:
-    """The transform record and a function cutting one zone's box out of the picture."""
+) -> ZonePlacer:
+    """How the model's zones land on the picture, by ``method``.
+
+    No local refinement yet: every zone is placed by the page's homography, so
+    ``transform.local`` is null and a crop's confidence is the page's.
+    """
     if method == "features":
         reference = pipeline.references.features(model.reference_path)
         aligned = alignment.align(reference, picture.image)
-        return (
-            {"method": "features", "matrix": _rows(aligned.matrix), **aligned.figures},
+        confidence = _page_confidence(aligned.figures)
+        return ZonePlacer(
+            {
+                "method": "features",
+                "matrix": _rows(aligned.matrix),
+                **aligned.figures,
+                "local": None,
+            },
+            lambda box: Placement(_box_quad(box, aligned.matrix), confidence),
             lambda box: alignment.cut(picture.image, aligned.matrix, box),
         )
     try:
@@ -229,10 +265,34 @@ def _place_zones(
     except imaging_errors.AspectMismatch as exc:
         raise errors.PictureDoesNotMatch(str(exc)) from exc
     size = (picture.width, picture.height)
-    return (
-        {"method": "scale", "matrix": _rows(matrix)},
+
+    def mapped(box: Box) -> Placement:
+        cut = map_box_by_scale(box, matrix, size)
+        corners = [(cut.x, cut.y), (cut.right, cut.y), (cut.right, cut.bottom), (cut.x, cut.bottom)]
+        return Placement([[float(x), float(y)] for x, y in corners], 1.0)
+
+    return ZonePlacer(
+        {"method": "scale", "matrix": _rows(matrix), "local": None},
+        mapped,
         lambda box: crop(picture.image, map_box_by_scale(box, matrix, size)),
     )
+
+
+def _box_quad(box: Box, matrix: Matrix) -> Quad:
+    """The corners of a reference ``box`` mapped by ``matrix``, clockwise from top-left."""
+    corners = [(box.x, box.y), (box.right, box.y), (box.right, box.bottom), (box.x, box.bottom)]
+    quad = []
+    for x, y in corners:
+        (a, b, c), (d, e, f), (g, h, i) = matrix
+        w = g * x + h * y + i
+        quad.append([round((a * x + b * y + c) / w, 2), round((d * x + e * y + f) / w, 2)])
+    return quad
+
+
+def _page_confidence(figures: dict[str, float]) -> float:
+    """How sure a feature alignment is: the share of the model's landmarks found in place."""
+    value = figures.get("found_ratio", figures.get("inlier_ratio", 0.0))
+    return round(min(1.0, max(0.0, float(value))), 4)
 
 
 def _rows(matrix: Matrix) -> list[list[float]]:
@@ -385,6 +445,8 @@ def _crop_record(position: int, cut: CutCrop, extraction_id: uuid.UUID | None = 
         width=cut.width,
         height=cut.height,
         bytes=len(cut.data),
+        quad=cut.placement.quad,
+        confidence=cut.placement.confidence,
     )
 
 

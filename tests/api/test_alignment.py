@@ -66,6 +66,12 @@ def test_features_model_cuts_where_the_zone_truly_is(api: RunningApi, form) -> N
     assert error.max() < 3.0, error
     assert {"inliers", "inlier_ratio"} <= set(record["transform"])
     for crop, zone in zip(record["crops"], form[1], strict=True):
+        x, y, w, h = (float(zone[k]) for k in ("x", "y", "width", "height"))  # type: ignore[arg-type]
+        true_quad = apply_homography(
+            truth, np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+        )
+        assert np.abs(np.array(crop["quad"]) - true_quad).max() < 3.0, crop["quad"]
+        assert 0.5 < crop["confidence"] <= 1
         # upright crops at the picture's resolution: about 1.1 times the zone
         assert abs(crop["width"] / zone["width"] - 1.1) < 0.15  # type: ignore[operator]
         assert (api.outputs / crop["path"]).exists()

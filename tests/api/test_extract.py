@@ -42,7 +42,11 @@ def test_every_zone_is_filed_pixel_exact_in_its_folder(api: RunningApi) -> None:
     assert record["model_id"] == model["id"] and record["model_version"] == model["version"]
     assert record["source"]["filename"] == "scan-01.png"
     assert record["source"]["width"] == 400 and record["source"]["format"] == "png"
-    assert record["transform"] == {"method": "scale", "matrix": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}
+    assert record["transform"] == {
+        "method": "scale",
+        "matrix": [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+        "local": None,
+    }
     paths = [crop["path"] for crop in record["crops"]]
     assert paths == [
         "corners/top/scan-01_top_left.png",
@@ -390,3 +394,16 @@ def test_an_extractions_archive_holds_its_crops_and_manifest(api: RunningApi) ->
     assert paths[0] not in later.namelist()
     assert json.loads(later.read("manifest.json"))["missing"] == [paths[0]]
     assert_problem(api.client.get(f"/extractions/{uuid.uuid4()}/archive"), 404)
+
+
+def test_each_crop_records_where_it_was_cut_and_how_sure(api: RunningApi) -> None:
+    model = model_with_zones(api.client)
+    record = extract(api.client, model["id"], picture_bytes(800, 600)).json()  # scale 2
+    quads = [crop["quad"] for crop in record["crops"]]
+    assert quads == [
+        [[0, 0], [400, 0], [400, 300], [0, 300]],
+        [[400, 300], [800, 300], [800, 600], [400, 600]],
+        [[300, 200], [500, 200], [500, 400], [300, 400]],
+    ]
+    assert [crop["confidence"] for crop in record["crops"]] == [1, 1, 1]
+    assert api.client.get(f"/extractions/{record['id']}").json()["crops"][0]["quad"] == quads[0]
