@@ -31,6 +31,10 @@ class Problem(BaseModel):
     figures: dict[str, float] | None = Field(
         default=None, description="Measurements behind a refusal, such as alignment confidence."
     )
+    review_id: str | None = Field(
+        default=None, description="A refused picture kept for review: its review item."
+    )
+    review_url: str | None = Field(default=None, examples=["/api/v1/reviews/2b1f..."])
 
 
 class AppError(Exception):
@@ -53,6 +57,8 @@ class AppError(Exception):
         self.errors = errors
         self.figures = figures
         self.headers = headers or {}
+        self.review_id: str | None = None
+        self.review_url: str | None = None
 
     def to_problem(self, instance: str | None = None) -> Problem:
         """The problem document this error answers with."""
@@ -64,6 +70,8 @@ class AppError(Exception):
             instance=instance,
             errors=self.errors,
             figures=self.figures,
+            review_id=self.review_id,
+            review_url=self.review_url,
         )
 
 

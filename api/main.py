@@ -28,7 +28,18 @@ from api.authentication import AuthenticationMiddleware, RouteRule
 from api.db import is_at_head, make_engine, make_sessionmaker, migration_lock, upgrade_database
 from api.logs import RequestIdMiddleware
 from api.metrics import RequestMetricsMiddleware
-from api.routes import api_keys, audit, auth, extract, folders, health, models, users, zones
+from api.routes import (
+    api_keys,
+    audit,
+    auth,
+    extract,
+    folders,
+    health,
+    models,
+    reviews,
+    users,
+    zones,
+)
 from api.routes.access import principal_of, rule_of
 from api.routes.presenters import API_PREFIX
 from api.services.alignment import ReferenceCache
@@ -90,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "zones", "description": "The rectangles of a model."},
             {"name": "extraction", "description": "Cutting pictures with a model."},
             {"name": "folders", "description": "Where the crops are filed."},
+            {"name": "reviews", "description": "Refused pictures placed by hand."},
             {"name": "health", "description": "Liveness and readiness."},
             {"name": "auth", "description": "Signing in and out; the first admin."},
             {"name": "users", "description": "People who sign in (admin)."},
@@ -115,6 +127,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         local_root=settings.data_dir,
         endpoint_url=settings.s3_endpoint_url,
     )
+    app.state.reviews = open_storage(
+        settings.storage_url,
+        area="reviews",
+        local_root=settings.data_dir,
+        endpoint_url=settings.s3_endpoint_url,
+    )
     app.state.reference_cache = ReferenceCache(
         app.state.references, max_pixels=settings.max_image_pixels
     )
@@ -126,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         zones.router,
         extract.router,
         folders.router,
+        reviews.router,
         users.router,
         api_keys.router,
         audit.router,

@@ -73,6 +73,8 @@ class Model(Base):
     output_format: Mapped[str] = mapped_column(String(8), default="png")
     output_quality: Mapped[int] = mapped_column(Integer, default=90)
     filename_template: Mapped[str] = mapped_column(String(200), default="{source}_{zone}")
+    # "review": a picture refused as not matching is kept for a person to place by hand
+    on_refusal: Mapped[str] = mapped_column(String(16), default="review", server_default="review")
     image_path: Mapped[str] = mapped_column(String(300))
     image_format: Mapped[str] = mapped_column(String(16))
     image_width: Mapped[int] = mapped_column(Integer)
@@ -284,3 +286,37 @@ class OutputFile(Base):
     extraction_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("extractions.id", ondelete="SET NULL"), index=True
     )
+
+
+class Review(Base):
+    """A picture refused as not matching its model, kept for a person to place by hand."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    model_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("models.id", ondelete="SET NULL"), index=True
+    )
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    figures: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    # the best guess of the reference -> picture homography, when there is one
+    guess: Mapped[list[list[float]] | None] = mapped_column(JSON)
+    source_filename: Mapped[str] = mapped_column(String(300))
+    source_format: Mapped[str] = mapped_column(String(16))
+    source_width: Mapped[int] = mapped_column(Integer)
+    source_height: Mapped[int] = mapped_column(Integer)
+    source_bytes: Mapped[int] = mapped_column(Integer)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    picture_path: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extraction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("extractions.id", ondelete="SET NULL")
+    )
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)

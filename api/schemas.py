@@ -10,6 +10,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Alignment = Literal["scale", "features"]
 OutputFormat = Literal["png", "jpeg", "webp"]
+OnRefusal = Literal["review", "reject"]
+OnRefusalField = Annotated[
+    OnRefusal,
+    Field(
+        description="What happens to a picture refused as not matching: `review` keeps it "
+        "for a person to place the zones by hand, `reject` only answers 422."
+    ),
+]
+Point = Annotated[list[float], Field(min_length=2, max_length=2)]
+Corners = Annotated[list[Point], Field(min_length=4, max_length=4)]
 
 # Generous absolute bounds so that the schema states them; the tighter, configurable
 # MAX_COORDINATE setting is checked by the service.
@@ -128,6 +138,7 @@ class ModelRead(BaseModel):
     description: str
     version: int = Field(description="Grows on every change; the ETag is this number.")
     alignment: Alignment
+    on_refusal: OnRefusalField
     output_format: OutputFormat
     output_quality: int
     filename_template: str
@@ -155,6 +166,7 @@ class ModelUpdate(InputModel):
     name: ModelName | None = None
     description: str | None = Field(default=None, max_length=5000)
     alignment: Alignment | None = None
+    on_refusal: OnRefusalField | None = None
     output_format: OutputFormat | None = None
     output_quality: int | None = Field(default=None, ge=1, le=100)
     filename_template: str | None = Field(
@@ -176,6 +188,7 @@ class ModelExport(BaseModel):
     name: ModelName
     description: str = Field(default="", max_length=5000)
     alignment: Alignment = "scale"
+    on_refusal: OnRefusal = "review"
     output_format: OutputFormat = "png"
     output_quality: int = Field(default=90, ge=1, le=100)
     filename_template: str = Field(default="{source}_{zone}", min_length=1, max_length=200)
@@ -195,7 +208,7 @@ class Source(BaseModel):
 class Transform(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    method: Alignment
+    method: Literal["scale", "features", "manual"]
     matrix: list[list[float]] = Field(
         description="3x3 row-major homography from reference pixels to picture pixels.",
         examples=[[[0.5, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 1.0]]],
@@ -376,6 +389,50 @@ class AuditEventRead(BaseModel):
     detail: dict[str, Any]
 
 
+ReviewStatus = Literal["open", "resolved", "discarded"]
+
+
+class ReviewRead(BaseModel):
+    """A refused picture waiting for, or given, a person's placement."""
+
+    id: uuid.UUID
+    model_id: uuid.UUID | None = Field(description="Null once the model was deleted.")
+    model_name: str
+    model_version: int = Field(description="The model's version when the picture came.")
+    status: ReviewStatus
+    reason: str = Field(
+        description="The refusal's problem type.", examples=["picture-does-not-match"]
+    )
+    detail: str
+    figures: dict[str, float] | None
+    guess: list[list[float]] | None = Field(
+        description="The best guess of the reference-to-picture homography, if any."
+    )
+    source: Source
+    picture_url: str
+    created_by: str | None
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    extraction_id: uuid.UUID | None = Field(description="The extraction made by resolving.")
+
+
+class ReviewResolve(InputModel):
+    """Where the zones are, as a person sees them: give exactly one of the two."""
+
+    corners: Corners | None = Field(
+        default=None,
+        description="The reference picture's corners (top-left, top-right, bottom-right, "
+        "bottom-left) in picture pixels.",
+        examples=[[[40, 30], [1210, 55], [1190, 900], [20, 870]]],
+    )
+    quads: dict[uuid.UUID, Corners] | None = Field(
+        default=None,
+        description="For every zone of the model as it is now: its four corners in picture "
+        "pixels, clockwise from the zone's top-left.",
+    )
+
+
 ModelList = Page[ModelSummary]
 ExtractionList = Page[ExtractionRead]
 FolderList = Page[FolderRead]
@@ -383,3 +440,4 @@ FileList = Page[FileRead]
 UserList = Page[UserRead]
 ApiKeyList = Page[ApiKeyRead]
 AuditList = Page[AuditEventRead]
+ReviewList = Page[ReviewRead]

@@ -177,3 +177,39 @@ def visible_fraction(matrix: np.ndarray, box: np.ndarray, width: int, height: in
     if area <= 0:
         return 0.0
     return min(1.0, overlap_area(quad, rectangle(width, height)) / area)
+
+
+def fit_homography(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The homography mapping ``source`` points onto ``target`` (N >= 4, least squares).
+
+    Normalised direct linear transform; raises ``ValueError`` when the points are
+    degenerate (three in a line, a quad folded onto itself) or the fit is not finite.
+    """
+    src = np.asarray(source, np.float64).reshape(-1, 2)
+    dst = np.asarray(target, np.float64).reshape(-1, 2)
+    if (
+        len(src) < 4
+        or len(src) != len(dst)
+        or not (np.isfinite(src).all() and np.isfinite(dst).all())
+    ):
+        raise ValueError("a homography needs at least 4 finite point pairs")
+
+    def conditioner(points: np.ndarray) -> np.ndarray:
+        centre = points.mean(axis=0)
+        spread = float(np.sqrt(((points - centre) ** 2).sum(axis=1)).mean()) or 1.0
+        s = math.sqrt(2) / spread
+        return np.array([[s, 0, -s * centre[0]], [0, s, -s * centre[1]], [0, 0, 1]])
+
+    t_src, t_dst = conditioner(src), conditioner(dst)
+    a, b = project(t_src, src), project(t_dst, dst)
+    rows = []
+    for (x, y), (u, v) in zip(a, b, strict=True):
+        rows.append([-x, -y, -1, 0, 0, 0, u * x, u * y, u])
+        rows.append([0, 0, 0, -x, -y, -1, v * x, v * y, v])
+    _, singular, vt = np.linalg.svd(np.asarray(rows))
+    if singular[-2] < 1e-9 * singular[0]:
+        raise ValueError("the points are degenerate (in a line, or folded)")
+    fitted = np.linalg.inv(t_dst) @ vt[-1].reshape(3, 3) @ t_src
+    if not np.isfinite(fitted).all() or abs(fitted[2, 2]) < 1e-12:
+        raise ValueError("the points do not define a homography")
+    return normalised(fitted)

@@ -39,6 +39,15 @@ StorageDep = Annotated[Storage, Depends(get_storage)]
 ReferencesDep = Annotated[Storage, Depends(get_references)]
 
 
+def get_reviews(request: Request) -> Storage:
+    """Where refused pictures are kept for review."""
+    storage: Storage = request.app.state.reviews
+    return storage
+
+
+ReviewsDep = Annotated[Storage, Depends(get_reviews)]
+
+
 def get_limits(settings: SettingsDep) -> Limits:
     return Limits(
         max_zones=settings.max_zones_per_model,
@@ -54,6 +63,7 @@ def get_pipeline(request: Request, settings: SettingsDep, storage: StorageDep) -
         storage=storage,
         references=cache,
         max_pixels=settings.max_image_pixels,
+        reviews=request.app.state.reviews,
     )
 
 

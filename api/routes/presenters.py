@@ -65,6 +65,7 @@ def model_read(model: Model) -> ModelRead:
         description=model.description,
         version=model.version,
         alignment=model.alignment,
+        on_refusal=model.on_refusal,
         output_format=model.output_format,
         output_quality=model.output_quality,
         filename_template=model.filename_template,

@@ -33,7 +33,7 @@ from api.imaging.decode import Picture
 from api.imaging.encode import EXTENSIONS, encode_image
 from api.imaging.geometry import Box, Matrix, map_box_by_scale, scale_matrix
 from api.models import Crop, Extraction, Model, OutputFile, utcnow
-from api.services import alignment, intents
+from api.services import alignment, intents, review_items
 from api.services.models import find_model
 from api.services.pictures import decode_upload
 from api.storage import Storage, StoredFile
@@ -84,6 +84,7 @@ class ModelSnapshot:
     name: str
     version: int
     alignment: str
+    on_refusal: str
     output_format: str
     output_quality: int
     filename_template: str
@@ -98,6 +99,7 @@ class ModelSnapshot:
             name=model.name,
             version=model.version,
             alignment=model.alignment,
+            on_refusal=model.on_refusal,
             output_format=model.output_format,
             output_quality=model.output_quality,
             filename_template=model.filename_template,
@@ -169,10 +171,16 @@ class Pipeline:
     storage: Storage
     references: alignment.ReferenceCache
     max_pixels: int
+    # where refused pictures are kept for review; None keeps none
+    reviews: Storage | None = None
 
 
 def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOutcome:
-    """Cut the picture with the model and file every crop, or raise and leave nothing."""
+    """Cut the picture with the model and file every crop, or raise and leave nothing.
+
+    A picture refused as not matching is kept as a review item when the model says so
+    (and the run files at all): the 422 then names the item.
+    """
     started = time.perf_counter()
     source_sha256 = hashlib.sha256(request.data).hexdigest()
     fingerprint = request.fingerprint(source_sha256)
@@ -191,9 +199,30 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
     with metrics.stage("decode"):
         picture = decode_upload(request.data, max_pixels=pipeline.max_pixels)
     method = request.alignment or model.alignment
-    with metrics.stage("align"):
-        placer = _place_zones(pipeline, model, picture, method)
-    transform = placer.transform
+    try:
+        with metrics.stage("align"):
+            placer = _place_zones(pipeline, model, picture, method)
+        return cut_and_file(pipeline, request, model, picture, placer, started, fingerprint)
+    except errors.PictureDoesNotMatch as refusal:
+        if request.store and model.on_refusal == "review" and pipeline.reviews is not None:
+            review_id = review_items.keep(
+                pipeline.sessions, pipeline.reviews, request, model, picture, refusal
+            )
+            refusal.review_id = str(review_id)
+            refusal.review_url = f"/api/v1/reviews/{review_id}"
+        raise
+
+
+def cut_and_file(
+    pipeline: Pipeline,
+    request: ExtractRequest,
+    model: ModelSnapshot,
+    picture: Picture,
+    placer: ZonePlacer,
+    started: float,
+    fingerprint: str,
+) -> ExtractionOutcome:
+    """Cut every zone where ``placer`` puts it, encode, and file and record the crops."""
     output_format = request.output_format or model.output_format
     extension = EXTENSIONS[output_format]  # type: ignore[index]
 
@@ -206,9 +235,8 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
     with metrics.stage("encode"):
         crops = [cut_and_encode(zone) for zone in model.zones]
 
-    extraction_id = uuid.uuid4()
     record = Extraction(
-        id=extraction_id,
+        id=uuid.uuid4(),
         model_id=model.id,
         model_name=model.name,
         model_version=model.version,
@@ -218,8 +246,8 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
         source_width=picture.width,
         source_height=picture.height,
         source_bytes=len(request.data),
-        source_sha256=source_sha256,
-        transform=transform,
+        source_sha256=hashlib.sha256(request.data).hexdigest(),
+        transform=placer.transform,
         idempotency_key=request.idempotency_key,
         request_fingerprint=fingerprint,
         created_by=request.created_by,
@@ -234,8 +262,8 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
 
 @cache
 def _encoders() -> ThreadPoolExecutor:
-    """The threads of this process that encode crops (one per core)."""
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="encode")
+    """The threads of this process that write crops (one per core)."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="filing")
 
 
 def _place_zones(

@@ -259,6 +259,7 @@ def create_model(
         name_key=key,
         description=description,
         version=1,
+        on_refusal="review",
         image_path="",
     )
     if settings is not None:
@@ -457,6 +458,7 @@ def export_model(model: Model, image: bytes) -> ModelExport:
             "name": model.name,
             "description": model.description,
             "alignment": model.alignment,
+            "on_refusal": model.on_refusal,
             "output_format": model.output_format,
             "output_quality": model.output_quality,
             "filename_template": model.filename_template,
@@ -481,7 +483,13 @@ def import_model(
         ) from exc
     settings = ModelUpdate.model_validate(
         document.model_dump(
-            include={"alignment", "output_format", "output_quality", "filename_template"}
+            include={
+                "alignment",
+                "on_refusal",
+                "output_format",
+                "output_quality",
+                "filename_template",
+            }
         )
     )
     return create_model(

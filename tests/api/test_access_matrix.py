@@ -53,6 +53,11 @@ REQUIRED_ROLE: dict[tuple[str, str], str | None] = {
     ("GET", "/folders/{folder}/archive"): "operator",
     ("GET", "/files/{path}"): "operator",
     ("DELETE", "/files/{path}"): "editor",
+    ("GET", "/reviews"): "operator",
+    ("GET", "/reviews/{review_id}"): "operator",
+    ("GET", "/reviews/{review_id}/picture"): "operator",
+    ("POST", "/reviews/{review_id}/resolve"): "operator",
+    ("POST", "/reviews/{review_id}/discard"): "operator",
     ("GET", "/users"): "admin",
     ("POST", "/users"): "admin",
     ("GET", "/users/{user_id}"): "admin",
@@ -75,6 +80,11 @@ SCOPED_KEY_MAY = {
     ("GET", "/extractions"),
     ("GET", "/extractions/{extraction_id}"),
     ("GET", "/extractions/{extraction_id}/archive"),
+    ("GET", "/reviews"),
+    ("GET", "/reviews/{review_id}"),
+    ("GET", "/reviews/{review_id}/picture"),
+    ("POST", "/reviews/{review_id}/resolve"),
+    ("POST", "/reviews/{review_id}/discard"),
 }
 RANK = {"operator": 0, "editor": 1, "admin": 2}
 
@@ -116,6 +126,12 @@ def _request(client: httpx.Client, method: str, path: str, ids: dict[str, str]) 
     return client.request(method, url, headers=headers)
 
 
+def _refused(client: httpx.Client, model_id: str) -> str:
+    wide = picture_bytes(800, 300)  # another shape than the model's: kept for review
+    review_id: str = extract(client, model_id, wide).json()["review_id"]
+    return review_id
+
+
 @pytest.fixture
 def fixture_ids(api: RunningApi) -> dict[str, str]:
     model = model_with_zones(api.client)
@@ -128,6 +144,7 @@ def fixture_ids(api: RunningApi) -> dict[str, str]:
         "folder": extraction["crops"][0]["folder"],
         "path": extraction["crops"][0]["path"],
         "user_id": user["id"],
+        "review_id": _refused(api.client, model["id"]),
     }
 
 

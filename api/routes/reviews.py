@@ -1,0 +1,173 @@
+"""The review queue: refused pictures a person places by hand."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+
+from api import errors
+from api.db import SessionDep
+from api.models import Review
+from api.routes.access import Reader, require_model
+from api.routes.deps import PipelineDep, ReviewsDep
+from api.routes.presenters import API_PREFIX, extraction_read
+from api.schemas import MAX_OFFSET, ExtractionRead, ReviewList, ReviewRead, ReviewResolve, Source
+from api.services import reviews as service
+from api.services.review_items import EXTENSIONS
+from api.storage import FileNotFoundInStorage
+
+router = APIRouter(prefix="/reviews", tags=["reviews"])
+
+ReviewId = Annotated[uuid.UUID, Path(description="The review item's id.")]
+PICTURE_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+
+
+def review_read(review: Review) -> ReviewRead:
+    return ReviewRead(
+        id=review.id,
+        model_id=review.model_id,
+        model_name=review.model_name,
+        model_version=review.model_version,
+        status=review.status,
+        reason=review.reason,
+        detail=review.detail,
+        figures=review.figures,
+        guess=review.guess,
+        source=Source(
+            filename=review.source_filename,
+            format=review.source_format,
+            width=review.source_width,
+            height=review.source_height,
+            bytes=review.source_bytes,
+            sha256=review.source_sha256,
+        ),
+        picture_url=f"{API_PREFIX}/reviews/{review.id}/picture",
+        created_by=review.created_by,
+        created_at=review.created_at,
+        decided_by=review.decided_by,
+        decided_at=review.decided_at,
+        extraction_id=review.extraction_id,
+    )
+
+
+def _load(session: SessionDep, reader: Reader, review_id: uuid.UUID) -> Review:
+    review = service.load_review(session, review_id)
+    require_model(reader, review.model_id)
+    return review
+
+
+@router.get(
+    "",
+    operation_id="listReviews",
+    summary="List review items",
+    description="Pictures refused as not matching their model and kept for a person, "
+    "newest first; filter by `model_id` and `status`.",
+    responses=errors.problem_responses(),
+)
+def list_reviews(
+    reader: Reader,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    model_id: Annotated[uuid.UUID | None, Query()] = None,
+    status: Annotated[Literal["open", "resolved", "discarded"] | None, Query()] = None,
+) -> ReviewList:
+    items, total = service.list_reviews(
+        session, limit=limit, offset=offset, model_id=model_id, status=status, only=reader.models
+    )
+    return ReviewList(
+        items=[review_read(r) for r in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/{review_id:uuid}",
+    operation_id="getReview",
+    summary="Get a review item",
+    description="One review item: the model and version, the reason and figures, the best "
+    "guess if any, who posted the picture and when.",
+    responses=errors.problem_responses(errors.NotFound),
+)
+def get_review(reader: Reader, session: SessionDep, review_id: ReviewId) -> ReviewRead:
+    return review_read(_load(session, reader, review_id))
+
+
+@router.get(
+    "/{review_id:uuid}/picture",
+    operation_id="getReviewPicture",
+    summary="Get a review item's picture",
+    description="The refused picture, as it was posted.",
+    response_class=Response,
+    responses=errors.problem_responses(
+        errors.NotFound,
+        success={200: {"content": {media: {} for media in PICTURE_TYPES.values()}}},
+    ),
+)
+def get_review_picture(
+    reader: Reader, session: SessionDep, storage: ReviewsDep, review_id: ReviewId
+) -> Response:
+    review = _load(session, reader, review_id)
+    try:
+        data = storage.read(review.picture_path)
+    except FileNotFoundInStorage as exc:
+        raise errors.NotFound(f"the picture of review {review_id} is no longer kept") from exc
+    media = PICTURE_TYPES.get(review.source_format, "application/octet-stream")
+    name = f"review-{review_id}.{EXTENSIONS.get(review.source_format, 'bin')}"
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'}
+    )
+
+
+@router.post(
+    "/{review_id:uuid}/resolve",
+    status_code=201,
+    operation_id="resolveReview",
+    summary="Cut a review item by hand",
+    description="Places the zones as a person sees them — the reference's four corners in "
+    "the picture, or one quad per zone naming every zone of the model as it is now — then "
+    "cuts, files and records the crops like an extraction (`transform.method: manual`, the "
+    "model version used, the reviewer as `created_by`). A decided item, or one whose model "
+    "was deleted, is 409.",
+    responses=errors.problem_responses(
+        errors.NotFound, errors.Conflict, errors.PictureDoesNotMatch
+    ),
+)
+def resolve_review(
+    reader: Reader,
+    session: SessionDep,
+    pipeline: PipelineDep,
+    storage: ReviewsDep,
+    review_id: ReviewId,
+    body: ReviewResolve,
+    response: Response,
+) -> ExtractionRead:
+    _load(session, reader, review_id)
+    if (body.corners is None) == (body.quads is None):
+        raise errors.validation_failed(
+            [errors.FieldError(field="body", message="give either corners or quads, not both")]
+        )
+    session.commit()  # no transaction is held while the picture is cut
+    placing = service.Placing(
+        corners=body.corners,
+        quads={k: v for k, v in body.quads.items()} if body.quads is not None else None,
+    )
+    outcome = service.resolve(pipeline, storage, review_id, placing, reader.actor)
+    response.headers["Location"] = f"{API_PREFIX}/extractions/{outcome.record.id}"
+    return extraction_read(outcome.record)
+
+
+@router.post(
+    "/{review_id:uuid}/discard",
+    status_code=204,
+    operation_id="discardReview",
+    summary="Discard a review item",
+    description="Drops the item and its picture without cutting; a decided item is 409.",
+    responses=errors.problem_responses(errors.NotFound, errors.Conflict),
+)
+def discard_review(
+    reader: Reader, session: SessionDep, storage: ReviewsDep, review_id: ReviewId
+) -> Response:
+    service.discard(session, storage, _load(session, reader, review_id), reader.actor)
+    return Response(status_code=204)

@@ -1,0 +1,93 @@
+"""Keeping a refused picture as a review item (the rest of the queue: services/reviews)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api import errors
+from api.db import session_scope
+from api.imaging.decode import Picture
+from api.models import Review, utcnow
+from api.storage import Storage
+
+if TYPE_CHECKING:
+    from api.services.extraction import ExtractRequest, ModelSnapshot
+
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "tiff": "tif", "bmp": "bmp"}
+
+
+def picture_path(review_id: uuid.UUID, source_format: str) -> str:
+    """Where a review item's picture is kept in the reviews storage."""
+    return f"{review_id}/picture.{EXTENSIONS.get(source_format, source_format)}"
+
+
+def keep(
+    sessions: sessionmaker[Session],
+    storage: Storage,
+    request: ExtractRequest,
+    model: ModelSnapshot,
+    picture: Picture,
+    refusal: errors.AppError,
+) -> uuid.UUID:
+    """Store the picture and record the review item; answers its id.
+
+    A retry with the same Idempotency-Key finds the item of the first attempt instead of
+    adding a second one.
+    """
+    if request.idempotency_key is not None:
+        with session_scope(sessions) as session:
+            earlier = _by_key(session, request.idempotency_key)
+        if earlier is not None:
+            return earlier
+    review_id = uuid.uuid4()
+    path = picture_path(review_id, picture.format)
+    storage.put_exact(path, request.data)
+    guess = (refusal.figures or {}).get("guess")
+    try:
+        with session_scope(sessions) as session:
+            session.add(
+                Review(
+                    id=review_id,
+                    model_id=model.id,
+                    model_name=model.name,
+                    model_version=model.version,
+                    status="open",
+                    reason=refusal.slug,
+                    detail=refusal.detail,
+                    figures={k: v for k, v in (refusal.figures or {}).items() if k != "guess"}
+                    or None,
+                    guess=guess if isinstance(guess, list) else None,
+                    source_filename=request.filename,
+                    source_format=picture.format,
+                    source_width=picture.width,
+                    source_height=picture.height,
+                    source_bytes=len(request.data),
+                    source_sha256=hashlib.sha256(request.data).hexdigest(),
+                    picture_path=path,
+                    created_by=request.created_by,
+                    created_at=utcnow(),
+                    idempotency_key=request.idempotency_key,
+                )
+            )
+    except IntegrityError:
+        storage.delete(path)  # a concurrent retry with the same key was kept first
+        with session_scope(sessions) as session:
+            earlier = _by_key(session, request.idempotency_key or "")
+        if earlier is None:
+            raise
+        return earlier
+    except BaseException:
+        storage.delete(path)
+        raise
+    return review_id
+
+
+def _by_key(session: Session, key: str) -> uuid.UUID | None:
+    found: uuid.UUID | None = session.scalar(select(Review.id).where(Review.idempotency_key == key))
+    return found

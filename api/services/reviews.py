@@ -1,0 +1,240 @@
+"""The review queue: refused pictures a person places by hand, then cut like any other.
+
+A review item is made by the extraction pipeline (:mod:`api.services.review_items`). A
+person resolves it with the reference's four corners in the picture (one homography for
+the page) or with one quad per zone (one homography per zone); the crops are then cut,
+filed and recorded exactly as an extraction's, with ``transform.method: "manual"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from api import errors
+from api.db import on_commit, session_scope
+from api.imaging.align_homography import fit_homography
+from api.imaging.decode import decode_picture
+from api.imaging.geometry import Box, Matrix
+from api.models import Model, Review, utcnow
+from api.services import alignment, audit
+from api.services.extraction import (
+    ExtractionOutcome,
+    ExtractRequest,
+    ModelSnapshot,
+    Pipeline,
+    Placement,
+    ZonePlacer,
+    cut_and_file,
+)
+from api.storage import FileNotFoundInStorage, Storage
+
+Quad = list[list[float]]
+
+
+def load_review(session: Session, review_id: uuid.UUID) -> Review:
+    """One review item, or 404."""
+    review = session.get(Review, review_id)
+    if review is None:
+        raise errors.NotFound(f"review {review_id} does not exist")
+    return review
+
+
+def list_reviews(
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    model_id: uuid.UUID | None,
+    status: str | None,
+    only: Collection[uuid.UUID] | None = None,
+) -> tuple[Sequence[Review], int]:
+    """A page of review items, newest first, and the total."""
+    query = select(Review)
+    if model_id is not None:
+        query = query.where(Review.model_id == model_id)
+    if status is not None:
+        query = query.where(Review.status == status)
+    if only is not None:
+        query = query.where(Review.model_id.in_(list(only)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(
+        query.order_by(Review.created_at.desc(), Review.id).limit(limit).offset(offset)
+    ).all()
+    return items, total
+
+
+def _check_open(review: Review) -> None:
+    if review.status != "open":
+        raise errors.Conflict(f"review {review.id} is {review.status} already")
+
+
+def discard(session: Session, storage: Storage, review: Review, actor: str) -> None:
+    """Drop a review item and its picture; 409 unless it is open."""
+    _check_open(review)
+    review.status, review.decided_by, review.decided_at = "discarded", actor, utcnow()
+    audit.record(session, actor, "review.discard", str(review.id))
+    path = review.picture_path
+
+    def remove() -> None:
+        with contextlib.suppress(FileNotFoundInStorage):
+            storage.delete(path)
+
+    on_commit(session, remove)
+
+
+@dataclass(frozen=True)
+class Placing:
+    """A person's placement: the page's corners, or one quad per zone id."""
+
+    corners: Quad | None = None
+    quads: dict[uuid.UUID, Quad] | None = None
+
+
+def resolve(
+    pipeline: Pipeline, storage: Storage, review_id: uuid.UUID, placing: Placing, actor: str
+) -> ExtractionOutcome:
+    """Cut the kept picture where the person placed the zones; 201 extraction or 409."""
+    started = time.perf_counter()
+    with session_scope(pipeline.sessions) as session:
+        review = load_review(session, review_id)
+        _check_open(review)
+        if review.model_id is None:
+            raise errors.Conflict(f"the model of review {review_id} was deleted")
+        model_row = session.scalar(
+            select(Model).where(Model.id == review.model_id).options(selectinload(Model.zones))
+        )
+        if model_row is None:
+            raise errors.Conflict(f"the model of review {review_id} was deleted")
+        model = ModelSnapshot.of(model_row)
+        # Claim the item first, so two people resolving at once cannot both file crops.
+        claimed = session.execute(
+            update(Review)
+            .where(Review.id == review_id, Review.status == "open")
+            .values(status="resolved", decided_by=actor, decided_at=utcnow())
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise errors.Conflict(f"review {review_id} was decided a moment ago")
+        source = (review.source_filename, review.picture_path)
+    try:
+        data = storage.read(source[1])
+        picture = decode_picture(data, max_pixels=pipeline.max_pixels)
+        placer = _manual_placer(model, picture.image, placing)
+        request = ExtractRequest(
+            model=str(model.id), filename=source[0], data=data, created_by=actor
+        )
+        outcome = cut_and_file(pipeline, request, model, picture, placer, started, "")
+    except BaseException:
+        with session_scope(pipeline.sessions) as session:
+            session.execute(
+                update(Review)
+                .where(Review.id == review_id)
+                .values(status="open", decided_by=None, decided_at=None)
+            )
+        raise
+    with session_scope(pipeline.sessions) as session:
+        session.execute(
+            update(Review).where(Review.id == review_id).values(extraction_id=outcome.record.id)
+        )
+        audit.record(
+            session, actor, "review.resolve", str(review_id), {"extraction": str(outcome.record.id)}
+        )
+    return outcome
+
+
+def _manual_placer(model: ModelSnapshot, picture: Image.Image, placing: Placing) -> ZonePlacer:
+    width, height = model.reference_size
+    if (placing.corners is None) == (placing.quads is None):
+        raise errors.validation_failed(
+            [errors.FieldError(field="body", message="give either corners or quads, not both")]
+        )
+    if placing.corners is not None:
+        page = _fit("corners", rectangle_corners(Box(0, 0, width, height)), placing.corners)
+        per_zone = {zone.id: page for zone in model.zones}
+    else:
+        quads = placing.quads or {}
+        zone_ids = {zone.id for zone in model.zones}
+        missing = [str(z) for z in zone_ids - set(quads)]
+        unknown = [str(z) for z in set(quads) - zone_ids]
+        if missing or unknown:
+            problems = []
+            if missing:
+                problems.append(
+                    f"every zone of the model needs a quad; missing: {', '.join(missing)}"
+                )
+            if unknown:
+                problems.append(f"not zones of the model: {', '.join(unknown)}")
+            raise errors.validation_failed(
+                [errors.FieldError(field="quads", message="; ".join(problems))]
+            )
+        per_zone = {
+            zone.id: _fit(f"quads.{zone.id}", rectangle_corners(zone.box), quads[zone.id])
+            for zone in model.zones
+        }
+        source = np.concatenate([rectangle_corners(zone.box) for zone in model.zones])
+        target = np.concatenate([np.asarray(quads[zone.id], float) for zone in model.zones])
+        page = fit_homography(source, target)
+    boxes = {zone.box: zone.id for zone in model.zones}
+
+    def place(box: Box) -> Placement:
+        matrix = per_zone[boxes[box]]
+        quad = _project(matrix, rectangle_corners(box))
+        return Placement([[round(x, 2), round(y, 2)] for x, y in quad], 1.0)
+
+    def cut(box: Box) -> Image.Image:
+        return alignment.cut(picture, _as_matrix(per_zone[boxes[box]]), box)
+
+    transform: dict[str, Any] = {"method": "manual", "matrix": page.tolist(), "local": None}
+    return ZonePlacer(transform, place, cut)
+
+
+def rectangle_corners(box: Box) -> np.ndarray:
+    """A box's corners, clockwise from the top-left."""
+    return np.array(
+        [[box.x, box.y], [box.right, box.y], [box.right, box.bottom], [box.x, box.bottom]], float
+    )
+
+
+def _fit(field: str, source: np.ndarray, quad: Quad) -> np.ndarray:
+    target = np.asarray(quad, float)
+    if not _convex_clockwise(target):
+        raise errors.validation_failed(
+            [
+                errors.FieldError(
+                    field=field,
+                    message="the four corners must make a convex quad, clockwise from the "
+                    "top-left (in picture pixels, y down)",
+                )
+            ]
+        )
+    try:
+        return fit_homography(source, target)
+    except ValueError as exc:
+        raise errors.validation_failed([errors.FieldError(field=field, message=str(exc))]) from exc
+
+
+def _convex_clockwise(quad: np.ndarray) -> bool:
+    crosses = []
+    for i in range(4):
+        a, b, c = quad[i], quad[(i + 1) % 4], quad[(i + 2) % 4]
+        crosses.append((b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]))
+    return all(cross > 0 for cross in crosses)  # clockwise on screen (y grows downwards)
+
+
+def _project(matrix: np.ndarray, points: np.ndarray) -> list[tuple[float, float]]:
+    homogeneous = np.c_[points, np.ones(len(points))] @ matrix.T
+    return [(float(x / w), float(y / w)) for x, y, w in homogeneous]
+
+
+def _as_matrix(matrix: np.ndarray) -> Matrix:
+    rows = [(float(r[0]), float(r[1]), float(r[2])) for r in matrix.tolist()]
+    return (rows[0], rows[1], rows[2])
