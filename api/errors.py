@@ -108,6 +108,10 @@ class Conflict(AppError):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class Gone(AppError):
+    status, slug, title = 410, "gone", "No longer kept"
+
+
 class PreconditionFailed(AppError):
     status, slug, title = 412, "precondition-failed", "Precondition failed"
 

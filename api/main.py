@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sessionmaker,
             app.state.storage,
             timedelta(seconds=settings.intent_timeout_seconds),
+            sources=app.state.sources,
         )
         sweeper.start()
         yield
@@ -130,6 +131,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.reviews = open_storage(
         settings.storage_url,
         area="reviews",
+        local_root=settings.data_dir,
+        endpoint_url=settings.s3_endpoint_url,
+    )
+    app.state.sources = open_storage(
+        settings.storage_url,
+        area="sources",
         local_root=settings.data_dir,
         endpoint_url=settings.s3_endpoint_url,
     )

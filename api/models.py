@@ -138,6 +138,9 @@ class Extraction(Base):
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # who asked: a username or ``key:<name>``; null for records made before access control
     created_by: Mapped[str | None] = mapped_column(String(200))
+    # the picture cut, kept in the sources storage for overlays until source_kept_until
+    source_path: Mapped[str | None] = mapped_column(String(300))
+    source_kept_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # "pending": the intent, written before any file, with its names reserved; "done"
     status: Mapped[str] = mapped_column(String(16), default="done", server_default="done")
 

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         description="Answer file downloads with a redirect to a short-lived presigned URL of "
         "the store instead of streaming them through the API.",
     )
+    keep_sources_days: int = Field(
+        default=30,
+        ge=0,
+        description="How long the picture of each extraction is kept for its overlay; 0 keeps "
+        "none. An open review item's picture is kept until it is decided.",
+    )
     intent_timeout_seconds: int = Field(
         default=300,
         gt=0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -48,6 +49,15 @@ def get_reviews(request: Request) -> Storage:
 ReviewsDep = Annotated[Storage, Depends(get_reviews)]
 
 
+def get_sources(request: Request) -> Storage:
+    """Where the pictures cut are kept for overlays."""
+    storage: Storage = request.app.state.sources
+    return storage
+
+
+SourcesDep = Annotated[Storage, Depends(get_sources)]
+
+
 def get_limits(settings: SettingsDep) -> Limits:
     return Limits(
         max_zones=settings.max_zones_per_model,
@@ -64,6 +74,8 @@ def get_pipeline(request: Request, settings: SettingsDep, storage: StorageDep) -
         references=cache,
         max_pixels=settings.max_image_pixels,
         reviews=request.app.state.reviews,
+        sources=request.app.state.sources,
+        keep_sources=timedelta(days=settings.keep_sources_days),
     )
 
 

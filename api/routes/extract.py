@@ -12,8 +12,10 @@ from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Respons
 
 from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
+from api.imaging.decode import decode_picture
+from api.imaging.overlay import Outline, draw_overlay
 from api.routes.access import Reader, require_model
-from api.routes.deps import PipelineDep, StorageDep
+from api.routes.deps import PipelineDep, SettingsDep, SourcesDep, StorageDep
 from api.routes.presenters import API_PREFIX, extraction_read
 from api.schemas import MAX_OFFSET, Alignment, ExtractionList, ExtractionRead, OutputFormat
 from api.services.extraction import (
@@ -264,6 +266,50 @@ def download_extraction_archive(
         buffer.getvalue(),
         media_type=ZIP_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="extraction-{extraction_id}.zip"'},
+    )
+
+
+@router.get(
+    "/extractions/{extraction_id:uuid}/overlay",
+    operation_id="getExtractionOverlay",
+    summary="See where the zones were cut",
+    description="The picture, longest side at most 1600 px, with every zone outlined and "
+    "named where it was cut (JPEG). Pictures are kept ZONECUT_KEEP_SOURCES_DAYS (30 by "
+    "default); after that this is 410.",
+    response_class=Response,
+    responses=errors.problem_responses(
+        errors.NotFound, errors.Gone, success={200: {"content": {"image/jpeg": ZIP_SCHEMA}}}
+    ),
+)
+def get_extraction_overlay(
+    reader: Reader,
+    sessions: SessionFactoryDep,
+    sources: SourcesDep,
+    settings: SettingsDep,
+    extraction_id: Annotated[uuid.UUID, Path(description="The extraction's id.")],
+) -> Response:
+    with session_scope(sessions) as session:
+        record = load_extraction(session, extraction_id)
+        require_model(reader, record.model_id)
+        outlines = [
+            Outline(crop.zone_name, crop.quad) for crop in record.crops if crop.quad is not None
+        ]
+        path = record.source_path
+    gone = errors.Gone(
+        f"the picture of extraction {extraction_id} is no longer kept "
+        f"(pictures are kept {settings.keep_sources_days} days: ZONECUT_KEEP_SOURCES_DAYS)"
+    )
+    if path is None:
+        raise gone
+    try:
+        data = sources.read(path)
+    except FileNotFoundInStorage as exc:
+        raise gone from exc
+    picture = decode_picture(data, max_pixels=settings.max_image_pixels)
+    return Response(
+        draw_overlay(picture.image, outlines),
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, max-age=3600"},
     )
 
 

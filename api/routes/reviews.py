@@ -9,9 +9,11 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import errors
 from api.db import SessionDep
+from api.imaging.decode import decode_picture
+from api.imaging.overlay import draw_overlay
 from api.models import Review
 from api.routes.access import Reader, require_model
-from api.routes.deps import PipelineDep, ReviewsDep
+from api.routes.deps import PipelineDep, ReviewsDep, SettingsDep
 from api.routes.presenters import API_PREFIX, extraction_read
 from api.schemas import MAX_OFFSET, ExtractionRead, ReviewList, ReviewRead, ReviewResolve, Source
 from api.services import reviews as service
@@ -118,6 +120,35 @@ def get_review_picture(
     return Response(
         data, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'}
     )
+
+
+@router.get(
+    "/{review_id:uuid}/overlay",
+    operation_id="getReviewOverlay",
+    summary="See the best guess of a review item",
+    description="The refused picture, longest side at most 1600 px, with the model's zones "
+    "outlined and named where the best guess puts them (the guessed homography, else the "
+    "reference stretched over the picture); JPEG.",
+    response_class=Response,
+    responses=errors.problem_responses(
+        errors.NotFound, success={200: {"content": {"image/jpeg": {}}}}
+    ),
+)
+def get_review_overlay(
+    reader: Reader,
+    session: SessionDep,
+    storage: ReviewsDep,
+    settings: SettingsDep,
+    review_id: ReviewId,
+) -> Response:
+    review = _load(session, reader, review_id)
+    outlines = service.overlay_outlines(session, review)
+    try:
+        data = storage.read(review.picture_path)
+    except FileNotFoundInStorage as exc:
+        raise errors.NotFound(f"the picture of review {review_id} is no longer kept") from exc
+    picture = decode_picture(data, max_pixels=settings.max_image_pixels)
+    return Response(draw_overlay(picture.image, outlines), media_type="image/jpeg")
 
 
 @router.post(

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -173,6 +174,9 @@ class Pipeline:
     max_pixels: int
     # where refused pictures are kept for review; None keeps none
     reviews: Storage | None = None
+    # where the pictures cut are kept for overlays, and for how long (0: not kept)
+    sources: Storage | None = None
+    keep_sources: timedelta = timedelta(0)
 
 
 def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOutcome:
@@ -408,9 +412,30 @@ def _file_and_record(
         raise
     record.status = "done"
     record.duration_ms = duration_ms
+    _keep_source(pipeline, record, request.data)
     filed = [_crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
     set_committed_value(record, "crops", filed)  # as stored: the record is detached now
     return ExtractionOutcome(record, list(crops))
+
+
+def _keep_source(pipeline: Pipeline, record: Extraction, data: bytes) -> None:
+    """Keep the picture for the extraction's overlay (best effort: the crops are filed)."""
+    if pipeline.sources is None or pipeline.keep_sources <= timedelta(0):
+        return
+    path = f"{record.id}/source.{review_items.EXTENSIONS.get(record.source_format, 'bin')}"
+    until = record.created_at + pipeline.keep_sources
+    try:
+        pipeline.sources.put_exact(path, data)
+        with session_scope(pipeline.sessions) as session:
+            session.execute(
+                update(Extraction)
+                .where(Extraction.id == record.id)
+                .values(source_path=path, source_kept_until=until)
+            )
+    except Exception:
+        log.warning("could not keep the picture of extraction %s", record.id, exc_info=True)
+        return
+    record.source_path, record.source_kept_until = path, until
 
 
 def _output_file(cut: CutCrop, record: Extraction) -> OutputFile:

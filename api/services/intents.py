@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -115,10 +115,15 @@ class IntentSweeper:
     every so often. Several processes sweeping at once is safe: removing is idempotent."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], storage: Storage, timeout: timedelta
+        self,
+        sessions: sessionmaker[Session],
+        storage: Storage,
+        timeout: timedelta,
+        sources: Storage | None = None,
     ) -> None:
         self._sessions = sessions
         self._storage = storage
+        self._sources = sources
         self._timeout = timeout
         self._interval = min(60.0, max(0.5, timeout.total_seconds() / 2))
         self._stop = threading.Event()
@@ -136,6 +141,8 @@ class IntentSweeper:
         while True:
             try:
                 sweep(self._sessions, self._storage, self._timeout)
+                if self._sources is not None:
+                    remove_expired_sources(self._sessions, self._sources)
                 # temporary files need a walk of every folder: at start, then hourly
                 if time.monotonic() - last_temp_sweep >= TEMP_SWEEP_INTERVAL:
                     self._storage.sweep_temp_files(older_than=self._timeout)
@@ -144,3 +151,27 @@ class IntentSweeper:
                 log.warning("could not sweep abandoned extractions", exc_info=True)
             if self._stop.wait(self._interval):
                 return
+
+
+def remove_expired_sources(sessions: sessionmaker[Session], sources: Storage) -> int:
+    """Remove the kept pictures of extractions whose keeping time is over; how many."""
+    now = utcnow()
+    with session_scope(sessions) as session:
+        expired = session.execute(
+            select(Extraction.id, Extraction.source_path).where(
+                Extraction.source_path.is_not(None), Extraction.source_kept_until < now
+            )
+        ).all()
+    for extraction_id, path in expired:
+        try:
+            sources.delete(str(path))
+        except FileNotFoundInStorage:
+            pass
+        except Exception:
+            log.warning("could not remove the kept picture %s", path, exc_info=True)
+            continue
+        with session_scope(sessions) as session:
+            session.execute(
+                update(Extraction).where(Extraction.id == extraction_id).values(source_path=None)
+            )
+    return len(expired)

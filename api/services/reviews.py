@@ -25,6 +25,7 @@ from api.db import on_commit, session_scope
 from api.imaging.align_homography import fit_homography
 from api.imaging.decode import decode_picture
 from api.imaging.geometry import Box, Matrix
+from api.imaging.overlay import Outline
 from api.models import Model, Review, utcnow
 from api.services import alignment, audit
 from api.services.extraction import (
@@ -145,6 +146,10 @@ def resolve(
         session.execute(
             update(Review).where(Review.id == review_id).values(extraction_id=outcome.record.id)
         )
+    # The picture lives on as the extraction's kept source; the review's copy can go.
+    with contextlib.suppress(Exception):
+        storage.delete(source[1])
+    with session_scope(pipeline.sessions) as session:
         audit.record(
             session, actor, "review.resolve", str(review_id), {"extraction": str(outcome.record.id)}
         )
@@ -238,3 +243,28 @@ def _project(matrix: np.ndarray, points: np.ndarray) -> list[tuple[float, float]
 def _as_matrix(matrix: np.ndarray) -> Matrix:
     rows = [(float(r[0]), float(r[1]), float(r[2])) for r in matrix.tolist()]
     return (rows[0], rows[1], rows[2])
+
+
+def overlay_outlines(session: Session, review: Review) -> list[Outline]:
+    """Where the model's zones land on the review's picture by the best guess: the guessed
+    homography when there is one, else the reference stretched over the whole picture."""
+    if review.model_id is None:
+        return []
+    model = session.scalar(
+        select(Model).where(Model.id == review.model_id).options(selectinload(Model.zones))
+    )
+    if model is None:
+        return []
+    if review.guess is not None:
+        matrix = np.asarray(review.guess, float)
+    else:
+        reference = rectangle_corners(Box(0, 0, model.image_width, model.image_height))
+        picture = rectangle_corners(Box(0, 0, review.source_width, review.source_height))
+        matrix = fit_homography(reference, picture)
+    return [
+        Outline(
+            zone.name,
+            _project(matrix, rectangle_corners(Box(zone.x, zone.y, zone.width, zone.height))),
+        )
+        for zone in model.zones
+    ]

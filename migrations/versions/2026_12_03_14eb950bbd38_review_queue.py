@@ -70,9 +70,21 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("on_refusal", sa.String(length=16), server_default="review", nullable=False)
         )
+    with op.batch_alter_table("extractions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("source_path", sa.String(length=300), nullable=True))
+        batch_op.add_column(
+            sa.Column("source_kept_until", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_index(
+            batch_op.f("ix_extractions_source_kept_until"), ["source_kept_until"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("extractions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_extractions_source_kept_until"))
+        batch_op.drop_column("source_kept_until")
+        batch_op.drop_column("source_path")
 
     with op.batch_alter_table("models", schema=None) as batch_op:
         batch_op.drop_column("on_refusal")

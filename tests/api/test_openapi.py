@@ -94,6 +94,8 @@ def test_generators_see_files_binary_answers_typed_problems_and_security() -> No
         "downloadFile",
         "downloadFolderArchive",
         "downloadExtractionArchive",
+        "getExtractionOverlay",
+        "getReviewOverlay",
         "extract",
     }
     for item in document["paths"].values():
