@@ -162,3 +162,32 @@ def test_operators_review_and_scoped_keys_see_their_models_only(api: RunningApi)
     assert_problem(scoped.get(f"/reviews/{other_review}"), 403)
     answer = operator.post(f"/reviews/{other_review}/resolve", json={"corners": PAGE_CORNERS})
     assert answer.status_code == 201 and answer.json()["created_by"].startswith("key:")
+
+
+def test_the_true_corners_of_a_shifted_picture_give_the_reference_pixels_exactly(
+    api: RunningApi,
+) -> None:
+    reference = quadrant_picture(400, 300)
+    model = model_with_zones(api.client)
+    canvas = Image.new("RGB", (640, 330), (128, 128, 128))  # another shape: refused
+    canvas.paste(reference, (37, 21))
+    review_id = refused_picture(api, model, encode(canvas))
+    corners = [[37, 21], [437, 21], [437, 321], [37, 321]]  # a pure shift
+    record = api.client.post(f"/reviews/{review_id}/resolve", json={"corners": corners}).json()
+    for crop, zone in zip(record["crops"], model["zones"], strict=True):
+        box = (zone["x"], zone["y"], zone["x"] + zone["width"], zone["y"] + zone["height"])
+        filed = Image.open(io.BytesIO(api.fetch(crop["url"]).content)).convert("RGB")
+        assert filed.tobytes() == reference.crop(box).tobytes(), crop["zone_name"]
+
+
+def test_strangers_see_no_review_picture(api: RunningApi) -> None:
+    model = model_with_zones(api.client)
+    review_id = refused(api, model)["review_id"]
+    for path in (f"/reviews/{review_id}/picture", f"/reviews/{review_id}/overlay", "/reviews"):
+        assert_problem(api.new_client().get(path), 401)
+
+
+def refused_picture(api: RunningApi, model: dict[str, Any], picture: bytes) -> str:
+    problem = assert_problem(extract(api.client, model["id"], picture, "shifted.png"), 422)
+    review_id: str = problem["review_id"]
+    return review_id
