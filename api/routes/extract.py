@@ -8,7 +8,18 @@ import uuid
 import zipfile
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    Header,
+    Path,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 
 from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
@@ -35,9 +46,26 @@ ZIP_MEDIA_TYPE = "application/zip"
 ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
 
 
+async def one_picture(request: Request) -> None:
+    """422 for a request with several ``image`` parts, rather than cutting only one."""
+    form = await request.form()  # parsed once: FastAPI has read it already
+    count = len(form.getlist("image"))
+    if count > 1:
+        raise errors.validation_failed(
+            [
+                errors.FieldError(
+                    field="image",
+                    message=f"this request has {count} pictures; send one picture per "
+                    "request (nothing was cut)",
+                )
+            ]
+        )
+
+
 @router.post(
     "/extract",
     status_code=201,
+    dependencies=[Depends(one_picture)],
     operation_id="extract",
     summary="Cut a picture with a model",
     description=(

@@ -56,11 +56,12 @@ class ExtractRequest:
     idempotency_key: str | None = None
     created_by: str | None = None
 
-    def fingerprint(self, source_sha256: str) -> str:
-        """Identity of the request body, to tell a retry from a different request."""
+    def fingerprint(self, source_sha256: str, model_id: uuid.UUID) -> str:
+        """Identity of the request, to tell a retry from a different request: the model,
+        the picture's content and the options, not the file name (the same scan under two
+        names is one request)."""
         parts = [
-            self.model,
-            self.filename,
+            str(model_id),
             source_sha256,
             self.output_format or "",
             self.alignment or "",
@@ -187,14 +188,14 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
     """
     started = time.perf_counter()
     source_sha256 = hashlib.sha256(request.data).hexdigest()
-    fingerprint = request.fingerprint(source_sha256)
 
     with session_scope(pipeline.sessions) as session:
+        model = ModelSnapshot.of(find_model(session, request.model))
+        fingerprint = request.fingerprint(source_sha256, model.id)
         if request.idempotency_key is not None:
             replay = _replay(session, request.idempotency_key, fingerprint)
             if replay is not None:
                 return replay
-        model = ModelSnapshot.of(find_model(session, request.model))
     if not model.zones:
         raise errors.validation_failed(
             [errors.FieldError(field="model", message=f"model '{model.name}' has no zones yet")]

@@ -190,6 +190,10 @@ def test_idempotent_retry_returns_the_first_result_and_files_nothing_new(api: Ru
     other = extract(api.client, model["id"], picture_bytes(420, 315), headers=headers)
     assert_problem(other, 422, "upload-42")
     assert api.output_files() == files
+    # the same scan under another name, the model by name: the same request
+    renamed = extract(api.client, model["name"], picture_bytes(), "scan-copy.png", headers)
+    assert renamed.status_code == 201 and renamed.json()["id"] == first.json()["id"]
+    assert api.output_files() == files
 
 
 def test_concurrent_retries_with_one_key_file_once(api: RunningApi) -> None:
@@ -407,3 +411,18 @@ def test_each_crop_records_where_it_was_cut_and_how_sure(api: RunningApi) -> Non
     ]
     assert [crop["confidence"] for crop in record["crops"]] == [1, 1, 1]
     assert api.client.get(f"/extractions/{record['id']}").json()["crops"][0]["quad"] == quads[0]
+
+
+def test_several_pictures_in_one_request_are_refused_not_half_cut(api: RunningApi) -> None:
+    model = model_with_zones(api.client)
+    answer = api.client.post(
+        "/extract",
+        data={"model": model["id"]},
+        files=[
+            ("image", ("one.png", picture_bytes(), "image/png")),
+            ("image", ("two.png", picture_bytes(), "image/png")),
+        ],
+    )
+    problem = assert_problem(answer, 422, "2 pictures")
+    assert problem["errors"][0]["field"] == "image"
+    assert api.output_files() == []
