@@ -3,7 +3,18 @@
 // NetworkError. Sign-in, users, keys and the audit log are in access.ts.
 
 import { API_BASE, call, client } from "./http";
-import type { Extraction, FilePage, FolderPage, Model, ModelPage, ModelUpdate, paths, ZoneReplace } from "./types";
+import type {
+  Extraction,
+  FilePage,
+  FolderPage,
+  Model,
+  ModelPage,
+  ModelUpdate,
+  paths,
+  Review,
+  ReviewPage,
+  ZoneReplace,
+} from "./types";
 import { sendForm, type UploadOptions } from "./upload";
 
 /** The `If-Match` header for a model version (its ETag is the version, quoted). */
@@ -89,6 +100,46 @@ export async function replaceZones(id: string, version: number, zones: readonly 
 export function extract(model: string, image: File, options: UploadOptions = {}): Promise<Extraction> {
   const form = formData<Multipart<paths["/api/v1/extract"]["post"]>>({ model, image });
   return sendForm<Extraction>("POST", `${API_BASE}/extract`, form, options);
+}
+
+// ----- review queue -------------------------------------------------------------------------
+
+export async function listReviews(
+  query: { status?: Review["status"]; model_id?: string; limit?: number; offset?: number } = {},
+): Promise<ReviewPage> {
+  const { data } = await call(() =>
+    client.GET("/api/v1/reviews", {
+      params: {
+        query: {
+          status: query.status ?? "open",
+          limit: query.limit ?? 100,
+          offset: query.offset ?? 0,
+          ...(query.model_id ? { model_id: query.model_id } : {}),
+        },
+      },
+    }),
+  );
+  return data;
+}
+
+export async function getReview(id: string): Promise<Review> {
+  const { data } = await call(() => client.GET("/api/v1/reviews/{review_id}", { params: { path: { review_id: id } } }));
+  return data;
+}
+
+/** Cuts a review item with the reference's corners placed in its picture (TL, TR, BR, BL). */
+export async function resolveReview(id: string, corners: readonly (readonly [number, number])[]): Promise<Extraction> {
+  const { data } = await call(() =>
+    client.POST("/api/v1/reviews/{review_id}/resolve", {
+      params: { path: { review_id: id } },
+      body: { corners: corners.map(([x, y]) => [x, y]) },
+    }),
+  );
+  return data as Extraction;
+}
+
+export async function discardReview(id: string): Promise<void> {
+  await call(() => client.POST("/api/v1/reviews/{review_id}/discard", { params: { path: { review_id: id } } }));
 }
 
 // ----- folders and files --------------------------------------------------------------------

@@ -28,12 +28,14 @@ export type ApiKey = Schemas["ApiKeyRead"];
 export type ApiKeyCreated = Schemas["ApiKeyCreated"];
 export type ApiKeyCreate = Schemas["ApiKeyCreate"];
 export type AuditEvent = Schemas["AuditEventRead"];
+export type Review = Schemas["ReviewRead"];
 
 export type ModelPage = paths["/api/v1/models"]["get"]["responses"][200]["content"]["application/json"];
 export type FolderPage = paths["/api/v1/folders"]["get"]["responses"][200]["content"]["application/json"];
 export type FilePage = paths["/api/v1/folders/{folder}/files"]["get"]["responses"][200]["content"]["application/json"];
 export type UserPage = paths["/api/v1/users"]["get"]["responses"][200]["content"]["application/json"];
 export type ApiKeyPage = paths["/api/v1/api-keys"]["get"]["responses"][200]["content"]["application/json"];
+export type ReviewPage = paths["/api/v1/reviews"]["get"]["responses"][200]["content"]["application/json"];
 export type AuditPage = paths["/api/v1/audit"]["get"]["responses"][200]["content"]["application/json"];
 
 export type { paths };

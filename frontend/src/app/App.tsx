@@ -12,11 +12,13 @@ import { AuditPage } from "../pages/audit/AuditPage";
 import { EditorPage } from "../pages/editor/EditorPage";
 import { ExtractPage } from "../pages/extract/ExtractPage";
 import { FoldersPage } from "../pages/folders/FoldersPage";
+import { ReviewPage } from "../pages/review/ReviewPage";
 import { ApiKeysPage } from "../pages/keys/ApiKeysPage";
 import { ModelsPage } from "../pages/models/ModelsPage";
 import { UsersPage } from "../pages/users/UsersPage";
 import { parseRoute, routes, usePath, type Route } from "./router";
 import { hasRole, loadSession, owner, useSession } from "./session";
+import { refreshReviewCount, useReviewCount } from "./reviewCount";
 import { UserMenu } from "./UserMenu";
 
 function AdminOnly({ me, title }: { me: Me; title: string }) {
@@ -44,6 +46,8 @@ function Page({ route, me }: { route: Route; me: Me }) {
       return <EditorPage key={route.modelId} modelId={route.modelId} />;
     case "extract":
       return <ExtractPage initialModelId={route.modelId} />;
+    case "review":
+      return <ReviewPage initialItemId={route.itemId} />;
     case "folders":
       return <FoldersPage key={route.folder ?? ""} folder={route.folder} />;
     case "users":
@@ -69,6 +73,7 @@ function Page({ route, me }: { route: Route; me: Me }) {
 const SECTIONS = [
   { href: routes.models(), label: "Models", pages: ["models", "editor"], admin: false },
   { href: routes.extract(), label: "Extract", pages: ["extract"], admin: false },
+  { href: routes.review(), label: "Review", pages: ["review"], admin: false },
   { href: routes.folders(), label: "Folders", pages: ["folders"], admin: false },
   { href: routes.users(), label: "Users", pages: ["users"], admin: true },
   { href: routes.apiKeys(), label: "API keys", pages: ["apiKeys"], admin: true },
@@ -102,6 +107,11 @@ export function App() {
   const pageOwner = open ? null : owner(session);
   const showing = open || signedIn !== null ? route.page : session.status === "signedOut" ? "sign-in" : "loading";
   const admin = hasRole(signedIn, "admin");
+  const reviewCount = useReviewCount();
+  const signedInName = signedIn?.name ?? null;
+  useEffect(() => {
+    if (signedInName !== null) void refreshReviewCount();
+  }, [signedInName]);
 
   return (
     <div class={`app app-${showing}`}>
@@ -117,6 +127,15 @@ export function App() {
                 aria-current={(s.pages as readonly string[]).includes(route.page) ? "page" : undefined}
               >
                 {s.label}
+                {s.label === "Review" && reviewCount !== null && reviewCount > 0 && (
+                  <>
+                    {" "}
+                    <span class="nav-count" data-testid="review-count">
+                      {reviewCount}
+                      <span class="visually-hidden"> open</span>
+                    </span>
+                  </>
+                )}
               </a>
             ))}
           </nav>

@@ -5,6 +5,7 @@ export type Route =
   | { readonly page: "editor"; readonly modelId: string }
   | { readonly page: "extract"; readonly modelId: string | null }
   | { readonly page: "folders"; readonly folder: string | null }
+  | { readonly page: "review"; readonly itemId: string | null }
   | { readonly page: "setup" }
   | { readonly page: "users" }
   | { readonly page: "apiKeys" }
@@ -21,6 +22,7 @@ export function parseRoute(pathAndQuery: string): Route {
   if (first === undefined || (first === "models" && rest.length === 0)) return { page: "models" };
   if (first === "models" && rest.length === 1 && rest[0] !== undefined) return { page: "editor", modelId: rest[0] };
   if (first === "extract" && rest.length === 0) return { page: "extract", modelId: url.searchParams.get("model") };
+  if (first === "review" && rest.length === 0) return { page: "review", itemId: url.searchParams.get("item") };
   if (first === "folders") return { page: "folders", folder: rest.length > 0 ? rest.join("/") : null };
   if (rest.length === 0) {
     if (first === "setup") return { page: "setup" };
@@ -37,6 +39,7 @@ export const routes = {
   extract: (modelId?: string): string => (modelId ? `/extract?model=${encodeURIComponent(modelId)}` : "/extract"),
   folders: (folder?: string): string =>
     folder ? `/folders/${folder.split("/").map(encodeURIComponent).join("/")}` : "/folders",
+  review: (itemId?: string): string => (itemId ? `/review?item=${encodeURIComponent(itemId)}` : "/review"),
   setup: (): string => "/setup",
   users: (): string => "/users",
   apiKeys: (): string => "/api-keys",

@@ -11,6 +11,8 @@ describe("routes", () => {
     expect(parseRoute("/folders")).toEqual({ page: "folders", folder: null });
     expect(parseRoute("/folders/invoices/totals")).toEqual({ page: "folders", folder: "invoices/totals" });
     expect(parseRoute("/setup")).toEqual({ page: "setup" });
+    expect(parseRoute("/review")).toEqual({ page: "review", itemId: null });
+    expect(parseRoute("/review?item=r1")).toEqual({ page: "review", itemId: "r1" });
     expect(parseRoute("/users")).toEqual({ page: "users" });
     expect(parseRoute("/api-keys")).toEqual({ page: "apiKeys" });
     expect(parseRoute("/audit")).toEqual({ page: "audit" });
@@ -20,6 +22,7 @@ describe("routes", () => {
 
   it("builds the addresses it parses", () => {
     expect(parseRoute(routes.setup())).toEqual({ page: "setup" });
+    expect(parseRoute(routes.review("a b"))).toEqual({ page: "review", itemId: "a b" });
     expect(parseRoute(routes.users())).toEqual({ page: "users" });
     expect(parseRoute(routes.apiKeys())).toEqual({ page: "apiKeys" });
     expect(parseRoute(routes.audit())).toEqual({ page: "audit" });

@@ -1,4 +1,5 @@
 import { extractionArchiveUrl } from "../../api/client";
+import { routes } from "../../app/router";
 import { formatBytes, formatCount, formatDuration } from "../../lib/format";
 import { describeRefusalFigures, describeTransform, listFigures } from "./describeTransform";
 import type { QueueItem } from "./useExtractQueue";
@@ -57,6 +58,14 @@ export function PictureList({ items, onRemove }: { items: readonly QueueItem[]; 
               </p>
             )}
             {it.status === "failed" && <RefusalFigures figures={it.errorFigures} />}
+            {it.status === "failed" && it.reviewId !== undefined && (
+              <p class="picture-review">
+                Kept for review: place its zones by hand.{" "}
+                <a href={routes.review(it.reviewId)} aria-label={`Review ${it.file.name}`}>
+                  Review
+                </a>
+              </p>
+            )}
           </div>
           {(it.status === "ready" || it.status === "failed" || it.status === "done") && (
             <button

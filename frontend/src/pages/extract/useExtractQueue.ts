@@ -3,6 +3,7 @@
 
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { extract } from "../../api/client";
+import { refreshReviewCount } from "../../app/reviewCount";
 import { ApiError, explain } from "../../api/problem";
 import type { Extraction, Problem } from "../../api/types";
 
@@ -20,6 +21,8 @@ export interface QueueItem {
   readonly error?: string;
   /** The measurements behind a refusal (alignment confidence), when the server sent them. */
   readonly errorFigures?: Problem["figures"];
+  /** A refusal kept for a person to place the zones by hand: its review item. */
+  readonly reviewId?: string;
 }
 
 let nextKey = 1;
@@ -54,7 +57,14 @@ export function useExtractQueue() {
       for (;;) {
         const item = itemsRef.current.find((it) => it.status === "ready");
         if (item === undefined) break;
-        patch(item.key, { status: "uploading", progress: 0, modelId, error: undefined, errorFigures: undefined });
+        patch(item.key, {
+          status: "uploading",
+          progress: 0,
+          modelId,
+          error: undefined,
+          errorFigures: undefined,
+          reviewId: undefined,
+        });
         itemsRef.current = itemsRef.current.map((it) => (it.key === item.key ? { ...it, status: "uploading" } : it));
         try {
           const result = await extract(modelId, item.file, {
@@ -62,11 +72,14 @@ export function useExtractQueue() {
           });
           patch(item.key, { status: "done", progress: 1, result });
         } catch (e) {
+          const reviewId = (e instanceof ApiError ? e.problem?.review_id : null) ?? undefined;
           patch(item.key, {
             status: "failed",
             error: explain(e),
             errorFigures: e instanceof ApiError ? e.problem?.figures : undefined,
+            reviewId,
           });
+          if (reviewId !== undefined) void refreshReviewCount();
         }
       }
     } finally {
