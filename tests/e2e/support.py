@@ -1,4 +1,4 @@
-"""Helpers for the end-to-end tests: pictures, API shortcuts and canvas geometry."""
+"""Helpers for the end-to-end tests: pictures, API shortcuts, canvas geometry and axe-core."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from tests.e2e.conftest import Server
 
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 INK = (34, 40, 49)
 PAPER = (251, 250, 246)
 BLUE = (40, 90, 190)
@@ -145,3 +146,19 @@ def drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps
     page.mouse.down()
     page.mouse.move(*end, steps=steps)
     page.mouse.up()
+
+
+def assert_accessible(page: Page) -> None:
+    """No serious or critical axe-core violation on the page as it is now."""
+    from tests.e2e.conftest import _unavailable
+
+    if not AXE.is_file():
+        _unavailable(f"axe-core is not installed at {AXE}: run `cd frontend && npm ci`")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                          nodes: v.nodes.map((n) => n.target.join(" "))}))"""
+    )
+    assert violations == [], violations

@@ -15,18 +15,22 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import (
     PASSWORD,
-    REPOSITORY,
     VIEWPORT,
     Server,
-    _unavailable,
     bearer,
     sign_in,
 )
-from tests.e2e.support import create_model, form_picture, open_editor, png_bytes, png_file
+from tests.e2e.support import (
+    assert_accessible,
+    create_model,
+    form_picture,
+    open_editor,
+    png_bytes,
+    png_file,
+)
 
 pytestmark = pytest.mark.e2e
 
-AXE = REPOSITORY / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 SETUP_LINK = re.compile(r"/setup#token=([A-Za-z0-9_-]+)")
 ZONES: list[dict[str, Any]] = [
     {"name": "total", "folder": "totals", "x": 1040, "y": 930, "width": 480, "height": 110},
@@ -46,20 +50,6 @@ def visitor(browser: Browser, server: Server) -> Iterator[Page]:
     finally:
         context.close()
     assert not errors, f"the page threw: {errors}"
-
-
-def assert_accessible(page: Page) -> None:
-    """No serious or critical axe-core violation on the page as it is now."""
-    if not AXE.is_file():
-        _unavailable(f"axe-core is not installed at {AXE}: run `cd frontend && npm ci`")
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-            .filter((v) => v.impact === "serious" || v.impact === "critical")
-            .map((v) => ({id: v.id, impact: v.impact, help: v.help,
-                          nodes: v.nodes.map((n) => n.target.join(" "))}))"""
-    )
-    assert violations == [], violations
 
 
 def sign_in_on_page(page: Page, username: str, password: str = PASSWORD) -> None:

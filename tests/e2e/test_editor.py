@@ -10,6 +10,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Server
 from tests.e2e.support import (
+    assert_accessible,
     canvas_view,
     create_model,
     drag,
@@ -23,6 +24,9 @@ pytestmark = pytest.mark.e2e
 
 SIGNATURE = (90.0, 940.0, 580.0, 1090.0)
 TOTAL = (1040.0, 930.0, 1520.0, 1040.0)
+OLDER_ZONES: list[dict[str, object]] = [
+    {"name": "signature", "folder": "signatures", "x": 45, "y": 470, "width": 245, "height": 75}
+]
 ZOOM_JS = "Number(document.querySelector('.canvas-host').dataset.zoom)"
 
 
@@ -34,8 +38,13 @@ def test_new_model_drawn_with_the_mouse_keeps_its_zones_after_reload(
     page: Page, server: Server, tmp_path: Path, docs_dir: Path
 ) -> None:
     reference = png_file(form_picture(), tmp_path / "acme-invoice.png")
+    create_model(server, "Older form", form_picture(800, 600), OLDER_ZONES)
     page.goto("/")
+    expect(page.get_by_text("Older form")).to_be_visible()
+    assert_accessible(page)  # the list, with a model card
     page.get_by_role("button", name="New model").click()
+    expect(page.get_by_label("Model name", exact=True)).to_be_visible()
+    assert_accessible(page)  # the "New model" dialog
     page.get_by_label("Reference image", exact=True).set_input_files(reference)
     page.get_by_label("Model name", exact=True).fill("ACME invoice")
     page.get_by_role("button", name="Create model").click()
@@ -86,6 +95,7 @@ def test_new_model_drawn_with_the_mouse_keeps_its_zones_after_reload(
     signature = by_name["signature"]
     for label in ("X", "Y", "Width", "Height"):
         expect(page.get_by_label(label, exact=True)).to_have_value(str(signature[label.lower()]))
+    assert_accessible(page)  # the editor, a model with zones and one selected
     page.mouse.move(*view.to_page(800, 600))
     page.screenshot(path=str(docs_dir / "editor.png"))
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Download, Page, expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.support import create_model, form_picture, png_file
+from tests.e2e.support import assert_accessible, create_model, form_picture, png_file
 
 pytestmark = pytest.mark.e2e
 
@@ -68,6 +68,17 @@ def test_extracted_crops_appear_under_their_folders(
         )
     signature_crop = page.get_by_role("region", name="Folder signatures").locator("img").first
     expect(signature_crop).to_have_js_property("naturalWidth", 245)  # 490 px scaled by 1/2
+    # Where the zones were cut: the server's overlay of each stored picture, as its thumbnail.
+    overlay = items.filter(has_text="scan-0043.png").get_by_role(
+        "img", name="Where the zones were cut in scan-0043.png"
+    )
+    expect(overlay).to_have_attribute(
+        "src", re.compile(r"/api/v1/extractions/[0-9a-f-]{36}/overlay$")
+    )
+    overlay.evaluate("img => img.complete || new Promise((r) => img.addEventListener('load', r))")
+    assert overlay.evaluate("img => img.naturalWidth") > 0
+    expect(refused.get_by_role("img", name=re.compile("Where the zones"))).to_have_count(0)
+    assert_accessible(page)  # results, one picture refused
     files = server.client.get("/api/v1/folders/signatures/files").json()
     assert sorted(f["name"] for f in files["items"]) == [
         "scan-0043_signature.png",

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.support import create_model, form_picture, png_bytes
+from tests.e2e.support import assert_accessible, create_model, form_picture, png_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +46,7 @@ def test_browse_a_folder_download_and_delete_a_file(page: Page, server: Server) 
     expect(files.get_by_role("listitem")).to_have_count(2)
     thumbnail = files.get_by_role("img", name="scan-0050_total.png")
     expect(thumbnail).to_have_js_property("naturalWidth", 240)
+    assert_accessible(page)  # a folder open with its files
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download folder as ZIP").click()

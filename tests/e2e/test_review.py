@@ -11,8 +11,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server
-from tests.e2e.support import create_model, drag, form_picture, png_bytes, png_file
-from tests.e2e.test_access import assert_accessible
+from tests.e2e.support import (
+    assert_accessible,
+    create_model,
+    drag,
+    form_picture,
+    png_bytes,
+    png_file,
+)
 
 pytestmark = pytest.mark.e2e
 

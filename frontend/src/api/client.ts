@@ -164,3 +164,5 @@ export const folderArchiveUrl = (folder: string): string => `${API_BASE}/folders
 export const fileUrl = (path: string): string => `${API_BASE}/files/${encodePath(path)}`;
 /** One extraction's crops as a ZIP of `<folder>/<file>` entries plus `manifest.json`. */
 export const extractionArchiveUrl = (id: string): string => `${API_BASE}/extractions/${encodeURIComponent(id)}/archive`;
+/** One stored extraction's picture as a JPEG with every zone outlined and named where it was cut (410 once gone). */
+export const extractionOverlayUrl = (id: string): string => `${API_BASE}/extractions/${encodeURIComponent(id)}/overlay`;

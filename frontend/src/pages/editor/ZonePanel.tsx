@@ -54,7 +54,6 @@ export function ZonePanel({
                   type="button"
                   class={`zone-row${isSelected ? " is-selected" : ""}${hasError ? " has-error" : ""}`}
                   aria-pressed={isSelected}
-                  aria-label={`Zone ${z.name || "(no name)"} in ${z.folder || "(no folder)"}`}
                   onClick={(e) =>
                     editor.select(
                       e.shiftKey
@@ -66,8 +65,12 @@ export function ZonePanel({
                   }
                 >
                   <span class="swatch" style={{ background: folderColor(z.folder, snap.folders) }} />
+                  {/* The name is the visible text: "Zone <name> in <folder> <x>, <y> · <w>×<h>". */}
+                  <span class="visually-hidden">Zone </span>
                   <span class="zone-row-name">{z.name || <em>no name</em>}</span>
+                  <span class="visually-hidden"> in </span>
                   <span class="zone-row-folder">{z.folder || <em>no folder</em>}</span>
+                  <span class="visually-hidden"> </span>
                   <span class="zone-row-geom">
                     {z.x}, {z.y} · {z.width}×{z.height}
                   </span>

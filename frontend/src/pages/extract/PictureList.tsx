@@ -1,4 +1,5 @@
-import { extractionArchiveUrl } from "../../api/client";
+import { useState } from "preact/hooks";
+import { extractionArchiveUrl, extractionOverlayUrl } from "../../api/client";
 import { routes } from "../../app/router";
 import { formatBytes, formatCount, formatDuration } from "../../lib/format";
 import { describeRefusalFigures, describeTransform, listFigures } from "./describeTransform";
@@ -17,9 +18,7 @@ export function PictureList({ items, onRemove }: { items: readonly QueueItem[]; 
     <ul class="picture-list" aria-label="Pictures">
       {items.map((it) => (
         <li key={it.key} class={`picture-item is-${it.status}`}>
-          <span class="thumb thumb-s">
-            <img src={it.preview} alt="" />
-          </span>
+          <PictureThumb item={it} />
           <div class="picture-item-body">
             <div class="picture-item-line">
               <strong class="picture-name">{it.file.name}</strong>
@@ -80,6 +79,29 @@ export function PictureList({ items, onRemove }: { items: readonly QueueItem[]; 
         </li>
       ))}
     </ul>
+  );
+}
+
+/**
+ * A stored extraction shows the server's overlay (the picture with its zones outlined where they
+ * were cut), opening in full in a new tab; otherwise, or if the overlay fails to load (410 once
+ * the picture is no longer kept), the local preview.
+ */
+function PictureThumb({ item }: { item: QueueItem }) {
+  const [failedId, setFailedId] = useState<string | null>(null);
+  const id = item.status === "done" && item.result?.stored ? item.result.id : undefined;
+  if (id === undefined || failedId === id) {
+    return (
+      <span class="thumb thumb-s">
+        <img src={item.preview} alt="" />
+      </span>
+    );
+  }
+  const url = extractionOverlayUrl(id);
+  return (
+    <a class="thumb thumb-s" href={url} target="_blank" rel="noopener">
+      <img src={url} alt={`Where the zones were cut in ${item.file.name}`} onError={() => setFailedId(id)} />
+    </a>
   );
 }
 
