@@ -50,6 +50,13 @@ from api.storage import StorageUnavailable
 from api.storage.factory import open_storage
 
 METRICS_PATH = "/metrics"
+# app.state attribute -> storage area: crops, reference pictures, refused pictures, kept sources
+STORAGE_AREAS = {
+    "storage": "outputs",
+    "references": "references",
+    "reviews": "reviews",
+    "sources": "sources",
+}
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("zonecut")
@@ -116,30 +123,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_upload_bytes)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.storage = open_storage(
-        settings.storage_url,
-        area="outputs",
-        local_root=settings.data_dir,
-        endpoint_url=settings.s3_endpoint_url,
-    )
-    app.state.references = open_storage(
-        settings.storage_url,
-        area="references",
-        local_root=settings.data_dir,
-        endpoint_url=settings.s3_endpoint_url,
-    )
-    app.state.reviews = open_storage(
-        settings.storage_url,
-        area="reviews",
-        local_root=settings.data_dir,
-        endpoint_url=settings.s3_endpoint_url,
-    )
-    app.state.sources = open_storage(
-        settings.storage_url,
-        area="sources",
-        local_root=settings.data_dir,
-        endpoint_url=settings.s3_endpoint_url,
-    )
+    # One storage per area, laid out like the data folder: outputs/, references/, …
+    for state_name, area in STORAGE_AREAS.items():
+        storage = open_storage(
+            settings.storage_url,
+            area=area,
+            local_root=settings.data_dir,
+            endpoint_url=settings.s3_endpoint_url,
+        )
+        setattr(app.state, state_name, storage)
     app.state.reference_cache = ReferenceCache(
         app.state.references, max_pixels=settings.max_image_pixels
     )

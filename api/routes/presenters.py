@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from fastapi import Response
 
-from api.models import Extraction, Model
+from api.models import Extraction, Model, Review
 from api.schemas import (
     CropRead,
     ExtractionRead,
@@ -90,6 +90,18 @@ def model_summary(model: Model, zone_count: int) -> ModelSummary:
     )
 
 
+def source_read(record: Extraction | Review) -> Source:
+    """The facts of the picture an extraction cut or a review item keeps."""
+    return Source(
+        filename=record.source_filename,
+        format=record.source_format,
+        width=record.source_width,
+        height=record.source_height,
+        bytes=record.source_bytes,
+        sha256=record.source_sha256,
+    )
+
+
 def extraction_read(record: Extraction, *, stored: bool = True) -> ExtractionRead:
     return ExtractionRead(
         id=record.id,
@@ -100,14 +112,7 @@ def extraction_read(record: Extraction, *, stored: bool = True) -> ExtractionRea
         duration_ms=record.duration_ms,
         stored=stored,
         created_by=record.created_by,
-        source=Source(
-            filename=record.source_filename,
-            format=record.source_format,
-            width=record.source_width,
-            height=record.source_height,
-            bytes=record.source_bytes,
-            sha256=record.source_sha256,
-        ),
+        source=source_read(record),
         transform=Transform.model_validate(record.transform),
         crops=[
             CropRead(

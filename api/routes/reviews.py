@@ -14,8 +14,8 @@ from api.imaging.overlay import draw_overlay
 from api.models import Review
 from api.routes.access import Reader, require_model
 from api.routes.deps import PipelineDep, ReviewsDep, SettingsDep
-from api.routes.presenters import API_PREFIX, extraction_read
-from api.schemas import MAX_OFFSET, ExtractionRead, ReviewList, ReviewRead, ReviewResolve, Source
+from api.routes.presenters import API_PREFIX, extraction_read, source_read
+from api.schemas import MAX_OFFSET, ExtractionRead, ReviewList, ReviewRead, ReviewResolve
 from api.services import reviews as service
 from api.services.review_items import EXTENSIONS
 from api.storage import FileNotFoundInStorage
@@ -37,14 +37,7 @@ def review_read(review: Review) -> ReviewRead:
         detail=review.detail,
         figures=review.figures,
         guess=review.guess,
-        source=Source(
-            filename=review.source_filename,
-            format=review.source_format,
-            width=review.source_width,
-            height=review.source_height,
-            bytes=review.source_bytes,
-            sha256=review.source_sha256,
-        ),
+        source=source_read(review),
         picture_url=f"{API_PREFIX}/reviews/{review.id}/picture",
         created_by=review.created_by,
         created_at=review.created_at,
