@@ -15,6 +15,7 @@ from api.schemas import (
     ImageInfo,
     ModelRead,
     ModelSummary,
+    ReviewRead,
     Source,
     Transform,
     ZoneRead,
@@ -149,4 +150,25 @@ def file_read(stored: StoredFile) -> FileRead:
         bytes=stored.bytes,
         created_at=stored.created_at,
         url=file_url(stored.path),
+    )
+
+
+def review_read(review: Review) -> ReviewRead:
+    return ReviewRead(
+        id=review.id,
+        model_id=review.model_id,
+        model_name=review.model_name,
+        model_version=review.model_version,
+        status=review.status,
+        reason=review.reason,
+        detail=review.detail,
+        figures=review.figures,
+        guess=review.guess,
+        source=source_read(review),
+        picture_url=f"{API_PREFIX}/reviews/{review.id}/picture",
+        created_by=review.created_by,
+        created_at=review.created_at,
+        decided_by=review.decided_by,
+        decided_at=review.decided_at,
+        extraction_id=review.extraction_id,
     )

@@ -14,7 +14,7 @@ from api.imaging.overlay import draw_overlay
 from api.models import Review
 from api.routes.access import Reader, require_model
 from api.routes.deps import PipelineDep, ReviewsDep, SettingsDep
-from api.routes.presenters import API_PREFIX, extraction_read, source_read
+from api.routes.presenters import API_PREFIX, extraction_read, review_read
 from api.schemas import MAX_OFFSET, ExtractionRead, ReviewList, ReviewRead, ReviewResolve
 from api.services import reviews as service
 from api.services.review_items import EXTENSIONS
@@ -24,27 +24,6 @@ router = APIRouter(prefix="/reviews", tags=["reviews"])
 
 ReviewId = Annotated[uuid.UUID, Path(description="The review item's id.")]
 PICTURE_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
-
-
-def review_read(review: Review) -> ReviewRead:
-    return ReviewRead(
-        id=review.id,
-        model_id=review.model_id,
-        model_name=review.model_name,
-        model_version=review.model_version,
-        status=review.status,
-        reason=review.reason,
-        detail=review.detail,
-        figures=review.figures,
-        guess=review.guess,
-        source=source_read(review),
-        picture_url=f"{API_PREFIX}/reviews/{review.id}/picture",
-        created_by=review.created_by,
-        created_at=review.created_at,
-        decided_by=review.decided_by,
-        decided_at=review.decided_at,
-        extraction_id=review.extraction_id,
-    )
 
 
 def _load(session: SessionDep, reader: Reader, review_id: uuid.UUID) -> Review:

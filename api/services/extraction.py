@@ -207,7 +207,9 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
     try:
         with metrics.stage("align"):
             placer = _place_zones(pipeline, model, picture, method)
-        return cut_and_file(pipeline, request, model, picture, placer, started, fingerprint)
+        return cut_and_file(
+            pipeline, request, model, picture, placer, started, fingerprint, source_sha256
+        )
     except errors.PictureDoesNotMatch as refusal:
         if request.store and model.on_refusal == "review" and pipeline.reviews is not None:
             review_id = review_items.keep(
@@ -226,6 +228,7 @@ def cut_and_file(
     placer: ZonePlacer,
     started: float,
     fingerprint: str,
+    source_sha256: str,
 ) -> ExtractionOutcome:
     """Cut every zone where ``placer`` puts it, encode, and file and record the crops."""
     output_format = request.output_format or model.output_format
@@ -251,7 +254,7 @@ def cut_and_file(
         source_width=picture.width,
         source_height=picture.height,
         source_bytes=len(request.data),
-        source_sha256=hashlib.sha256(request.data).hexdigest(),
+        source_sha256=source_sha256,
         transform=placer.transform,
         idempotency_key=request.idempotency_key,
         request_fingerprint=fingerprint,
@@ -266,7 +269,7 @@ def cut_and_file(
 
 
 @cache
-def _encoders() -> ThreadPoolExecutor:
+def _filing_threads() -> ThreadPoolExecutor:
     """The threads of this process that write crops (one per core)."""
     return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="filing")
 
@@ -342,7 +345,6 @@ def _file_and_record(
     fingerprint: str,
 ) -> ExtractionOutcome:
     """Record the intent with its names reserved, write the files, then mark it done."""
-    storage = pipeline.storage
     source = source_stem(request.filename)
     record.status = "pending"
     record.duration_ms = 0  # known once it is done
@@ -364,7 +366,6 @@ def _file_and_record(
                 planned.append(
                     intents.reserve_path(
                         session,
-                        storage,
                         folder=cut.zone.folder,
                         stem=stem,
                         extension=cut.extension,
@@ -382,7 +383,7 @@ def _file_and_record(
         # Writing releases the GIL too: the files are written side by side. Every write
         # has ended before anything is undone, so no file lands after the clean-up.
         writes = [
-            _encoders().submit(_write_reserved, pipeline, record.id, path, cut)
+            _filing_threads().submit(_write_reserved, pipeline, record.id, path, cut)
             for path, cut in zip(planned, crops, strict=True)
         ]
         wait(writes)
@@ -464,7 +465,6 @@ def _write_reserved(
         with session_scope(pipeline.sessions) as session:
             path = intents.reserve_path(
                 session,
-                pipeline.storage,
                 folder=folder,
                 stem=name.rsplit(".", 1)[0],
                 extension=cut.extension,

@@ -34,7 +34,6 @@ TEMP_SWEEP_INTERVAL = 3600.0
 
 def reserve_path(
     session: Session,
-    storage: Storage,
     *,
     folder: str,
     stem: str,

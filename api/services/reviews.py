@@ -9,6 +9,7 @@ filed and recorded exactly as an extraction's, with ``transform.method: "manual"
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 import uuid
 from collections.abc import Collection, Sequence
@@ -133,7 +134,8 @@ def resolve(
         request = ExtractRequest(
             model=str(model.id), filename=source[0], data=data, created_by=actor
         )
-        outcome = cut_and_file(pipeline, request, model, picture, placer, started, "")
+        digest = hashlib.sha256(data).hexdigest()
+        outcome = cut_and_file(pipeline, request, model, picture, placer, started, "", digest)
     except BaseException:
         with session_scope(pipeline.sessions) as session:
             session.execute(
