@@ -20,7 +20,7 @@ scale of 0.35-2.5 picture pixels per reference pixel:
 For every zone the bench compares the region cut through the estimated homography with
 the true one, in reference pixels: IoU, and the distance of each corner. A zone counts as
 good at IoU >= 0.95, and as a wrong crop filed when its IoU is below 0.8 and the picture
-was not refused. Time is the wall-clock time of ``align_picture`` plus ``warp_crop`` of
+was not refused. Time is the wall-clock time of ``align_picture`` plus ``cut_zone`` of
 every zone, from the decoded picture (JPEG decoding, shown apart, belongs to the
 decoder). The same pictures go through ``scale`` alignment for comparison. Impostors
 must all be refused: another design of the same kind (same generator, other seed; for
@@ -54,11 +54,13 @@ from api.imaging.align import (
     ReferenceFeatures,
     align_picture,
     compute_reference_features,
+    cut_zone,
 )
 from api.imaging.align_homography import overlap_area, polygon_area
-from api.imaging.align_warp import ZoneOutsidePicture, warp_crop
+from api.imaging.align_warp import ZoneOutsidePicture
 from api.imaging.errors import AspectMismatch
 from api.imaging.geometry import Box, scale_matrix
+from bench.align_bent import BEND_KINDS, Bend, BendKind, random_bend
 from bench.align_fixtures import (
     FAMILIES,
     Family,
@@ -75,7 +77,7 @@ IMPOSTOR_SIZE = 1754
 SCALE_RANGE = (0.35, 2.5)
 GOOD_IOU = 0.95
 WRONG_IOU = 0.8
-CACHE_VERSION = "v2"
+CACHE_VERSION = "v3"
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,13 @@ def zone_errors(
 ) -> tuple[float, list[float]]:
     """IoU of the estimated zone with the true one, and its corner errors, both measured
     in reference pixels (the estimated region mapped back through the true homography)."""
+    return quad_errors(true, _project(estimated, zone.corners()), zone)
+
+
+def quad_errors(true: np.ndarray, quad: np.ndarray, zone: ZoneRect) -> tuple[float, list[float]]:
+    """Like :func:`zone_errors` for a zone seen as ``quad`` in the picture."""
     corners = zone.corners()
-    back = _project(np.linalg.inv(true) @ estimated, corners)
+    back = _project(np.linalg.inv(true), quad)
     errors = np.linalg.norm(back - corners, axis=1).tolist()
     if not cv2.isContourConvex(back.astype(np.float32).reshape(-1, 1, 2)):
         return 0.0, errors
@@ -142,12 +149,32 @@ def _cached(cache: Path | None, key: str, make: Callable[[], Picture | None]) ->
             image = Image.open(io.BytesIO(jpeg))
             image.load()
             params = dict(zip(data["keys"].tolist(), data["values"].tolist(), strict=True))
-            return Picture(image, jpeg, data["matrix"], str(data["condition"]), params)
+            bend = None
+            if "bend" in data.files:
+                values = data["bend"].tolist()
+                bend = Bend(
+                    *values[:3],
+                    bow_axis=int(values[3]),
+                    curl=values[4],
+                    curl_edge=int(values[5]),
+                    curl_extent=values[6],
+                    lens=values[7],
+                    picture_size=(values[8], values[9]),
+                )
+            return Picture(image, jpeg, data["matrix"], str(data["condition"]), params, bend)
     picture = make()
     cache.mkdir(parents=True, exist_ok=True)
     if picture is None:
         np.savez(path, none=True)
     else:
+        extra = {}
+        if picture.bend is not None:
+            b = picture.bend
+            extra["bend"] = np.array(
+                [b.width, b.height, b.bow, b.bow_axis, b.curl, b.curl_edge, b.curl_extent, b.lens]
+                + list(b.picture_size),
+                np.float64,
+            )
         np.savez(
             path,
             none=False,
@@ -156,6 +183,7 @@ def _cached(cache: Path | None, key: str, make: Callable[[], Picture | None]) ->
             condition=picture.condition,
             keys=np.array(list(picture.params), dtype=str),
             values=np.array(list(picture.params.values()), dtype=np.float64),
+            **extra,
         )
     return picture
 
@@ -233,6 +261,176 @@ def impostors(
                 yield Case(family, kind, IMPOSTOR_SIZE, picture, impostor=True)
 
 
+BENT_FAMILIES: tuple[Family, ...] = ("text_form", "blank_form")
+
+
+@dataclass(frozen=True)
+class BentCase:
+    """One picture of a page that is not flat."""
+
+    family: Family
+    kind: BendKind
+    size: int
+    picture: Picture
+
+
+def bent_cases(
+    references: dict[tuple[Family, int], Reference],
+    per_family: int,
+    seed: int,
+    cache: Path | None,
+    families: tuple[Family, ...],
+) -> Iterator[BentCase]:
+    """``per_family`` pictures for each bend and each form family; photos of 12
+    megapixels, and for bows and curls one in four a scan (a scan has no lens)."""
+    for k_index, kind in enumerate(BEND_KINDS):
+        for f_index, family in enumerate(BENT_FAMILIES):
+            if family not in families:
+                continue
+            for i in range(per_family):
+                condition = "scan" if kind in ("bowed", "curled") and i % 4 == 3 else "photo"
+                for attempt in range(50):
+                    rng = np.random.default_rng([seed, 50 + k_index, f_index, i, attempt])
+                    scale = float(np.exp(rng.uniform(np.log(0.5), np.log(2.0))))
+                    size = int(rng.choice(SIZES))
+                    reference = references[(family, size)]
+                    key = f"{CACHE_VERSION}/bent/{kind}/{family}/{i}/{seed}/{attempt}"
+
+                    def make(
+                        ref: Reference = reference,
+                        r: np.random.Generator = rng,
+                        c: str = condition,
+                        s: float = scale,
+                        k: BendKind = kind,
+                    ) -> Picture | None:
+                        bend = random_bend(r, k, ref.image.size, lens_allowed=c == "photo")
+                        return make_picture(
+                            ref, r, "scan" if c == "scan" else "photo", s, tilt=25, bend=bend
+                        )
+
+                    picture = _cached(cache, key, make)
+                    if picture is not None:
+                        yield BentCase(family, kind, size, picture)
+                        break
+
+
+@dataclass
+class BentOutcome:
+    family: Family
+    kind: BendKind
+    condition: str
+    refused: bool
+    reason: str = ""
+    # Per crop: its worst error along the zone's axes as a share of the zone's size
+    # there, and in reference pixels, over a 5 x 5 grid of the crop's samples.
+    relative: list[float] = field(default_factory=list)
+    pixels: list[float] = field(default_factory=list)
+    milliseconds: float = 0.0
+    figures: dict[str, float] = field(default_factory=dict)
+
+    def right(self, index: int) -> bool:
+        return self.pixels[index] <= RIGHT_PIXELS or self.relative[index] <= RIGHT_SHARE
+
+    def wrong(self, index: int) -> bool:
+        return self.pixels[index] > RIGHT_PIXELS and self.relative[index] > WRONG_SHARE
+
+
+RIGHT_SHARE = 0.025  # like IoU >= 0.95 for a box: each edge within 2.5 % of the size
+RIGHT_PIXELS = 1.5  # below this a crop is right whatever the zone's size
+WRONG_SHARE = 0.1  # like IoU < 0.8
+
+
+def crop_error(
+    picture: Picture, to_picture: Callable[[np.ndarray], np.ndarray], zone: ZoneRect
+) -> tuple[float, float]:
+    """How far a crop cut through ``to_picture`` is from the true one, judged on the
+    crop's own samples: at each of 5 x 5 points of the zone, where the crop took its pixel
+    and where the true region (the reference resampled through the known distortion)
+    has it, brought back to reference pixels through the true mapping's local Jacobian.
+    Returns the worst error as a share of the zone's size along each axis, and in pixels."""
+    fx, fy = np.meshgrid(np.linspace(0.02, 0.98, 5), np.linspace(0.02, 0.98, 5))
+    grid = np.column_stack(
+        [zone.x + fx.ravel() * zone.width, zone.y + fy.ravel() * zone.height]
+    ).astype(np.float64)
+    true = picture.true_points(grid)
+    along_x = picture.true_points(grid + [1.0, 0.0]) - true
+    along_y = picture.true_points(grid + [0.0, 1.0]) - true
+    jacobians = np.stack([along_x, along_y], axis=2)  # (N, 2, 2): columns d/dx, d/dy
+    off = to_picture(grid) - true
+    back = np.linalg.solve(jacobians, off[..., None])[..., 0]
+    relative = np.maximum(np.abs(back[:, 0]) / zone.width, np.abs(back[:, 1]) / zone.height)
+    return float(relative.max()), float(np.linalg.norm(back, axis=1).max())
+
+
+def run_bent(case: BentCase, reference: Reference, features: ReferenceFeatures) -> BentOutcome:
+    image = case.picture.image
+    zones = [Box(z.x, z.y, z.width, z.height) for z in reference.zones]
+    start = time.perf_counter()
+    try:
+        alignment = align_picture(features, image, zones)
+        for box in zones:
+            cut_zone(image, alignment, box)
+    except (AlignmentFailed, ZoneOutsidePicture) as error:
+        elapsed = (time.perf_counter() - start) * 1000
+        figures = error.figures if isinstance(error, AlignmentFailed) else {}
+        reason = error.reason if isinstance(error, AlignmentFailed) else str(error)
+        return BentOutcome(
+            case.family, case.kind, case.picture.condition, True, reason, [], [], elapsed, figures
+        )
+    elapsed = (time.perf_counter() - start) * 1000
+    outcome = BentOutcome(
+        case.family, case.kind, case.picture.condition, False, "", [], [], elapsed
+    )
+    outcome.figures = alignment.figures
+    for zone in reference.zones:
+        relative, pixels = crop_error(case.picture, alignment.to_picture, zone)
+        outcome.relative.append(relative)
+        outcome.pixels.append(pixels)
+    return outcome
+
+
+BENT_HEADER = (
+    f"{'bend / family':<24} {'pics':>5} {'crops':>6} {'right':>8} {'err50':>6} {'err95':>6}"
+    f" {'refused':>7} {'wrong':>6} {'ms50':>6} {'ms95':>6}"
+)
+
+
+def summarise_bent(name: str, outcomes: list[BentOutcome], zones_per: dict[Family, int]) -> str:
+    """One row: pictures, crops, share of crops right (a refused picture's crops count as
+    missed), worst-sample error median and 95th percentile in reference pixels, pictures
+    refused, wrong crops filed, milliseconds per picture."""
+    crops = sum(zones_per[o.family] for o in outcomes)
+    right = sum(o.right(i) for o in outcomes for i in range(len(o.pixels)))
+    wrong = sum(o.wrong(i) for o in outcomes for i in range(len(o.pixels)))
+    errors = [e for o in outcomes for e in o.pixels]
+    times = [o.milliseconds for o in outcomes]
+    return (
+        f"{name:<24} {len(outcomes):>5} {crops:>6} {100 * right / max(crops, 1):>7.2f}%"
+        f" {_percentile(errors, 50):>6.2f} {_percentile(errors, 95):>6.2f}"
+        f" {sum(o.refused for o in outcomes):>7} {wrong:>6}"
+        f" {_percentile(times, 50):>6.0f} {_percentile(times, 95):>6.0f}"
+    )
+
+
+def report_bent(outcomes: list[BentOutcome], zones_per: dict[Family, int]) -> None:
+    print("alignment: pages that are not flat (targets: >= 97 % right, 0 wrong, ms50 <= 500)")
+    print(BENT_HEADER)
+    for kind in BEND_KINDS:
+        rows = [o for o in outcomes if o.kind == kind]
+        if not rows:
+            continue
+        print(summarise_bent(kind, rows, zones_per))
+        for family in BENT_FAMILIES:
+            sub = [o for o in rows if o.family == family]
+            if sub:
+                print(summarise_bent(f"  {family}", sub, zones_per))
+    for family in BENT_FAMILIES:
+        sub = [o for o in outcomes if o.family == family]
+        if sub:
+            print(summarise_bent(f"all {family}", sub, zones_per))
+    print(summarise_bent("all", outcomes, zones_per))
+
+
 # ----------------------------------------------------------------------------- running
 
 
@@ -256,10 +454,11 @@ def run_features(case: Case, reference: Reference, features: ReferenceFeatures) 
     image.load()
     decode_ms = (time.perf_counter() - start) * 1000
     start = time.perf_counter()
+    boxes = [Box(zone.x, zone.y, zone.width, zone.height) for zone in reference.zones]
     try:
-        alignment = align_picture(features, image)
-        for zone in reference.zones:
-            warp_crop(image, alignment.matrix, Box(zone.x, zone.y, zone.width, zone.height))
+        alignment = align_picture(features, image, boxes)
+        for box in boxes:
+            cut_zone(image, alignment, box)
     except AlignmentFailed as error:
         elapsed = (time.perf_counter() - start) * 1000
         return _outcome(
@@ -280,7 +479,11 @@ def run_features(case: Case, reference: Reference, features: ReferenceFeatures) 
     if not case.impostor:
         matrix = np.array(alignment.matrix)
         for zone in reference.zones:
-            iou, errors = zone_errors(case.picture.matrix, matrix, zone)
+            if alignment.local is None:
+                iou, errors = zone_errors(case.picture.matrix, matrix, zone)
+            else:  # cut through the mesh: judged by where its corners went
+                quad = alignment.to_picture(zone.corners())
+                iou, errors = quad_errors(case.picture.matrix, quad, zone)
             outcome.ious.append(iou)
             outcome.corner_errors.extend(errors)
     return outcome
@@ -394,6 +597,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--pictures", type=int, default=330)
     parser.add_argument("--impostors", type=int, default=18, help="per family")
+    parser.add_argument(
+        "--bent", type=int, default=12, help="pictures per bend and form family (0: none)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--cache", type=Path, default=None, help="directory to keep generated pictures in"
@@ -430,6 +636,25 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose or not outcome.refused:
             print(_line(index, outcome), file=sys.stderr)
 
+    bent_outcomes: list[BentOutcome] = []
+    for index, bent in enumerate(
+        bent_cases(references, args.bent, args.seed, args.cache, families)
+    ):
+        reference = references[(bent.family, bent.size)]
+        result = run_bent(bent, reference, features[(bent.family, bent.size)])
+        bent_outcomes.append(result)
+        bad = [i for i in range(len(result.pixels)) if not result.right(i)]
+        if args.verbose or result.refused or bad:
+            verdict = "REFUSED " + result.reason if result.refused else f"off: {len(bad)}"
+            worst = max(result.pixels, default=float("nan"))
+            figures = " ".join(f"{k}={v:.3g}" for k, v in result.figures.items())
+            print(
+                f"{index:4d} bent {bent.kind:<9} {bent.family:<10} {result.condition:<5}"
+                f" L={bent.size} {verdict} worst_px={worst:.2f} {result.milliseconds:.0f}ms"
+                f" | {figures}",
+                file=sys.stderr,
+            )
+
     if args.dump is not None:
         with args.dump.open("w") as out:
             for o in feature_outcomes + impostor_outcomes:
@@ -446,7 +671,11 @@ def main(argv: list[str] | None = None) -> int:
                     "figures": o.figures,
                 }
                 out.write(json.dumps(record) + "\n")
-    report(feature_outcomes, scale_outcomes, impostor_outcomes, families, zones_per)
+    if feature_outcomes or impostor_outcomes:
+        report(feature_outcomes, scale_outcomes, impostor_outcomes, families, zones_per)
+    if bent_outcomes:
+        print()
+        report_bent(bent_outcomes, zones_per)
     return 0
 
 

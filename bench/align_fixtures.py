@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from bench.align_bent import Bend, lens_picture, render_bent
 
 Family = Literal["text_form", "blank_form", "photo"]
 FAMILIES: tuple[Family, ...] = ("text_form", "blank_form", "photo")
@@ -128,6 +130,13 @@ class Picture:
     matrix: np.ndarray  # 3x3, reference pixels -> picture pixels
     condition: str
     params: dict[str, float] = field(default_factory=dict)
+    bend: Bend | None = None  # the page is not flat: see bench/align_bent.py
+
+    def true_points(self, points: np.ndarray) -> np.ndarray:
+        """Where reference ``points`` (N, 2) truly are in this picture."""
+        if self.bend is None:
+            return apply_homography(self.matrix, points)
+        return self.bend.project(self.matrix, points)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -674,6 +683,7 @@ def make_picture(
     tilt: float = 35.0,
     damage: float = 1.0,
     fill_in: bool = True,
+    bend: Bend | None = None,
 ) -> Picture | None:
     """Photograph (``photo``) or scan (``scan``) ``reference``.
 
@@ -682,7 +692,8 @@ def make_picture(
     to ``tilt`` degrees of camera tilt; a scan is the page at ``scale`` on a scanner lid,
     shifted and skewed a little, sometimes upside down, at least ``MIN_SCAN_PAGE`` pixels
     long. ``damage`` in [0, 1] scales blur,
-    noise, light and JPEG damage. Returns None when the page cannot fit the canvas.
+    noise, light and JPEG damage. ``bend`` makes the page and the lens not flat (its picture
+    size is filled in here). Returns None when the page cannot fit the canvas.
     """
     ref = np.asarray(reference.image.convert("RGB"))
     rh, rw = ref.shape[:2]
@@ -728,11 +739,17 @@ def make_picture(
 
     page = np.asarray(_fill_in(reference, rng) if fill_in else reference.image.convert("RGB"))
     paper = (rng.uniform([225, 222, 210], [255, 255, 250]) / 255.0).astype(np.float32)
-    warped = render_warp(page, homography, (width, height))
-    mask = np.zeros((height, width), np.uint8)
-    cv2.fillConvexPoly(
-        mask, np.round((quad - 0.5) * 16).astype(np.int32), 255, lineType=cv2.LINE_AA, shift=4
-    )
+    if bend is None:
+        warped = render_warp(page, homography, (width, height))
+        mask = np.zeros((height, width), np.uint8)
+        cv2.fillConvexPoly(
+            mask, np.round((quad - 0.5) * 16).astype(np.int32), 255, lineType=cv2.LINE_AA, shift=4
+        )
+    else:
+        bend = replace(bend, picture_size=(float(width), float(height)))
+        warped = render_bent(page, homography, bend, (width, height))
+        sheet = np.full(page.shape[:2], 255, np.uint8)
+        mask = render_bent(sheet, homography, bend, (width, height))
     # float32 throughout: these are 12-megapixel arrays.
     out = cv2.blendLinear(
         background.astype(np.float32),
@@ -754,7 +771,8 @@ def make_picture(
     blur = damage * float(rng.uniform(0.0, 2.5))
     noise = damage * float(rng.uniform(0.0, 10.0))
     quality = round(95 - damage * float(rng.uniform(0, 65)))
-    arr = _degrade(rng, np.asarray(image), blur, noise)
+    arr = np.asarray(image) if bend is None else lens_picture(np.asarray(image), bend)
+    arr = _degrade(rng, arr, blur, noise)
     picture, data = _encode(rng, arr, quality)
     params.update(
         rotation=float(rotation) % 360,
@@ -764,7 +782,7 @@ def make_picture(
         light=light,
         occluders=occluders,
     )
-    return Picture(picture, data, homography, condition, params)
+    return Picture(picture, data, homography, condition, params, bend)
 
 
 def unrelated_picture(rng: np.random.Generator, canvas: tuple[int, int] = (4000, 3000)) -> Picture:

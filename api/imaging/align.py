@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -39,18 +39,19 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from api.imaging import align_features, align_quads, align_refine
+from api.imaging import align_features, align_local, align_quads, align_refine, align_zones
 from api.imaging.align_homography import (
     implausibility,
     project,
     rectangle,
     scaling,
     shape_figures,
+    translation,
     visible_fraction,
 )
-from api.imaging.align_warp import ZoneOutsidePicture, warp_crop
+from api.imaging.align_warp import ZoneOutsidePicture, warp_crop, warp_crop_mapped
 from api.imaging.errors import ImagingError
-from api.imaging.geometry import Matrix
+from api.imaging.geometry import Box, Matrix
 
 __all__ = [
     "Alignment",
@@ -59,16 +60,18 @@ __all__ = [
     "ZoneOutsidePicture",
     "align_picture",
     "compute_reference_features",
+    "cut_zone",
     "warp_crop",
 ]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Bumped whenever the cached features would no longer match what this code computes."""
 
 REFERENCE_WORK_SIZE = 1024  # long side of the reference's working frame, pixels
 PICTURE_WORK_SIZES = (800, 1400)  # long sides of the picture copies searched for features
 QUADS_WORK_SIZES = (1024, 2048)  # long sides of the copies searched for boxes and outline
 TRACK_CORNERS = 800
+MESH_CORNERS_PER_CELL = 6  # corners sought in each cell of the mesh, for local refinement
 FEATURE_RICH = 200  # SIFT keypoints a reference needs for features to be tried first
 REFINE_ROUNDS = 3
 
@@ -81,6 +84,15 @@ MAX_TRACKING_ERROR = 0.8  # RMS of the agreeing corners, pixels of the coarser i
 MIN_SIMILARITY = 0.15
 MIN_COVERAGE = 0.25  # share of the reference page inside the picture
 HOPELESS = 0.15  # share of the reference's corners a candidate must find at first sight
+PAGE_MARGIN = 24  # frame pixels around the page seen when its corners are tracked
+LOCAL_MIN_SHIFT = 0.75  # frame pixels: a mesh moving nothing further is a flat page
+LOCAL_MAX_SHIFT = 0.06  # of the frame's diagonal: paper held up to a camera bends less
+LOCAL_LOSS = 0.02  # found_ratio a mesh may lose and still be preferred to a homography
+MIN_ZONE_FOUND = 0.25  # share of the reference's corners around a zone found in place
+ZONE_NEAR = 2.0  # frame pixels: "in place" for a corner around a zone (a bend bends a little)
+ZONE_CORNERS = 6  # corners around a zone, at least, for their share to count
+ZONE_SURROUNDINGS = 0.5  # of the zone's shorter side: how far around it corners count
+ZONE_MOVED = 0.5  # reference pixels: a zone the mesh moves further counts as refined
 
 
 class AlignmentFailed(ImagingError):
@@ -98,10 +110,53 @@ class AlignmentFailed(ImagingError):
 
 @dataclass(frozen=True)
 class Alignment:
-    """A homography reference -> picture, and the figures that make it trustworthy."""
+    """A homography reference -> picture, and the figures that make it trustworthy.
+
+    ``local`` is the mesh that places zones more exactly on a page that is not flat (None
+    on a flat one); ``zone_scores`` how well each zone's printed surroundings matched the
+    reference, in the order the zones were given (None: nothing printed there to judge).
+    """
 
     matrix: Matrix
     figures: dict[str, float] = field(default_factory=dict)
+    local: align_local.LocalMapping | None = None
+    zone_scores: tuple[float | None, ...] = ()
+
+    def to_picture(self, points: np.ndarray) -> np.ndarray:
+        """Where reference ``points`` (N, 2) lie in the picture."""
+        if self.local is not None:
+            return self.local.to_picture(points)
+        return project(np.asarray(self.matrix, np.float64), np.asarray(points, np.float64))
+
+    def zone_quad(self, box: Box) -> list[list[float]]:
+        """The corners of ``box`` in the picture, clockwise from its top-left."""
+        quad = self.to_picture(_box_corners(box))
+        return [[round(float(x), 2), round(float(y), 2)] for x, y in quad]
+
+    def local_summary(self, boxes: Sequence[Box]) -> dict[str, float] | None:
+        """What the mesh moved: its largest shift anywhere (reference pixels) and how many
+        of ``boxes`` it moved by more than half a pixel; None on a flat page."""
+        if self.local is None:
+            return None
+        moved = [float(self.local.shift(_box_corners(box)).max()) for box in boxes]
+        return {
+            "max_shift_px": round(self.figures.get("local_shift_px", 0.0), 2),
+            "zones_refined": float(sum(shift > ZONE_MOVED for shift in moved)),
+        }
+
+
+def _box_corners(box: Box) -> np.ndarray:
+    return np.array(
+        [[box.x, box.y], [box.right, box.y], [box.right, box.bottom], [box.x, box.bottom]],
+        np.float64,
+    )
+
+
+def cut_zone(picture: Image.Image, alignment: Alignment, box: Box) -> Image.Image:
+    """The zone ``box`` as an upright crop, through the mesh where there is one."""
+    if alignment.local is None:
+        return warp_crop(picture, alignment.matrix, box)
+    return warp_crop_mapped(picture, alignment.local.to_picture, box)
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,6 +176,7 @@ class ReferenceFeatures:
     grey: np.ndarray
     corners: np.ndarray
     quads: np.ndarray
+    mesh_corners: np.ndarray
 
     @property
     def frame_scale(self) -> tuple[float, float]:
@@ -149,6 +205,7 @@ class ReferenceFeatures:
             grey=self.grey,
             corners=self.corners,
             quads=self.quads,
+            mesh_corners=self.mesh_corners,
         )
         return buffer.getvalue()
 
@@ -171,6 +228,7 @@ class ReferenceFeatures:
                     archive["grey"].astype(np.uint8),
                     archive["corners"].astype(np.float32),
                     archive["quads"].astype(np.float32).reshape(-1, 4, 2),
+                    archive["mesh_corners"].astype(np.float32),
                 )
         except (OSError, KeyError, EOFError) as error:
             message = "Not reference features data."
@@ -203,8 +261,37 @@ def compute_reference_features(reference: Image.Image) -> ReferenceFeatures:
     boxes = align_quads.find_quads(grey) / np.array([sx, sy], np.float32)
     quads = np.concatenate([align_quads.frame_quad(width, height)[None], boxes])
     return ReferenceFeatures(
-        width, height, points, keypoints.descriptors, grey, corners, quads.astype(np.float32)
+        width,
+        height,
+        points,
+        keypoints.descriptors,
+        grey,
+        corners,
+        quads.astype(np.float32),
+        _spread_corners(grey, corners),
     )
+
+
+def _spread_corners(grey: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """``corners`` and, in every cell of the mesh's size, the best corners of that cell
+    judged against the cell alone: sparse parts of a page (a lone box under a dense
+    table) then hold the mesh too, not only where print is dense."""
+    height, width = grey.shape
+    cell = int(align_local.MESH_SPACING)
+    found = [corners]
+    for top in range(0, height, cell):
+        for left in range(0, width, cell):
+            patch = grey[top : top + cell, left : left + cell]
+            if min(patch.shape) < 16:
+                continue
+            best = cv2.goodFeaturesToTrack(patch, MESH_CORNERS_PER_CELL, 0.05, 8, blockSize=7)
+            if best is not None and float(patch.std()) > 4.0:
+                found.append(best.reshape(-1, 2).astype(np.float32) + [left + 0.5, top + 0.5])
+    every = np.concatenate(found).astype(np.float32)
+    # One of any two corners closer than 4 pixels is enough.
+    keys = np.round(every / 4.0).astype(np.int64)
+    _, first = np.unique(keys, axis=0, return_index=True)
+    return every[np.sort(first)]
 
 
 def _frame_to_reference(reference: ReferenceFeatures) -> np.ndarray:
@@ -217,6 +304,11 @@ class _Refined:
     matrix: np.ndarray
     figures: dict[str, float]
     failure: str | None
+    # The picture as the alignment sees it in the frame (normalised), and where it is the
+    # picture's: set once a candidate got as far as verification.
+    warped: np.ndarray | None = None
+    inside: np.ndarray | None = None
+    mesh: align_local.Mesh | None = None
 
 
 def _refine(
@@ -301,7 +393,171 @@ def _verify(
     }
     # Tracking errors count in pixels of the coarser of the frame and the picture.
     error = fit.rms_error * min(1.0, shape["scale"] / frame_scale)
-    return _Refined(matrix, figures, _verdict(figures, shape, error))
+    return _Refined(matrix, figures, _verdict(figures, shape, error), warped, inside)
+
+
+def _localise(
+    reference: ReferenceFeatures, levels: align_refine.PictureLevels, refined: _Refined
+) -> _Refined | None:
+    """Fit a mesh to what the homography leaves unexplained, and verify the page through
+    it; None when the page is flat (the mesh moves nothing) or the mesh is implausible."""
+    assert refined.warped is not None and refined.inside is not None
+    height, width = reference.grey.shape
+    anchors = _page_corners(reference, levels, refined.matrix)
+    mesh = align_local.fit_mesh(
+        reference.normalised, refined.warped, reference.mesh_corners, anchors
+    )
+    shift = mesh.max_shift
+    if shift < LOCAL_MIN_SHIFT or shift > LOCAL_MAX_SHIFT * math.hypot(width, height):
+        return None
+    warped, seen = align_local.warp_locally([refined.warped, refined.inside.astype(np.uint8)], mesh)
+    inside = seen > 0
+    check = align_refine.track(reference.normalised, warped, reference.corners, levels=1)
+    residual = np.linalg.norm(check.target - check.source, axis=1)
+    agree = residual < align_refine.FIT_THRESHOLD
+    corners = reference.corners
+    visible = int(
+        inside[
+            np.clip(corners[:, 1].astype(int), 0, height - 1),
+            np.clip(corners[:, 0].astype(int), 0, width - 1),
+        ].sum()
+    )
+    frame_scale = math.sqrt(reference.frame_scale[0] * reference.frame_scale[1])
+    shape = shape_figures(refined.matrix, reference.width, reference.height)
+    inliers = int(agree.sum())
+    rms = float(np.sqrt(np.mean(residual[agree] ** 2))) if inliers else float("inf")
+    figures = {
+        **refined.figures,
+        "inliers": float(inliers),
+        "tracked_points": float(len(check.source)),
+        "inlier_ratio": inliers / max(len(check.source), 1),
+        "found_ratio": inliers / max(visible, 1),
+        "reprojection_error_px": rms / frame_scale,
+        "similarity": align_refine.similarity(reference.normalised, warped, inside),
+        "local_shift_px": shift / frame_scale,
+    }
+    error = rms * min(1.0, shape["scale"] / frame_scale)
+    verdict = _verdict(figures, shape, error)
+    return _Refined(refined.matrix, figures, verdict, warped, inside, mesh)
+
+
+def _page_corners(
+    reference: ReferenceFeatures, levels: align_refine.PictureLevels, matrix: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The page's own four corners, tracked where the page meets what lies around it: the
+    strongest evidence at the page's edges, where a bend is largest and print is sparse.
+    Frame pixels; a corner hidden or outside the picture is left out."""
+    pad = PAGE_MARGIN
+    height, width = reference.grey.shape
+    # The reference as if lying on something dark, and the picture seen a little wider.
+    grey = np.pad(reference.grey, pad, constant_values=0)
+    wide = (width + 2 * pad, height + 2 * pad)
+    frame_to_picture = _frame_to_reference(reference) @ translation(-pad, -pad)
+    seen = align_refine.warp_into(levels, matrix, wide, frame_to_picture)
+    corners = rectangle(width, height) + pad
+    tracked = align_refine.track(
+        align_refine.normalise(grey), align_refine.normalise(seen), corners.astype(np.float32)
+    )
+    return tracked.source - pad, tracked.target - pad
+
+
+def _better(plain: _Refined, local: _Refined | None) -> _Refined:
+    """The mesh when it passes and finds about as many of the model's landmarks as the
+    homography alone (on a bent page it finds more; an equal count means the homography
+    was right where the landmarks are, and the mesh is right in between too)."""
+    if local is None or local.failure is not None:
+        return plain
+    if plain.failure is not None:
+        return local
+    loss = plain.figures["found_ratio"] - local.figures["found_ratio"]
+    return local if loss <= LOCAL_LOSS else plain
+
+
+def _judge_zones(
+    reference: ReferenceFeatures, refined: _Refined, zones: Sequence[Box]
+) -> tuple[tuple[float | None, ...], str | None, dict[str, float]]:
+    """How sure each zone's placement is, and a reason to refuse the page when one of them
+    is placed wrong. Two kinds of evidence, each where the reference has it: the print
+    along the zone's outline must not be found clearly better elsewhere
+    (api/imaging/align_zones.py), and the reference's corners around the zone must be
+    found where the alignment puts them."""
+    if not zones or refined.warped is None or refined.inside is None:
+        return (), None, {}
+    sx, sy = reference.frame_scale
+    boxes = [(b.x * sx, b.y * sy, b.right * sx, b.bottom * sy) for b in zones]
+    visible, agreeing = _tracked_corners(reference, refined)
+    rings = align_zones.match_zones(
+        reference.normalised, refined.warped, refined.inside, boxes, (visible, agreeing)
+    )
+    found = _corners_found(visible, agreeing, boxes)
+    scores: list[float | None] = []
+    failure: str | None = None
+    figures: dict[str, float] = {}
+    for index, (ring, share) in enumerate(zip(rings, found, strict=True)):
+        evidence = [v for v in (ring.score, share) if v is not None]
+        scores.append(min(1.0, max(0.0, min(evidence))) if evidence else None)
+        if failure is not None:
+            continue
+        if ring.misplaced:
+            failure = (
+                f"the print around zone {index + 1} was found {ring.offset:.0f} pixels away "
+                "from where the zone would be cut: the page may be bent or folded there"
+            )
+        elif ring.unmatched:
+            failure = (
+                f"the print around zone {index + 1} does not match the model where it would "
+                f"be cut (correlation {ring.score:.2f}): the page may be bent, folded or "
+                "covered there"
+            )
+        elif share is not None and share < MIN_ZONE_FOUND:
+            failure = (
+                f"only {share:.0%} of the model's landmarks around zone {index + 1} were found "
+                f"in place (at least {MIN_ZONE_FOUND:.0%} are needed): the page may be bent "
+                "or folded there"
+            )
+        if failure is not None:
+            figures["zone"] = float(index + 1)
+    judged = [v for v in scores if v is not None]
+    if judged:
+        figures["zone_confidence_min"] = min(judged)
+    return tuple(scores), failure, figures
+
+
+def _tracked_corners(
+    reference: ReferenceFeatures, refined: _Refined
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's corners that the picture shows, and those of them found within
+    ``ZONE_NEAR`` of where the alignment puts them (frame pixels)."""
+    assert refined.warped is not None and refined.inside is not None
+    height, width = reference.grey.shape
+    corners = reference.corners
+    tracked = align_refine.track(reference.normalised, refined.warped, corners, levels=1)
+    agree = tracked.source[np.linalg.norm(tracked.target - tracked.source, axis=1) < ZONE_NEAR]
+    seen = refined.inside[
+        np.clip(corners[:, 1].astype(int), 0, height - 1),
+        np.clip(corners[:, 0].astype(int), 0, width - 1),
+    ]
+    return corners[seen], agree
+
+
+def _corners_found(
+    visible: np.ndarray, agree: np.ndarray, boxes: list[tuple[float, float, float, float]]
+) -> list[float | None]:
+    """For each zone, the share of the ``visible`` corners around it that ``agree``;
+    None for fewer than ``ZONE_CORNERS`` of them."""
+    shares: list[float | None] = []
+    for x0, y0, x1, y1 in boxes:
+        margin = max(ZONE_SURROUNDINGS * min(x1 - x0, y1 - y0), 16.0)
+        around = (x0 - margin, y0 - margin, x1 + margin, y1 + margin)
+        count = _count_within(visible, around)
+        shares.append(_count_within(agree, around) / count if count >= ZONE_CORNERS else None)
+    return shares
+
+
+def _count_within(points: np.ndarray, bounds: tuple[float, float, float, float]) -> int:
+    left, top, right, bottom = bounds
+    x, y = points[:, 0], points[:, 1]
+    return int(np.count_nonzero((x >= left) & (x <= right) & (y >= top) & (y <= bottom)))
 
 
 def _shape_report(shape: dict[str, float]) -> dict[str, float]:
@@ -372,12 +628,15 @@ def _rough_from_quads(
     ]
 
 
-def align_picture(reference: ReferenceFeatures, picture: Image.Image) -> Alignment:
+def align_picture(
+    reference: ReferenceFeatures, picture: Image.Image, zones: Sequence[Box] = ()
+) -> Alignment:
     """Register ``picture`` (already EXIF-oriented; L, RGB or RGBA) to the reference.
 
-    Returns the homography reference -> picture pixels and its figures, or raises
-    :class:`AlignmentFailed` with the figures of the most convincing attempt when no
-    candidate passes verification.
+    Returns the homography reference -> picture pixels, the mesh that refines it on a page
+    that is not flat, and the figures, or raises :class:`AlignmentFailed` with the figures
+    of the most convincing attempt when no candidate passes verification. Every one of
+    ``zones`` (reference pixels) must match the reference around it too.
     """
     levels = align_refine.PictureLevels(picture)
     rough_figures: dict[str, float] = {}
@@ -419,9 +678,24 @@ def align_picture(reference: ReferenceFeatures, picture: Image.Image) -> Alignme
     attempts: list[tuple[_Refined, dict[str, float]]] = []
     for matrix, figures in candidates():
         refined = _refine(reference, levels, matrix / matrix[2, 2])
+        if refined.warped is not None:
+            refined = _better(refined, _localise(reference, levels, refined))
+        if refined.failure is None:
+            scores, reason, zone_figures = _judge_zones(reference, refined, zones)
+            refined.figures.update(zone_figures)
+            if reason is not None:
+                # The page was found, and another candidate would find the same page.
+                raise AlignmentFailed(reason, {**rough_figures, **figures, **refined.figures})
         attempts.append((refined, figures))
         if refined.failure is None:
-            return Alignment(_as_matrix(refined.matrix), {**figures, **refined.figures})
+            local = None
+            if refined.mesh is not None:
+                local = align_local.LocalMapping(
+                    refined.matrix, reference.frame_scale, refined.mesh
+                )
+            return Alignment(
+                _as_matrix(refined.matrix), {**figures, **refined.figures}, local, scores
+            )
     if not attempts:
         raise AlignmentFailed("no feature or box of the model was found in it", rough_figures)
     best, figures = max(

@@ -1,8 +1,10 @@
-"""Cut a zone through a homography: an upright crop at the picture's own resolution."""
+"""Cut a zone through a homography or a smooth mapping: an upright crop at the picture's
+own resolution."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -50,6 +52,43 @@ def _fill(mode: str) -> tuple[float, ...] | float:
     return 255
 
 
+def _upright_source(picture: Image.Image) -> Image.Image:
+    if picture.mode in _NATIVE_MODES:
+        return picture
+    has_alpha = "A" in picture.getbands() or "transparency" in picture.info
+    return picture.convert("RGBA" if has_alpha else "RGB")
+
+
+def _finish(warped: np.ndarray, source: Image.Image, picture: Image.Image) -> Image.Image:
+    out = Image.fromarray(warped, mode=None)
+    if source.mode == "I;16" and out.mode != "I;16":
+        out = Image.fromarray(warped.astype(np.uint16)).convert("I;16")
+    icc = picture.info.get("icc_profile")
+    if icc:
+        out.info["icc_profile"] = icc
+    return out
+
+
+def _checked_size(quad: np.ndarray, picture: Image.Image, box: Box) -> tuple[int, int]:
+    """The crop's size for a zone seen as ``quad`` in the picture, or ZoneOutsidePicture."""
+    convex = bool(np.isfinite(quad).all()) and cv2.isContourConvex(
+        quad.astype(np.float32).reshape(-1, 1, 2)
+    )
+    area = polygon_area(quad) if convex else 0.0
+    visible = overlap_area(quad, rectangle(picture.width, picture.height)) / area if area else 0.0
+    if visible < MIN_VISIBLE:
+        raise ZoneOutsidePicture(box, min(visible, 1.0))
+    scale = math.sqrt(area / box.area)
+    return max(1, round(box.width * scale)), max(1, round(box.height * scale))
+
+
+def _corners(box: Box) -> np.ndarray:
+    return np.array(
+        [[box.x, box.y], [box.right, box.y], [box.right, box.bottom], [box.x, box.bottom]],
+        np.float64,
+    )
+
+
 def warp_crop(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
     """The zone ``box`` (reference pixels) cut from ``picture`` as an upright crop.
 
@@ -64,22 +103,8 @@ def warp_crop(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
     kept (modes other than L, RGB, RGBA and I;16 are converted to RGB or RGBA).
     """
     homography = np.asarray(matrix, np.float64)
-    corners = np.array(
-        [[box.x, box.y], [box.right, box.y], [box.right, box.bottom], [box.x, box.bottom]],
-        np.float64,
-    )
-    quad = project(homography, corners)
-    convex = bool(np.isfinite(quad).all()) and cv2.isContourConvex(
-        quad.astype(np.float32).reshape(-1, 1, 2)
-    )
-    area = polygon_area(quad) if convex else 0.0
-    visible = overlap_area(quad, rectangle(picture.width, picture.height)) / area if area else 0.0
-    if visible < MIN_VISIBLE:
-        raise ZoneOutsidePicture(box, min(visible, 1.0))
-
-    scale = math.sqrt(area / box.area)
-    out_w = max(1, round(box.width * scale))
-    out_h = max(1, round(box.height * scale))
+    quad = project(homography, _corners(box))
+    out_w, out_h = _checked_size(quad, picture, box)
     crop_to_picture = (
         homography @ translation(box.x, box.y) @ scaling(box.width / out_w, box.height / out_h)
     )
@@ -88,10 +113,7 @@ def warp_crop(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
     top = max(0, math.floor(quad[:, 1].min()) - 1)
     right = min(picture.width, math.ceil(quad[:, 0].max()) + 1)
     bottom = min(picture.height, math.ceil(quad[:, 1].max()) + 1)
-    source = picture
-    if source.mode not in _NATIVE_MODES:
-        has_alpha = "A" in source.getbands() or "transparency" in source.info
-        source = source.convert("RGBA" if has_alpha else "RGB")
+    source = _upright_source(picture)
     region = np.asarray(source.crop((left, top, right, bottom)))
     to_region = translation(-left, -top) @ crop_to_picture
     warped = cv2.warpPerspective(
@@ -102,10 +124,52 @@ def warp_crop(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=_fill(source.mode),
     )
-    out = Image.fromarray(warped, mode=None)
-    if source.mode == "I;16" and out.mode != "I;16":
-        out = Image.fromarray(warped.astype(np.uint16)).convert("I;16")
-    icc = picture.info.get("icc_profile")
-    if icc:
-        out.info["icc_profile"] = icc
-    return out
+    return _finish(warped, source, picture)
+
+
+_MAP_GRID = 8  # crop pixels between exactly mapped samples of a curved cut
+
+
+def warp_crop_mapped(
+    picture: Image.Image, to_picture: Callable[[np.ndarray], np.ndarray], box: Box
+) -> Image.Image:
+    """Like :func:`warp_crop`, through any smooth mapping ``to_picture`` of reference
+    points (N, 2) to picture points: a zone on a bowed row comes out straight.
+
+    The mapping is evaluated exactly every 8 crop pixels and interpolated linearly in
+    between, which is far below a pixel for the gentle curves of paper and lenses.
+    """
+    quad = to_picture(_corners(box))
+    out_w, out_h = _checked_size(quad, picture, box)
+    # Samples every _MAP_GRID crop pixels, one more beyond each edge, placed so that
+    # cv2.resize by _MAP_GRID interpolates linearly between them for every crop pixel.
+    nx, ny = math.ceil(out_w / _MAP_GRID) + 2, math.ceil(out_h / _MAP_GRID) + 2
+    us = _MAP_GRID * (np.arange(nx) - 1) + _MAP_GRID / 2
+    vs = _MAP_GRID * (np.arange(ny) - 1) + _MAP_GRID / 2
+    grid = np.stack(np.meshgrid(us, vs), axis=-1).reshape(-1, 2)
+    reference = np.column_stack(
+        [box.x + grid[:, 0] * (box.width / out_w), box.y + grid[:, 1] * (box.height / out_h)]
+    )
+    mapped = to_picture(reference)
+    outline = np.concatenate([mapped, quad])
+    left = max(0, math.floor(outline[:, 0].min()) - 2)
+    top = max(0, math.floor(outline[:, 1].min()) - 2)
+    right = min(picture.width, math.ceil(outline[:, 0].max()) + 2)
+    bottom = min(picture.height, math.ceil(outline[:, 1].max()) + 2)
+    coarse_x = (mapped[:, 0] - left - 0.5).reshape(ny, nx).astype(np.float32)
+    coarse_y = (mapped[:, 1] - top - 0.5).reshape(ny, nx).astype(np.float32)
+    size = (nx * _MAP_GRID, ny * _MAP_GRID)
+    inner = (slice(_MAP_GRID, _MAP_GRID + out_h), slice(_MAP_GRID, _MAP_GRID + out_w))
+    map_x = cv2.resize(coarse_x, size, interpolation=cv2.INTER_LINEAR)[inner]
+    map_y = cv2.resize(coarse_y, size, interpolation=cv2.INTER_LINEAR)[inner]
+    source = _upright_source(picture)
+    region = np.asarray(source.crop((left, top, max(right, left + 1), max(bottom, top + 1))))
+    warped = cv2.remap(
+        region,
+        np.ascontiguousarray(map_x),
+        np.ascontiguousarray(map_y),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=_fill(source.mode),
+    )
+    return _finish(warped, source, picture)

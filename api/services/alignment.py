@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -73,22 +74,36 @@ class ReferenceCache:
 
 
 def align(
-    reference: registration.ReferenceFeatures, picture: Image.Image
+    reference: registration.ReferenceFeatures,
+    picture: Image.Image,
+    zones: Sequence[tuple[str, Box]] = (),
 ) -> registration.Alignment:
-    """Register the picture to the reference, or answer 422 with the confidence figures."""
+    """Register the picture to the reference, checking each named zone where it lands,
+    or answer 422 with the confidence figures (naming the zone that did not match)."""
     module = _registration()
     try:
-        alignment: registration.Alignment = module.align_picture(reference, picture)
+        alignment: registration.Alignment = module.align_picture(
+            reference, picture, [box for _, box in zones]
+        )
         return alignment
     except module.AlignmentFailed as exc:
-        raise errors.PictureDoesNotMatch(str(exc), figures=dict(exc.figures)) from exc
+        message = str(exc)
+        index = int(exc.figures.get("zone", 0))
+        if 0 < index <= len(zones):
+            message = message.replace(f"zone {index} ", f"zone '{zones[index - 1][0]}' ", 1)
+        raise errors.PictureDoesNotMatch(message, figures=dict(exc.figures)) from exc
 
 
-def cut(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
-    """The zone ``box`` (reference pixels) as an upright crop of the picture."""
+def cut(picture: Image.Image, placement: registration.Alignment | Matrix, box: Box) -> Image.Image:
+    """The zone ``box`` (reference pixels) as an upright crop of the picture, through a
+    homography or an alignment (and its mesh, where the page is not flat)."""
     module = _registration()
     try:
-        image: Image.Image = module.warp_crop(picture, matrix, box)
+        image: Image.Image = (
+            module.cut_zone(picture, placement, box)
+            if isinstance(placement, module.Alignment)
+            else module.warp_crop(picture, placement, box)
+        )
     except module.ZoneOutsidePicture as exc:
         raise errors.PictureDoesNotMatch(str(exc)) from exc
     return image

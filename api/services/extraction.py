@@ -279,22 +279,13 @@ def _place_zones(
 ) -> ZonePlacer:
     """How the model's zones land on the picture, by ``method``.
 
-    No local refinement yet: every zone is placed by the page's homography, so
-    ``transform.local`` is null and a crop's confidence is the page's.
+    By features, each zone is placed through the page's homography refined locally where
+    the page is not flat, and judged on its own: a crop's confidence is the lesser of the
+    page's and its zone's (see api/imaging/align_zones.py).
     """
     if method == "features":
-        reference = pipeline.references.features(model.reference_path)
-        aligned = alignment.align(reference, picture.image)
-        confidence = _page_confidence(aligned.figures)
-        return ZonePlacer(
-            {
-                "method": "features",
-                "matrix": _rows(aligned.matrix),
-                **aligned.figures,
-                "local": None,
-            },
-            lambda box: Placement(_box_quad(box, aligned.matrix), confidence),
-            lambda box: alignment.cut(picture.image, aligned.matrix, box),
+        return _place_by_features(
+            pipeline, model.reference_path, picture, [(z.name, z.box) for z in model.zones]
         )
     try:
         matrix = scale_matrix(model.reference_size, (picture.width, picture.height))
@@ -314,15 +305,30 @@ def _place_zones(
     )
 
 
-def _box_quad(box: Box, matrix: Matrix) -> Quad:
-    """The corners of a reference ``box`` mapped by ``matrix``, clockwise from top-left."""
-    corners = [(box.x, box.y), (box.right, box.y), (box.right, box.bottom), (box.x, box.bottom)]
-    quad = []
-    for x, y in corners:
-        (a, b, c), (d, e, f), (g, h, i) = matrix
-        w = g * x + h * y + i
-        quad.append([round((a * x + b * y + c) / w, 2), round((d * x + e * y + f) / w, 2)])
-    return quad
+def _place_by_features(
+    pipeline: Pipeline, reference_path: str, picture: Picture, zones: Sequence[tuple[str, Box]]
+) -> ZonePlacer:
+    """Feature alignment of ``picture`` to the reference at ``reference_path``, verified
+    zone by zone for the named ``zones`` (reference pixels)."""
+    reference = pipeline.references.features(reference_path)
+    aligned = alignment.align(reference, picture.image, zones)
+    page = _page_confidence(aligned.figures)
+    scores = {box: score for (_, box), score in zip(zones, aligned.zone_scores, strict=False)}
+
+    def place(box: Box) -> Placement:
+        score = scores.get(box)
+        confidence = page if score is None else min(page, round(score, 4))
+        return Placement(aligned.zone_quad(box), confidence)
+
+    local = aligned.local_summary([box for _, box in zones])
+    if local is not None:
+        local["zones_refined"] = int(local["zones_refined"])
+    figures = {k: v for k, v in aligned.figures.items() if k != "local_shift_px"}
+    return ZonePlacer(
+        {"method": "features", "matrix": _rows(aligned.matrix), **figures, "local": local},
+        place,
+        lambda box: alignment.cut(picture.image, aligned, box),
+    )
 
 
 def _page_confidence(figures: dict[str, float]) -> float:
