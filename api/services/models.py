@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -80,7 +80,8 @@ def list_models(
         condition = Model.id.in_(list(only))
     if q:
         pattern = f"%{q.strip().casefold()}%"
-        condition = or_(Model.name_key.like(pattern), func.lower(Model.description).like(pattern))
+        matches = or_(Model.name_key.like(pattern), func.lower(Model.description).like(pattern))
+        condition = and_(condition, matches)  # a search stays inside the caller's scope
     total = session.scalar(select(func.count()).select_from(Model).where(condition)) or 0
     zone_count = select(func.count(Zone.id)).where(Zone.model_id == Model.id).scalar_subquery()
     rows = session.execute(

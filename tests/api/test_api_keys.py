@@ -85,6 +85,11 @@ def test_a_model_scoped_key_reads_and_cuts_its_models_only(api: RunningApi) -> N
     scanner = api.new_client(bearer(api.create_key("editor", [mine["id"]], "scanner")["secret"]))
 
     assert [m["name"] for m in scanner.get("/models").json()["items"]] == ["Mine"]
+    # a search stays inside the key's models
+    assert scanner.get("/models", params={"q": "other"}).json()["items"] == []
+    assert [m["name"] for m in scanner.get("/models", params={"q": "mi"}).json()["items"]] == [
+        "Mine"
+    ]
     assert scanner.get(f"/models/{mine['id']}").status_code == 200
     assert scanner.get(f"/models/{mine['id']}/image").status_code == 200
     assert_problem(scanner.get(f"/models/{other['id']}"), 403, "may not use")
