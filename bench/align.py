@@ -341,20 +341,26 @@ WRONG_SHARE = 0.1  # like IoU < 0.8
 
 
 def crop_error(
-    picture: Picture, to_picture: Callable[[np.ndarray], np.ndarray], zone: ZoneRect
+    picture: Picture,
+    to_picture: Callable[[np.ndarray], np.ndarray],
+    zone: ZoneRect,
+    truth: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[float, float]:
     """How far a crop cut through ``to_picture`` is from the true one, judged on the
     crop's own samples: at each of 5 x 5 points of the zone, where the crop took its pixel
     and where the true region (the reference resampled through the known distortion)
     has it, brought back to reference pixels through the true mapping's local Jacobian.
-    Returns the worst error as a share of the zone's size along each axis, and in pixels."""
+    Returns the worst error as a share of the zone's size along each axis, and in pixels.
+    ``truth`` replaces the picture's own true mapping (for a page changed after the fact).
+    """
+    true_points = truth or picture.true_points
     fx, fy = np.meshgrid(np.linspace(0.02, 0.98, 5), np.linspace(0.02, 0.98, 5))
     grid = np.column_stack(
         [zone.x + fx.ravel() * zone.width, zone.y + fy.ravel() * zone.height]
     ).astype(np.float64)
-    true = picture.true_points(grid)
-    along_x = picture.true_points(grid + [1.0, 0.0]) - true
-    along_y = picture.true_points(grid + [0.0, 1.0]) - true
+    true = true_points(grid)
+    along_x = true_points(grid + [1.0, 0.0]) - true
+    along_y = true_points(grid + [0.0, 1.0]) - true
     jacobians = np.stack([along_x, along_y], axis=2)  # (N, 2, 2): columns d/dx, d/dy
     off = to_picture(grid) - true
     back = np.linalg.solve(jacobians, off[..., None])[..., 0]

@@ -149,18 +149,30 @@ def fit_to_points(mesh: Mesh, source: np.ndarray, target: np.ndarray) -> tuple[M
     if len(source) == 0:
         return mesh, np.zeros(0, bool)
     indices, weights = mesh.basis(np.asarray(source, np.float64))
-    design = np.zeros((len(source), count))
-    np.put_along_axis(design, indices, weights, axis=1)
     moved = np.asarray(target, np.float64) - source
     penalty = POINT_BENDING * mesh.bending + RIDGE * np.eye(count)
+    # Each point touches four nodes: the normal equations are sums of 4 x 4 blocks,
+    # gathered with bincount rather than through a dense (points x nodes) matrix.
+    pairs = (indices[:, :, None] * count + indices[:, None, :]).reshape(len(source), 16)
+    products = (weights[:, :, None] * weights[:, None, :]).reshape(len(source), 16)
     robust = np.ones(len(source))
-    nodes = np.zeros((count, 2))
+    nodes: np.ndarray = np.zeros((count, 2))
     residual = np.zeros(len(source))
     for scale in POINT_SCALES:
-        weighted = design * robust[:, None]
-        normal = design.T @ weighted + penalty
-        nodes = np.linalg.solve(normal, weighted.T @ moved)
-        residual = np.linalg.norm(design @ nodes - moved, axis=1)
+        normal = np.bincount(
+            pairs.ravel(), (products * robust[:, None]).ravel(), count * count
+        ).reshape(count, count)
+        pulled = weights * robust[:, None]
+        right = np.stack(
+            [
+                np.bincount(indices.ravel(), (pulled * moved[:, c : c + 1]).ravel(), count)
+                for c in range(2)
+            ],
+            axis=1,
+        )
+        nodes = np.linalg.solve(normal + penalty, right)
+        fitted_moves = np.einsum("nk,nkc->nc", weights, nodes[indices])
+        residual = np.linalg.norm(fitted_moves - moved, axis=1)
         robust = 1.0 / (1.0 + (residual / scale) ** 2)
     fitted = mesh.with_nodes(np.concatenate([nodes[:, 0], nodes[:, 1]]))
     return fitted, np.asarray(residual < POINT_SCALES[-1])

@@ -17,6 +17,7 @@ they are never "clearly better".
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -25,6 +26,7 @@ import numpy as np
 BAND_SHARE = 0.15  # of the zone's shorter side: half the band's depth beyond the outline
 BAND_MIN = 3.0  # frame pixels
 BAND_MAX = 12.0
+SEGMENT = 160.0  # frame pixels: about the longest piece of a side judged as one
 BAND_INSET = 2.0  # frame pixels of the zone's inside the band includes: the outline's own line
 SEARCH_SHARE = 0.2  # of the zone's size along each axis: how far around the band is sought
 SEARCH_MIN = 12
@@ -38,6 +40,8 @@ VOUCHING_SHARE = 0.6  # ... of which this share found in place
 GOOD_IN_PLACE = 0.5  # a band correlating this well in place is not misplaced (a form repeats)
 TOLERANCE_SHARE = 0.05  # of the zone's size along an axis: an offset within it is no error
 TOLERANCE_MIN = 2.0  # frame pixels
+NEAR = 2  # frame pixels around the exact place still counted as in place, at least
+RIGHT_SHARE = 0.025  # of the zone's size along an axis: still in place
 SMOOTHING = 1.2  # Gaussian sigma, frame pixels
 
 
@@ -56,18 +60,26 @@ class ZoneMatch:
 
 
 def _bands(box: tuple[float, float, float, float]) -> list[tuple[float, float, float, float]]:
-    """A band along each side of the zone's outline (left, top, right, bottom), reaching
-    outwards: the zone's inside is filled in differently on every picture, its outline
-    and what lies beyond it are printed."""
+    """Bands along the sides of the zone's outline, reaching outwards (the zone's inside
+    is filled in differently on every picture, its outline and what lies beyond it are
+    printed), a long side cut into pieces at most ``SEGMENT`` long: a zone bent at one
+    end must fail there even when the rest of the side matches."""
     x0, y0, x1, y1 = box
     depth = float(np.clip(BAND_SHARE * min(x1 - x0, y1 - y0), BAND_MIN, BAND_MAX)) * 2
     inset = BAND_INSET
-    return [
-        (x0 - depth, y0 - depth, x0 + inset, y1 + depth),
-        (x0 - depth, y0 - depth, x1 + depth, y0 + inset),
-        (x1 - inset, y0 - depth, x1 + depth, y1 + depth),
-        (x0 - depth, y1 - inset, x1 + depth, y1 + depth),
-    ]
+    bands: list[tuple[float, float, float, float]] = []
+    for start, end in _pieces(y0 - depth, y1 + depth):
+        bands.append((x0 - depth, start, x0 + inset, end))
+        bands.append((x1 - inset, start, x1 + depth, end))
+    for start, end in _pieces(x0 - depth, x1 + depth):
+        bands.append((start, y0 - depth, end, y0 + inset))
+        bands.append((start, y1 - inset, end, y1 + depth))
+    return bands
+
+
+def _pieces(start: float, end: float) -> list[tuple[float, float]]:
+    edges = np.linspace(start, end, max(1, round((end - start) / SEGMENT)) + 1)
+    return [(float(a), float(b)) for a, b in itertools.pairwise(edges)]
 
 
 def _count_within(points: np.ndarray, bounds: tuple[int, int, int, int]) -> int:
@@ -119,7 +131,17 @@ def match_zones(
                 continue
             search = smooth_warped[outer[1] : outer[3], outer[0] : outer[2]]
             found = cv2.matchTemplate(search, template, cv2.TM_CCOEFF_NORMED)
-            in_place = float(found[reach_y, reach_x])
+            # "In place" allows what still makes a right crop (a share of the zone's size,
+            # at least a pixel or two): a thin rule that far off correlates poorly exactly
+            # in place.
+            near_x = min(reach_x, max(NEAR, int(RIGHT_SHARE * zone_w)))
+            near_y = min(reach_y, max(NEAR, int(RIGHT_SHARE * zone_h)))
+            in_place = float(
+                found[
+                    reach_y - near_y : reach_y + near_y + 1,
+                    reach_x - near_x : reach_x + near_x + 1,
+                ].max()
+            )
             scores.append(in_place)
             if in_place < POOR_IN_PLACE:
                 seen = _count_within(visible, outer)
@@ -128,7 +150,8 @@ def match_zones(
                 )
                 unmatched = unmatched or not vouched
             best = float(found.max())
-            if best < MIN_FOUND or best - in_place < CLEARLY_BETTER or in_place >= GOOD_IN_PLACE:
+            exact = float(found[reach_y, reach_x])
+            if best < MIN_FOUND or best - exact < CLEARLY_BETTER or exact >= GOOD_IN_PLACE:
                 continue
             by, bx = np.unravel_index(int(found.argmax()), found.shape)
             dx, dy = abs(int(bx) - reach_x), abs(int(by) - reach_y)
