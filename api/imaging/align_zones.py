@@ -37,6 +37,7 @@ CLEARLY_BETTER = 0.15  # how much better elsewhere than in place
 POOR_IN_PLACE = 0.25  # a band correlating worse in place needs corners to vouch for it
 VOUCHING_CORNERS = 4  # corners around such a band, at least ...
 VOUCHING_SHARE = 0.6  # ... of which this share found in place
+UNMATCHED_BANDS = 2  # bands a zone may not have that match poorly with no corner vouching
 GOOD_IN_PLACE = 0.5  # a band correlating this well in place is not misplaced (a form repeats)
 TOLERANCE_SHARE = 0.05  # of the zone's size along an axis: an offset within it is no error
 TOLERANCE_MIN = 2.0  # frame pixels
@@ -101,7 +102,8 @@ def match_zones(
 
     ``corners`` are the reference's corners the picture shows and those of them found in
     place: where a band correlates poorly in place (written over, stamped, hidden), most
-    corners in place around it vouch for it; otherwise the zone is ``unmatched``."""
+    corners in place around it vouch for it; with ``UNMATCHED_BANDS`` such bands unvouched
+    the zone is ``unmatched`` (one side written over or covered is not enough)."""
     visible, agreeing = corners
     height, width = reference.shape
     smooth_reference = cv2.GaussianBlur(reference.astype(np.float32), (0, 0), SMOOTHING)
@@ -117,7 +119,8 @@ def match_zones(
         )
         scores: list[float] = []
         offset = 0.0
-        misplaced = unmatched = False
+        misplaced = False
+        unvouched = 0
         for band in _bands(box):
             left, top = int(np.floor(band[0])), int(np.floor(band[1]))
             right, bottom = int(np.ceil(band[2])), int(np.ceil(band[3]))
@@ -148,7 +151,7 @@ def match_zones(
                 vouched = seen >= VOUCHING_CORNERS and _count_within(agreeing, outer) >= (
                     VOUCHING_SHARE * seen
                 )
-                unmatched = unmatched or not vouched
+                unvouched += 0 if vouched else 1
             best = float(found.max())
             exact = float(found[reach_y, reach_x])
             if best < MIN_FOUND or best - exact < CLEARLY_BETTER or exact >= GOOD_IN_PLACE:
@@ -158,5 +161,6 @@ def match_zones(
             offset = max(offset, float(np.hypot(dx, dy)))
             if dx > tolerance[0] or dy > tolerance[1]:
                 misplaced = True
+        unmatched = unvouched >= UNMATCHED_BANDS
         matches.append(ZoneMatch(min(scores) if scores else None, offset, misplaced, unmatched))
     return matches
