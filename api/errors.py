@@ -19,6 +19,29 @@ class FieldError(BaseModel):
     message: str = Field(examples=["folder segment '..' is not allowed"])
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class Refusal(BaseModel):
+    """A page or part of a request of several pictures that was refused."""
+
+    page: int | None = Field(
+        default=None, exclude_if=_absent, description="The page refused, from 1."
+    )
+    part: int | None = Field(
+        default=None, exclude_if=_absent, description="The `image` part refused, from 1."
+    )
+    type: str = Field(examples=[PROBLEM_TYPE_BASE + "picture-does-not-match"])
+    title: str
+    status: int = Field(examples=[422])
+    detail: str
+    review_id: str | None = Field(
+        default=None, exclude_if=_absent, description="Kept for review: its item."
+    )
+    review_url: str | None = Field(default=None, exclude_if=_absent)
+
+
 class Problem(BaseModel):
     """An error answer (RFC 9457 problem details)."""
 
@@ -35,6 +58,11 @@ class Problem(BaseModel):
         default=None, description="A refused picture kept for review: its review item."
     )
     review_url: str | None = Field(default=None, examples=["/api/v1/reviews/2b1f..."])
+    refused: list[Refusal] | None = Field(
+        default=None,
+        description="For a request of several pictures of which none was filed: why each "
+        "page or part was refused.",
+    )
 
 
 class AppError(Exception):
@@ -59,6 +87,7 @@ class AppError(Exception):
         self.headers = headers or {}
         self.review_id: str | None = None
         self.review_url: str | None = None
+        self.refused: list[Refusal] | None = None
 
     def to_problem(self, instance: str | None = None) -> Problem:
         """The problem document this error answers with."""
@@ -70,6 +99,20 @@ class AppError(Exception):
             instance=instance,
             errors=self.errors,
             figures=self.figures,
+            review_id=self.review_id,
+            review_url=self.review_url,
+            refused=self.refused,
+        )
+
+    def as_refusal(self, *, page: int | None = None, part: int | None = None) -> Refusal:
+        """This error as the refusal of one page or part of a request of several."""
+        return Refusal(
+            page=page,
+            part=part,
+            type=PROBLEM_TYPE_BASE + self.slug,
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
             review_id=self.review_id,
             review_url=self.review_url,
         )
@@ -138,6 +181,14 @@ class ZoneDoesNotFit(AppError):
 
 class PictureDoesNotMatch(AppError):
     status, slug, title = 422, "picture-does-not-match", "Picture does not match the model"
+
+
+class PageCountMismatch(AppError):
+    status, slug, title = 422, "page-count-mismatch", "Page count does not match the model"
+
+
+class NothingFiled(AppError):
+    status, slug, title = 422, "nothing-filed", "Every picture was refused"
 
 
 class IdempotencyKeyReused(AppError):

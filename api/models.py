@@ -81,6 +81,9 @@ class Model(Base):
     image_height: Mapped[int] = mapped_column(Integer)
     image_bytes: Mapped[int] = mapped_column(Integer)
     image_sha256: Mapped[str] = mapped_column(String(64))
+    # the reference's pages after the first (whose facts are the image_* columns), as
+    # {path, format, width, height, bytes, sha256}; null for a one-page reference
+    extra_pages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -106,6 +109,8 @@ class Zone(Base):
     name: Mapped[str] = mapped_column(String(100))
     name_key: Mapped[str] = mapped_column(String(100))
     folder: Mapped[str] = mapped_column(String(1300))
+    # the page of the reference the rectangle is drawn on, from 1
+    page: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     x: Mapped[int] = mapped_column(Integer)
     y: Mapped[int] = mapped_column(Integer)
     width: Mapped[int] = mapped_column(Integer)
@@ -133,6 +138,9 @@ class Extraction(Base):
     source_height: Mapped[int] = mapped_column(Integer)
     source_bytes: Mapped[int] = mapped_column(Integer)
     source_sha256: Mapped[str] = mapped_column(String(64))
+    # how many pages the upload has, and which one was cut when each page is cut alone
+    source_pages: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    source_page: Mapped[int | None] = mapped_column(Integer)
     transform: Mapped[dict[str, Any]] = mapped_column(JSON)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
@@ -165,6 +173,7 @@ class Crop(Base):
     zone_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     zone_name: Mapped[str] = mapped_column(String(100))
     folder: Mapped[str] = mapped_column(String(1300))
+    page: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     path: Mapped[str] = mapped_column(String(1600))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
@@ -323,3 +332,23 @@ class Review(Base):
         ForeignKey("extractions.id", ondelete="SET NULL")
     )
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+
+
+class IdempotentRequest(Base):
+    """The answer given to a request of several pictures (``pages=each``, several parts),
+    kept per caller and Idempotency-Key so that a retry gets it again.
+
+    ``answer`` holds the ids of the extractions filed and the refusals, in order; while
+    ``status`` is ``pending`` the first request is still being cut.
+    """
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("caller", "key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    caller: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from api.errors import Refusal
+
 Alignment = Literal["scale", "features"]
 OutputFormat = Literal["png", "jpeg", "webp"]
 OnRefusal = Literal["review", "reject"]
@@ -28,6 +30,9 @@ Extent = Annotated[int, Field(ge=1, le=10_000_000)]
 ZoneName = Annotated[str, Field(min_length=1, max_length=100, examples=["signature"])]
 FolderPath = Annotated[str, Field(min_length=1, max_length=1279, examples=["signatures"])]
 ModelName = Annotated[str, Field(min_length=1, max_length=200, examples=["Invoice A4"])]
+PageNumber = Annotated[
+    int, Field(ge=1, le=10_000, description="A page of the model's reference, from 1.")
+]
 
 T = TypeVar("T")
 MAX_OFFSET = 1_000_000_000
@@ -61,6 +66,11 @@ class ZoneCreate(InputModel):
 
     name: ZoneName
     folder: FolderPath
+    page: PageNumber | None = Field(
+        default=None,
+        description="The page of the reference it is drawn on, from 1. Left out: page 1, "
+        "or in a replacement the zone's page so far.",
+    )
     x: Coordinate = Field(examples=[120])
     y: Coordinate = Field(examples=[840])
     width: Extent = Field(examples=[600])
@@ -78,6 +88,7 @@ class ZoneUpdate(InputModel):
 
     name: ZoneName | None = None
     folder: FolderPath | None = None
+    page: PageNumber | None = None
     x: Coordinate | None = None
     y: Coordinate | None = None
     width: Extent | None = None
@@ -90,6 +101,7 @@ class ZoneRead(BaseModel):
     id: uuid.UUID
     name: str
     folder: str
+    page: int = Field(description="The page of the reference the zone is drawn on, from 1.")
     x: int
     y: int
     width: int
@@ -123,13 +135,28 @@ class ZonesReplace(InputModel):
     )
 
 
-class ImageInfo(BaseModel):
+class ImagePage(BaseModel):
+    """One page of a model's reference."""
+
+    page: int = Field(examples=[1])
     width: int = Field(description="Pixels, after EXIF orientation.")
+    height: int
+    url: str = Field(examples=["/api/v1/models/5f0c.../image?page=2"])
+
+
+class ImageInfo(BaseModel):
+    """The reference picture: its first page, and the size of every page."""
+
+    width: int = Field(description="Pixels of page 1, after EXIF orientation.")
     height: int
     format: str = Field(examples=["jpeg"])
     bytes: int
     sha256: str
     url: str = Field(examples=["/api/v1/models/5f0c.../image"])
+    pages: list[ImagePage] = Field(
+        description="Every page of the reference, page 1 first (one for a picture; a PDF "
+        "reference is rendered at 200 dpi)."
+    )
 
 
 class ModelRead(BaseModel):
@@ -194,15 +221,49 @@ class ModelExport(BaseModel):
     filename_template: str = Field(default="{source}_{zone}", min_length=1, max_length=200)
     zones: list[ZoneCreate] = Field(default_factory=list)
     image: ExportedImage
+    pages: list[ExportedImage] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="The reference's further pages (2, 3, …), for a model of several pages.",
+    )
 
 
 class Source(BaseModel):
     filename: str
-    format: str
-    width: int
+    format: str = Field(examples=["jpeg", "pdf"])
+    width: int = Field(description="Pixels of the (first) page cut.")
     height: int
     bytes: int
     sha256: str
+    pages: int = Field(default=1, description="How many pages the file has.")
+    page: int | None = Field(
+        default=None,
+        description="The page of the file this extraction cut, when every page was cut as "
+        "its own picture (`pages=each`).",
+    )
+
+
+class TransformPage(BaseModel):
+    """How one page of a document was placed on its reference page."""
+
+    model_config = ConfigDict(extra="allow")
+
+    page: int
+    width: int = Field(description="Pixels of the picture the page was cut from.")
+    height: int
+    method: Literal["scale", "features", "manual"]
+    matrix: list[list[float]]
+
+
+class LocalRefinement(BaseModel):
+    """What the mesh that follows a bent page moved, beyond the page's homography."""
+
+    max_shift_px: float = Field(
+        ge=0, description="The largest shift anywhere on the page, reference pixels."
+    )
+    zones_refined: int = Field(
+        ge=0, description="Zones whose corners moved by more than half a pixel."
+    )
 
 
 class Transform(BaseModel):
@@ -213,10 +274,16 @@ class Transform(BaseModel):
         description="3x3 row-major homography from reference pixels to picture pixels.",
         examples=[[[0.5, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 1.0]]],
     )
-    local: dict[str, float] | None = Field(
+    local: LocalRefinement | None = Field(
         default=None,
-        description="What local refinement moved (`max_shift_px`, `zones_refined`); null "
-        "when every zone was placed by `matrix` alone.",
+        description="What local refinement moved on a page that is not flat; null when "
+        "every zone was placed by `matrix` alone.",
+    )
+    pages: list[TransformPage] | None = Field(
+        default=None,
+        exclude_if=lambda pages: pages is None,
+        description="For a model of several pages: how each page was placed (`matrix` and "
+        "the figures above are page 1's).",
     )
 
 
@@ -224,6 +291,7 @@ class CropRead(BaseModel):
     zone_id: uuid.UUID
     zone_name: str
     folder: str
+    page: int = Field(default=1, description="The page it was cut from, from 1.")
     path: str | None = Field(description="Relative to the outputs root; null when not stored.")
     url: str | None
     width: int
@@ -254,6 +322,16 @@ class ExtractionRead(BaseModel):
     source: Source
     transform: Transform
     crops: list[CropRead]
+
+
+class ExtractionBatch(BaseModel):
+    """The answer to several pictures in one request: every page of a document cut as
+    its own picture (`pages=each`), or several `image` parts."""
+
+    items: list[ExtractionRead] = Field(description="The extractions filed, in order.")
+    refused: list[Refusal] = Field(
+        description="The pages or parts refused, in order; nothing was filed for them."
+    )
 
 
 class FolderRead(BaseModel):
@@ -418,7 +496,7 @@ class ReviewRead(BaseModel):
 
 
 class ReviewResolve(InputModel):
-    """Where the zones are, as a person sees them: give exactly one of the two."""
+    """Where the zones are, as a person sees them: give exactly one of the three."""
 
     corners: Corners | None = Field(
         default=None,
@@ -430,6 +508,12 @@ class ReviewResolve(InputModel):
         default=None,
         description="For every zone of the model as it is now: its four corners in picture "
         "pixels, clockwise from the zone's top-left.",
+    )
+    pages: dict[PageNumber, Corners] | None = Field(
+        default=None,
+        description="For a model of several pages: every page's reference corners in that "
+        "page of the document, by page number (as `corners` gives them for one page).",
+        examples=[{"1": [[40, 30], [1210, 55], [1190, 900], [20, 870]]}],
     )
 
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(default=50 * MIB, gt=0)
     max_image_pixels: int = Field(default=100_000_000, gt=0)
+    max_pages: int = Field(
+        default=50, gt=0, description="Most pages a PDF or multi-page TIFF may have."
+    )
     max_zones_per_model: int = Field(default=500, gt=0)
     max_coordinate: int = Field(
         default=1_000_000, gt=0, description="Upper bound of any zone coordinate or size."

@@ -136,6 +136,72 @@ def png_bomb(width: int = 32768, height: int = 32768, zeros: int = 64 << 20) -> 
     )
 
 
+def pdf_of(pages: Sequence[Image.Image], size: tuple[float, float] | None = None) -> bytes:
+    """A PDF whose pages each show one picture over the whole page.
+
+    ``size`` is every page's size in points; by default a page is as many points as its
+    picture has pixels at 200 dpi (a 400 x 300 picture: a 144 x 108 point page), so that
+    a reference made of it renders back at the picture's own size.
+    """
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument.new()
+    for image in pages:
+        width, height = size or (image.width * 72 / 200, image.height * 72 / 200)
+        page = document.new_page(width, height)
+        picture = pdfium.PdfImage.new(document)
+        bitmap = pdfium.PdfBitmap.from_pil(image.convert("RGB"))
+        picture.set_bitmap(bitmap)
+        picture.set_matrix(pdfium.PdfMatrix().scale(width, height))
+        page.insert_obj(picture)
+        page.gen_content()
+        bitmap.close()
+        page.close()
+    buffer = io.BytesIO()
+    document.save(buffer)
+    document.close()
+    return buffer.getvalue()
+
+
+def raw_pdf(objects: Sequence[bytes], trailer: bytes = b"") -> bytes:
+    """A PDF written by hand: object 1 is the catalog, ``objects`` in order, a true xref.
+
+    For documents no library would write: loops, scripts, odd boxes, encryption.
+    """
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R %s>>\n" % (len(objects) + 1, trailer))
+    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+def blank_pdf(pages: int, box: bytes = b"0 0 612 792", catalog: bytes = b"") -> bytes:
+    """A PDF of ``pages`` empty pages of media box ``box``, by hand (fast for many pages)."""
+    kids = b" ".join(b"%d 0 R" % (3 + index) for index in range(pages))
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R %s>>" % catalog,
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+            *[b"<< /Type /Page /Parent 2 0 R /MediaBox [%s] >>" % box for _ in range(pages)],
+        ]
+    )
+
+
+def tiff_of(pages: Sequence[Image.Image], **params: Any) -> bytes:
+    """A multi-page TIFF, one page per picture."""
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "TIFF", save_all=True, append_images=list(pages[1:]), **params)
+    return buffer.getvalue()
+
+
 def _fit(colour: Colour, mode: str) -> Colour:
     """Reduce an RGB colour to what ``mode`` takes (grey for L, alpha added for RGBA)."""
     if isinstance(colour, int):

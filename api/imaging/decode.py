@@ -159,13 +159,29 @@ def decode_picture(source: Source, *, max_pixels: int) -> Picture:
     """
     with _opened(source) as fp:
         fmt, image = _open_header(fp, max_pixels)
-        declared = _declared_orientation(image, fmt)
-        try:
-            image.load()
-        except Image.DecompressionBombError as error:
-            raise _pillow_refused(error, max_pixels, image.size) from error
-        except _DECODE_ERRORS as error:
-            raise UndecodablePicture(fmt, _reason(error)) from error
+        return decode_frame(image, fmt, max_pixels=max_pixels)
+
+
+def decode_frame(
+    image: ImageFile.ImageFile, fmt: str, *, max_pixels: int, detach: bool = False
+) -> Picture:
+    """Decode the current frame of an opened picture into an upright :class:`Picture`.
+
+    ``image`` is an opened, not yet loaded, picture of format ``fmt`` (one of
+    :data:`SUPPORTED_FORMATS`), positioned on the frame wanted (a page of a multi-page
+    TIFF, say). Its size is checked against ``max_pixels`` before any pixel is decoded;
+    the mode and orientation are then made right exactly as :func:`decode_picture` does.
+    With ``detach`` the picture shares no pixels with ``image``, which may then be moved
+    to another frame.
+    """
+    _check_pixels(image.size, max_pixels)
+    declared = _declared_orientation(image, fmt)
+    try:
+        image.load()
+    except Image.DecompressionBombError as error:
+        raise _pillow_refused(error, max_pixels, image.size) from error
+    except _DECODE_ERRORS as error:
+        raise UndecodablePicture(fmt, _reason(error)) from error
     _check_pixels(image.size, max_pixels)
     # What is left to apply: recent Pillow versions turn TIFF upright while loading and
     # then drop the tag (and pillow-heif resets it, see _declared_orientation).
@@ -176,6 +192,8 @@ def decode_picture(source: Source, *, max_pixels: int) -> Picture:
         message = f"The picture's colour mode ({image.mode}) is not supported."
         raise UnsupportedPicture(message) from error
     upright = _upright(normalised, pending)
+    if detach and upright is image:
+        upright = image.copy()
     return Picture(
         image=upright,
         format=fmt,

@@ -46,7 +46,7 @@ class UnsupportedPicture(ImagingError):
         if message is None:
             message = (
                 "The file is not a picture in a supported format "
-                "(JPEG, PNG, WebP, TIFF, BMP, GIF or HEIC/HEIF)."
+                "(JPEG, PNG, WebP, TIFF, BMP, GIF or HEIC/HEIF) nor a PDF document."
             )
         super().__init__(message)
 
@@ -86,3 +86,48 @@ class AspectMismatch(ImagingError):
             f"more than the {tolerance:.1%} allowed when zones are scaled."
         )
         super().__init__(message)
+
+
+class PageTooLarge(PictureTooLarge):
+    """One page of a document would have more pixels than allowed once rendered."""
+
+    def __init__(self, page: int, width: int, height: int, limit: int) -> None:
+        self.page = page
+        self.width, self.height, self.limit, self.pixels = width, height, limit, width * height
+        ImagingError.__init__(
+            self,
+            f"Page {page} of the document would be {width} x {height} pixels "
+            f"({width * height:,} pixels), more than the limit of {limit:,} pixels.",
+        )
+
+
+class TooManyPages(ImagingError):
+    """The document has more pages than allowed (counted before any page is rendered).
+
+    ``pages`` is the count found; with ``at_least`` it is only a lower bound, counting
+    having stopped past the limit.
+    """
+
+    def __init__(self, pages: int, limit: int, *, at_least: bool = False) -> None:
+        self.pages = pages
+        self.limit = limit
+        count = f"at least {pages}" if at_least else str(pages)
+        super().__init__(f"The document has {count} pages, more than the limit of {limit} pages.")
+
+
+class UndecodableDocument(UndecodablePicture):
+    """The data starts like a supported document but cannot be read (damaged, truncated)."""
+
+    def __init__(self, format: str, reason: str | None = None) -> None:
+        self.format = format
+        self.reason = reason
+        message = f"The {format.upper()} document cannot be read"
+        message += f": {reason}." if reason else "."
+        ImagingError.__init__(self, message)
+
+
+class EncryptedDocument(UndecodableDocument):
+    """The document is encrypted: it cannot be read without its password."""
+
+    def __init__(self, format: str) -> None:
+        super().__init__(format, "it is encrypted and needs a password to be opened")

@@ -63,6 +63,7 @@ def get_limits(settings: SettingsDep) -> Limits:
         max_zones=settings.max_zones_per_model,
         max_coordinate=settings.max_coordinate,
         max_pixels=settings.max_image_pixels,
+        max_pages=settings.max_pages,
     )
 
 
@@ -73,9 +74,11 @@ def get_pipeline(request: Request, settings: SettingsDep, storage: StorageDep) -
         storage=storage,
         references=cache,
         max_pixels=settings.max_image_pixels,
+        max_pages=settings.max_pages,
         reviews=request.app.state.reviews,
         sources=request.app.state.sources,
         keep_sources=timedelta(days=settings.keep_sources_days),
+        pending_timeout=timedelta(seconds=settings.intent_timeout_seconds),
     )
 
 

@@ -6,11 +6,10 @@ import io
 import json
 import uuid
 import zipfile
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import (
     APIRouter,
-    Depends,
     File,
     Form,
     Header,
@@ -23,12 +22,19 @@ from fastapi import (
 
 from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
-from api.imaging.decode import decode_picture
 from api.imaging.overlay import Outline, draw_overlay
 from api.routes.access import Reader, require_model
 from api.routes.deps import PipelineDep, SettingsDep, SourcesDep, StorageDep
 from api.routes.presenters import API_PREFIX, extraction_read
-from api.schemas import MAX_OFFSET, Alignment, ExtractionList, ExtractionRead, OutputFormat
+from api.schemas import (
+    MAX_OFFSET,
+    Alignment,
+    ExtractionBatch,
+    ExtractionList,
+    ExtractionRead,
+    OutputFormat,
+)
+from api.services.batches import BatchOutcome, BatchRequest, Part, nothing_filed, run_batch
 from api.services.extraction import (
     ExtractionOutcome,
     ExtractRequest,
@@ -38,6 +44,7 @@ from api.services.extraction import (
 )
 from api.services.extraction import list_extractions as list_records
 from api.services.models import find_model
+from api.services.pictures import open_upload
 from api.storage import FileNotFoundInStorage, Storage
 
 router = APIRouter(tags=["extraction"])
@@ -46,26 +53,9 @@ ZIP_MEDIA_TYPE = "application/zip"
 ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
 
 
-async def one_picture(request: Request) -> None:
-    """422 for a request with several ``image`` parts, rather than cutting only one."""
-    form = await request.form()  # parsed once: FastAPI has read it already
-    count = len(form.getlist("image"))
-    if count > 1:
-        raise errors.validation_failed(
-            [
-                errors.FieldError(
-                    field="image",
-                    message=f"this request has {count} pictures; send one picture per "
-                    "request (nothing was cut)",
-                )
-            ]
-        )
-
-
 @router.post(
     "/extract",
     status_code=201,
-    dependencies=[Depends(one_picture)],
     operation_id="extract",
     summary="Cut a picture with a model",
     description=(
@@ -73,7 +63,14 @@ async def one_picture(request: Request) -> None:
         "folder. Answers the extraction record, or with `Accept: application/zip` a ZIP of "
         "`<folder>/<file>` entries plus `manifest.json`. `store=false` files nothing and "
         "records nothing. A retry with the same `Idempotency-Key` and the same body answers "
-        "the first result and files nothing new; the same key with another body is a 422."
+        "the first result and files nothing new; the same key with another body is a 422.\n\n"
+        "A PDF or multi-page TIFF is cut with a model of as many pages, each page aligned on "
+        "its own (a PDF page rendered at the width of its reference page). With "
+        "`pages=each`, every page of the document is cut as its own picture with a model of "
+        "one page; several `image` parts are each cut alone. Both answer "
+        "`{items, refused}`: an extraction for each page or part filed, and why the others "
+        "were refused (nothing is filed for those) — or 422 with `refused` when nothing was "
+        "filed."
     ),
     responses=errors.problem_responses(
         errors.NotFound,
@@ -81,17 +78,21 @@ async def one_picture(request: Request) -> None:
         errors.UnsupportedPicture,
         errors.UndecodablePicture,
         errors.PictureDoesNotMatch,
+        errors.PageCountMismatch,
+        errors.NothingFiled,
         errors.IdempotencyKeyReused,
+        errors.StillRunning,
         errors.NotAcceptable,
         success={
             201: {
-                "description": "The extraction (JSON), or its crops as a ZIP.",
-                "model": ExtractionRead,
+                "description": "The extraction (JSON), or its crops as a ZIP; for `pages=each` "
+                "or several parts, the extractions filed and the refusals.",
+                "model": ExtractionRead | ExtractionBatch,
                 "content": {ZIP_MEDIA_TYPE: ZIP_SCHEMA},
             },
             200: {
                 "description": "With `store=false`: the crops were cut but not kept.",
-                "model": ExtractionRead,
+                "model": ExtractionRead | ExtractionBatch,
                 "content": {ZIP_MEDIA_TYPE: ZIP_SCHEMA},
             },
         },
@@ -104,7 +105,10 @@ def extract(
     pipeline: PipelineDep,
     storage: StorageDep,
     model: Annotated[str, Form(min_length=1, max_length=200, description="Model id or name.")],
-    image: Annotated[UploadFile, File(description="The picture to cut.")],
+    image: Annotated[
+        list[UploadFile],
+        File(description="The picture or document to cut; several parts are each cut alone."),
+    ],
     output_format: Annotated[
         OutputFormat | None,
         Form(alias="format", description="Output format for this run; default the model's."),
@@ -113,6 +117,10 @@ def extract(
         Alignment | None, Form(description="Alignment for this run; default the model's.")
     ] = None,
     store: Annotated[bool, Form(description="File the crops and record the run.")] = True,
+    pages: Annotated[
+        Literal["each"] | None,
+        Form(description="`each`: cut every page of a document as its own picture."),
+    ] = None,
     idempotency_key: Annotated[
         str | None,
         Header(min_length=1, max_length=255, description="Makes retries safe: see above."),
@@ -124,12 +132,25 @@ def extract(
             model_id = find_model(session, model).id
         require_model(reader, model_id)
         model = str(model_id)  # the model checked is the model cut, even if renamed meanwhile
+    if len(image) > 1 or pages == "each":
+        batch = BatchRequest(
+            model=model,
+            parts=tuple(Part(part.filename or "picture", part.file.read()) for part in image),
+            each_page=pages == "each",
+            output_format=output_format,
+            alignment=alignment,
+            store=store,
+            idempotency_key=idempotency_key,
+            created_by=reader.actor,
+        )
+        return _batch_answer(_counted_batch(pipeline, batch), store, wants_zip, storage)
+    upload = image[0]
     outcome = _counted(
         pipeline,
         ExtractRequest(
             model=model,
-            filename=image.filename or "picture",
-            data=image.file.read(),
+            filename=upload.filename or "picture",
+            data=upload.file.read(),
             output_format=output_format,
             alignment=alignment,
             store=store,
@@ -180,6 +201,68 @@ def _counted(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOutcome:
     return outcome
 
 
+def _counted_batch(pipeline: Pipeline, request: BatchRequest) -> BatchOutcome:
+    """Run a request of several pictures, counting each one's outcome for ``/metrics``."""
+    try:
+        outcome = run_batch(pipeline, request)
+    except errors.AppError as exc:
+        state = "refused" if exc.status < 500 else "failed"
+        metrics.EXTRACTIONS.labels(state, request.alignment or "model").inc()
+        if exc.status < 500:
+            metrics.REFUSALS.labels(exc.slug).inc()
+        raise
+    except Exception:
+        metrics.EXTRACTIONS.labels("failed", request.alignment or "model").inc()
+        raise
+    for refusal in outcome.refused:
+        metrics.EXTRACTIONS.labels("refused", request.alignment or "model").inc()
+        metrics.REFUSALS.labels(refusal.type.rsplit("/", 1)[-1]).inc()
+    for item in outcome.items:
+        method = str(item.record.transform.get("method", "unknown"))
+        if outcome.replayed:
+            metrics.EXTRACTIONS.labels("replayed", method).inc()
+        elif not request.store:
+            metrics.EXTRACTIONS.labels("unstored", method).inc()
+        else:
+            metrics.EXTRACTIONS.labels("filed", method).inc()
+            metrics.BYTES_FILED.inc(sum(crop.bytes for crop in item.record.crops))
+    return outcome
+
+
+def _batch_answer(
+    outcome: BatchOutcome, store: bool, wants_zip: bool, storage: Storage
+) -> Response:
+    """The answer to a request of several pictures: 201 (200 unstored), or 422 if none
+    was filed."""
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    if not outcome.items:
+        error = nothing_filed(outcome)
+        error.headers.update(headers)
+        raise error
+    body = ExtractionBatch(
+        items=[extraction_read(item.record, stored=store) for item in outcome.items],
+        refused=outcome.refused,
+    )
+    status = 201 if store else 200
+    if wants_zip:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+            for item, read in zip(outcome.items, body.items, strict=True):
+                _add_crops(archive, item, read, storage)
+            archive.writestr(
+                "manifest.json", body.model_dump_json(indent=2), compress_type=zipfile.ZIP_DEFLATED
+            )
+        return Response(
+            buffer.getvalue(),
+            status_code=status,
+            media_type=ZIP_MEDIA_TYPE,
+            headers=headers | {"Content-Disposition": 'attachment; filename="extractions.zip"'},
+        )
+    return Response(
+        body.model_dump_json(), status_code=status, media_type="application/json", headers=headers
+    )
+
+
 def _wants_zip(accept: str | None) -> bool:
     if not accept:
         return False
@@ -195,16 +278,23 @@ def _wants_zip(accept: str | None) -> bool:
     )
 
 
+def _add_crops(
+    archive: zipfile.ZipFile, outcome: ExtractionOutcome, body: ExtractionRead, storage: Storage
+) -> None:
+    """One extraction's crops as ZIP entries."""
+    if outcome.crops:
+        for cut in outcome.crops:
+            archive.writestr(cut.archive_name, cut.data)
+    else:  # a replay: the crops are read back from where they were filed
+        for crop in body.crops:
+            if crop.path:
+                archive.writestr(crop.path, storage.read(crop.path))
+
+
 def _zip(outcome: ExtractionOutcome, body: ExtractionRead, storage: Storage) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        if outcome.crops:
-            for cut in outcome.crops:
-                archive.writestr(cut.archive_name, cut.data)
-        else:  # a replay: the crops are read back from where they were filed
-            for crop in body.crops:
-                if crop.path:
-                    archive.writestr(crop.path, storage.read(crop.path))
+        _add_crops(archive, outcome, body, storage)
         archive.writestr(
             "manifest.json", body.model_dump_json(indent=2), compress_type=zipfile.ZIP_DEFLATED
         )
@@ -302,8 +392,9 @@ def download_extraction_archive(
     operation_id="getExtractionOverlay",
     summary="See where the zones were cut",
     description="The picture, longest side at most 1600 px, with every zone outlined and "
-    "named where it was cut (JPEG). Pictures are kept ZONECUT_KEEP_SOURCES_DAYS (30 by "
-    "default); after that this is 410.",
+    "named where it was cut (JPEG); `page` picks a page of a document cut with a model of "
+    "several pages (404 for a page it does not have). Pictures are kept "
+    "ZONECUT_KEEP_SOURCES_DAYS (30 by default); after that this is 410.",
     response_class=Response,
     responses=errors.problem_responses(
         errors.NotFound, errors.Gone, success={200: {"content": {"image/jpeg": ZIP_SCHEMA}}}
@@ -315,12 +406,16 @@ def get_extraction_overlay(
     sources: SourcesDep,
     settings: SettingsDep,
     extraction_id: Annotated[uuid.UUID, Path(description="The extraction's id.")],
+    page: Annotated[int, Query(ge=1, le=10_000, description="The page, from 1.")] = 1,
 ) -> Response:
     with session_scope(sessions) as session:
         record = load_extraction(session, extraction_id)
         require_model(reader, record.model_id)
+        width = _page_width(record.transform, record.source_width, page, extraction_id)
         outlines = [
-            Outline(crop.zone_name, crop.quad) for crop in record.crops if crop.quad is not None
+            Outline(crop.zone_name, crop.quad)
+            for crop in record.crops
+            if crop.quad is not None and crop.page == page
         ]
         path = record.source_path
     gone = errors.Gone(
@@ -333,11 +428,33 @@ def get_extraction_overlay(
         data = sources.read(path)
     except FileNotFoundInStorage as exc:
         raise gone from exc
-    picture = decode_picture(data, max_pixels=settings.max_image_pixels)
+    with open_upload(
+        data, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages
+    ) as upload:
+        picture = upload.page(page if upload.page_count > 1 else 1, width)
     return Response(
         draw_overlay(picture.image, outlines),
         media_type="image/jpeg",
         headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
+def _page_width(
+    transform: dict[str, object], source_width: int, page: int, extraction_id: uuid.UUID
+) -> int:
+    """The width in pixels page ``page`` was cut at (a document renders at it again)."""
+    pages = transform.get("pages")
+    if not isinstance(pages, list):
+        if page != 1:
+            raise errors.NotFound(
+                f"extraction {extraction_id} cut one page; there is no page {page}"
+            )
+        return source_width
+    for entry in pages:
+        if isinstance(entry, dict) and entry.get("page") == page:
+            return int(entry["width"])
+    raise errors.NotFound(
+        f"extraction {extraction_id} cut {len(pages)} pages; there is no page {page}"
     )
 
 

@@ -14,7 +14,7 @@ from api.routes.presenters import model_read, model_summary, model_url, set_mode
 from api.schemas import MAX_OFFSET, ModelExport, ModelList, ModelRead, ModelUpdate
 from api.services import audit
 from api.services import models as service
-from api.services.references import read_reference
+from api.services.references import read_reference, reference_pages
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -37,8 +37,9 @@ PICTURE_ERRORS = (errors.PayloadTooLarge, errors.UnsupportedPicture, errors.Unde
     status_code=201,
     operation_id="createModel",
     summary="Create a model",
-    description="Creates a model from a reference picture. Zones are added afterwards. "
-    "Answers the model with `Location` and `ETag`.",
+    description="Creates a model from a reference picture, or a PDF or multi-page TIFF "
+    "whose pages become the reference's pages (a PDF rendered at 200 dpi). Zones are added "
+    "afterwards. Answers the model with `Location` and `ETag`.",
     responses=errors.problem_responses(errors.Conflict, *PICTURE_ERRORS),
 )
 def create_model(
@@ -174,20 +175,35 @@ def delete_model(
     operation_id="getModelImage",
     summary="Get the reference picture",
     description="The model's reference picture, as uploaded (pictures browsers cannot show, "
-    "such as TIFF or HEIC, are kept as PNG).",
+    "such as TIFF or HEIC, are kept as PNG); `page` picks a page of a reference of several "
+    "(pages of a document are kept as PNG, a PDF's rendered at 200 dpi). A page the "
+    "reference does not have is 404.",
     response_class=Response,
     responses=errors.problem_responses(
         errors.NotFound,
         success={200: {"content": {media: {} for media in IMAGE_TYPES.values()}}},
     ),
 )
-def get_model_image(_reader: Reader, model: ModelDep, references: ReferencesDep) -> Response:
+def get_model_image(
+    _reader: Reader,
+    model: ModelDep,
+    references: ReferencesDep,
+    page: Annotated[int, Query(ge=1, le=10_000, description="The page, from 1.")] = 1,
+) -> Response:
+    pages = reference_pages(model)
+    if page > len(pages):
+        raise errors.NotFound(
+            f"model {model.id} has {len(pages)} reference page"
+            + ("s" if len(pages) > 1 else "")
+            + f"; there is no page {page}"
+        )
+    chosen = pages[page - 1]
     return Response(
-        read_reference(references, model.image_path),
-        media_type=IMAGE_TYPES.get(model.image_format, "application/octet-stream"),
+        read_reference(references, chosen.path),
+        media_type=IMAGE_TYPES.get(chosen.format, "application/octet-stream"),
         headers={
             "Cache-Control": "private, max-age=31536000, immutable",
-            "ETag": f'"{model.image_sha256[:32]}"',
+            "ETag": f'"{chosen.sha256[:32]}"',
         },
     )
 
@@ -196,7 +212,8 @@ def get_model_image(_reader: Reader, model: ModelDep, references: ReferencesDep)
     "/{model_id:uuid}/image",
     operation_id="replaceModelImage",
     summary="Replace the reference picture",
-    description="Swaps the reference picture; every zone must still fit the new one.",
+    description="Swaps the reference picture or document; every zone must still fit its "
+    "page of the new one.",
     responses=errors.problem_responses(
         errors.NotFound, errors.PreconditionFailed, errors.ZoneDoesNotFit, *PICTURE_ERRORS
     ),
@@ -228,7 +245,7 @@ def replace_model_image(
 def export_model(
     _editor: Editor, model: ModelDep, references: ReferencesDep, response: Response
 ) -> ModelExport:
-    image = read_reference(references, model.image_path)
+    images = [read_reference(references, page.path) for page in reference_pages(model)]
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in model.name)[:80] or "model"
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}.zonecut.json"'
-    return service.export_model(model, image)
+    return service.export_model(model, images)

@@ -13,6 +13,7 @@ from api.schemas import (
     FileRead,
     FolderRead,
     ImageInfo,
+    ImagePage,
     ModelRead,
     ModelSummary,
     ReviewRead,
@@ -20,6 +21,7 @@ from api.schemas import (
     Transform,
     ZoneRead,
 )
+from api.services.references import reference_pages
 from api.storage import FolderInfo, StoredFile
 
 API_PREFIX = "/api/v1"
@@ -49,6 +51,7 @@ def set_model_headers(response: Response, model: Model) -> None:
 
 
 def image_info(model: Model) -> ImageInfo:
+    pages = reference_pages(model)
     return ImageInfo(
         width=model.image_width,
         height=model.image_height,
@@ -56,6 +59,15 @@ def image_info(model: Model) -> ImageInfo:
         bytes=model.image_bytes,
         sha256=model.image_sha256,
         url=f"{model_url(model)}/image?v={model.image_sha256[:16]}",
+        pages=[
+            ImagePage(
+                page=page.number,
+                width=page.width,
+                height=page.height,
+                url=f"{model_url(model)}/image?page={page.number}&v={page.sha256[:16]}",
+            )
+            for page in pages
+        ],
     )
 
 
@@ -93,6 +105,8 @@ def model_summary(model: Model, zone_count: int) -> ModelSummary:
 
 def source_read(record: Extraction | Review) -> Source:
     """The facts of the picture an extraction cut or a review item keeps."""
+    pages = record.source_pages if isinstance(record, Extraction) else 1
+    page = record.source_page if isinstance(record, Extraction) else None
     return Source(
         filename=record.source_filename,
         format=record.source_format,
@@ -100,6 +114,8 @@ def source_read(record: Extraction | Review) -> Source:
         height=record.source_height,
         bytes=record.source_bytes,
         sha256=record.source_sha256,
+        pages=pages,
+        page=page,
     )
 
 
@@ -120,6 +136,7 @@ def extraction_read(record: Extraction, *, stored: bool = True) -> ExtractionRea
                 zone_id=crop.zone_id,
                 zone_name=crop.zone_name,
                 folder=crop.folder,
+                page=crop.page,
                 path=crop.path if stored else None,
                 url=file_url(crop.path) if stored else None,
                 width=crop.width,

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import errors
 from api.db import SessionDep
-from api.imaging.decode import decode_picture
 from api.imaging.overlay import draw_overlay
 from api.models import Review
 from api.routes.access import Reader, require_model
@@ -17,13 +16,21 @@ from api.routes.deps import PipelineDep, ReviewsDep, SettingsDep
 from api.routes.presenters import API_PREFIX, extraction_read, review_read
 from api.schemas import MAX_OFFSET, ExtractionRead, ReviewList, ReviewRead, ReviewResolve
 from api.services import reviews as service
+from api.services.pictures import open_upload
 from api.services.review_items import EXTENSIONS
 from api.storage import FileNotFoundInStorage
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
 
 ReviewId = Annotated[uuid.UUID, Path(description="The review item's id.")]
-PICTURE_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+PICTURE_TYPES = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "tiff": "image/tiff",
+    "pdf": "application/pdf",
+}
 
 
 def _load(session: SessionDep, reader: Reader, review_id: uuid.UUID) -> Review:
@@ -100,7 +107,7 @@ def get_review_picture(
     summary="See the best guess of a review item",
     description="The refused picture, longest side at most 1600 px, with the model's zones "
     "outlined and named where the best guess puts them (the guessed homography, else the "
-    "reference stretched over the picture); JPEG.",
+    "reference stretched over the picture); JPEG. `page` picks a page of a document.",
     response_class=Response,
     responses=errors.problem_responses(
         errors.NotFound, success={200: {"content": {"image/jpeg": {}}}}
@@ -112,14 +119,23 @@ def get_review_overlay(
     storage: ReviewsDep,
     settings: SettingsDep,
     review_id: ReviewId,
+    page: Annotated[int, Query(ge=1, le=10_000, description="The page, from 1.")] = 1,
 ) -> Response:
     review = _load(session, reader, review_id)
-    outlines = service.overlay_outlines(session, review)
     try:
         data = storage.read(review.picture_path)
     except FileNotFoundInStorage as exc:
         raise errors.NotFound(f"the picture of review {review_id} is no longer kept") from exc
-    picture = decode_picture(data, max_pixels=settings.max_image_pixels)
+    with open_upload(
+        data, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages
+    ) as upload:
+        if page > upload.page_count:
+            raise errors.NotFound(
+                f"the picture of review {review_id} has {upload.page_count} page(s); "
+                f"there is no page {page}"
+            )
+        picture = upload.page(page, service.page_width(session, review, page))
+    outlines = service.overlay_outlines(session, review, page, (picture.width, picture.height))
     return Response(draw_overlay(picture.image, outlines), media_type="image/jpeg")
 
 
@@ -129,7 +145,8 @@ def get_review_overlay(
     operation_id="resolveReview",
     summary="Cut a review item by hand",
     description="Places the zones as a person sees them — the reference's four corners in "
-    "the picture, or one quad per zone naming every zone of the model as it is now — then "
+    "the picture (`pages`: each page's, for a model of several pages), or one quad per zone "
+    "naming every zone of the model as it is now — then "
     "cuts, files and records the crops like an extraction (`transform.method: manual`, the "
     "model version used, the reviewer as `created_by`). A decided item, or one whose model "
     "was deleted, is 409.",
@@ -147,14 +164,16 @@ def resolve_review(
     response: Response,
 ) -> ExtractionRead:
     _load(session, reader, review_id)
-    if (body.corners is None) == (body.quads is None):
+    given = [body.corners, body.pages, body.quads]
+    if sum(value is not None for value in given) != 1:
         raise errors.validation_failed(
-            [errors.FieldError(field="body", message="give either corners or quads, not both")]
+            [errors.FieldError(field="body", message="give exactly one of corners, pages or quads")]
         )
     session.commit()  # no transaction is held while the picture is cut
     placing = service.Placing(
         corners=body.corners,
         quads={k: v for k, v in body.quads.items()} if body.quads is not None else None,
+        pages=dict(body.pages) if body.pages is not None else None,
     )
     outcome = service.resolve(pipeline, storage, review_id, placing, reader.actor)
     response.headers["Location"] = f"{API_PREFIX}/extractions/{outcome.record.id}"

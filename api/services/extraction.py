@@ -1,5 +1,9 @@
 """The extraction pipeline: decode, place the zones, cut, encode, file, record.
 
+A document (PDF, multi-page TIFF) is cut with a model of as many pages: each page is
+rendered at the width of its reference page, placed on its own, and every zone is cut
+from its page; one record holds the crops of all pages.
+
 No database transaction is held while pictures are cut: the model is read in one short
 transaction, the pixels are worked on with none open, and the record is written in a
 second one. Files are written before the record and removed again if it cannot be saved,
@@ -15,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -34,9 +38,10 @@ from api.imaging.decode import Picture
 from api.imaging.encode import EXTENSIONS, encode_image
 from api.imaging.geometry import Box, Matrix, map_box_by_scale, scale_matrix
 from api.models import Crop, Extraction, Model, OutputFile, utcnow
-from api.services import alignment, intents, review_items
+from api.services import alignment, idempotency, intents, review_items
 from api.services.models import find_model
-from api.services.pictures import decode_upload
+from api.services.pictures import Upload, open_upload
+from api.services.references import reference_pages
 from api.storage import Storage, StoredFile
 from api.storage.names import render_filename, safe_component, source_stem
 
@@ -76,11 +81,24 @@ class ZoneSnapshot:
     name: str
     folder: str
     box: Box
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class PageSnapshot:
+    """One page of a model's reference: where its picture is kept and its size."""
+
+    number: int
+    path: str
+    size: tuple[int, int]
 
 
 @dataclass(frozen=True)
 class ModelSnapshot:
-    """The model as it was when the extraction started, free of any session."""
+    """The model as it was when the extraction started, free of any session.
+
+    ``reference_size`` and ``reference_path`` are page 1's; ``pages`` lists every page.
+    """
 
     id: uuid.UUID
     name: str
@@ -93,6 +111,26 @@ class ModelSnapshot:
     reference_size: tuple[int, int]
     reference_path: str
     zones: tuple[ZoneSnapshot, ...]
+    pages: tuple[PageSnapshot, ...] = ()
+
+    @property
+    def page_count(self) -> int:
+        """How many pages the reference has."""
+        return max(1, len(self.pages))
+
+    def page(self, number: int) -> ModelSnapshot:
+        """The model as seen from one page of its reference: that page as the reference,
+        and only the zones drawn on it."""
+        if not self.pages:
+            return self
+        page = self.pages[number - 1]
+        return replace(
+            self,
+            reference_size=page.size,
+            reference_path=page.path,
+            zones=tuple(zone for zone in self.zones if zone.page == number),
+            pages=(replace(page, number=1),),
+        )
 
     @classmethod
     def of(cls, model: Model) -> ModelSnapshot:
@@ -108,10 +146,34 @@ class ModelSnapshot:
             reference_size=(model.image_width, model.image_height),
             reference_path=model.image_path,
             zones=tuple(
-                ZoneSnapshot(z.id, z.name, z.folder, Box(z.x, z.y, z.width, z.height))
+                ZoneSnapshot(z.id, z.name, z.folder, Box(z.x, z.y, z.width, z.height), z.page)
                 for z in model.zones
             ),
+            pages=tuple(
+                PageSnapshot(page.number, page.path, (page.width, page.height))
+                for page in reference_pages(model)
+            ),
         )
+
+    @property
+    def page_widths(self) -> list[int | None]:
+        """The width in pixels each page of a document is rendered at: its reference's."""
+        return [page.size[0] for page in self.pages] or [self.reference_size[0]]
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What an extraction records of the file it cut."""
+
+    filename: str
+    format: str
+    width: int
+    height: int
+    bytes: int
+    sha256: str
+    pages: int = 1
+    # the page cut, when each page of a document is cut as its own picture
+    page: int | None = None
 
 
 Quad = list[list[float]]
@@ -166,6 +228,15 @@ class ExtractionOutcome:
 
 
 @dataclass(frozen=True)
+class PlacedPage:
+    """One page of the upload, the picture it was cut from and how its zones land."""
+
+    number: int
+    picture: Picture
+    placer: ZonePlacer
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """What the pipeline needs from the application."""
 
@@ -173,15 +244,19 @@ class Pipeline:
     storage: Storage
     references: alignment.ReferenceCache
     max_pixels: int
+    max_pages: int = 50
     # where refused pictures are kept for review; None keeps none
     reviews: Storage | None = None
     # where the pictures cut are kept for overlays, and for how long (0: not kept)
     sources: Storage | None = None
     keep_sources: timedelta = timedelta(0)
+    # a request of several pictures still pending this long was abandoned
+    pending_timeout: timedelta = timedelta(minutes=5)
 
 
 def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOutcome:
-    """Cut the picture with the model and file every crop, or raise and leave nothing.
+    """Cut the picture or document with the model and file every crop, or raise and
+    leave nothing.
 
     A picture refused as not matching is kept as a review item when the model says so
     (and the run files at all): the 422 then names the item.
@@ -193,30 +268,106 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
         model = ModelSnapshot.of(find_model(session, request.model))
         fingerprint = request.fingerprint(source_sha256, model.id)
         if request.idempotency_key is not None:
+            idempotency.check_not_batch(session, request.created_by, request.idempotency_key)
             replay = _replay(session, request.idempotency_key, fingerprint)
             if replay is not None:
                 return replay
+    check_has_zones(model)
+    with metrics.stage("decode"):
+        upload = open_upload(
+            request.data, max_pixels=pipeline.max_pixels, max_pages=pipeline.max_pages
+        )
+    with upload:
+        return extract_upload(pipeline, request, model, upload, started, fingerprint, source_sha256)
+
+
+def check_has_zones(model: ModelSnapshot) -> None:
+    """422 for a model with nothing to cut."""
     if not model.zones:
         raise errors.validation_failed(
             [errors.FieldError(field="model", message=f"model '{model.name}' has no zones yet")]
         )
 
+
+def extract_upload(
+    pipeline: Pipeline,
+    request: ExtractRequest,
+    model: ModelSnapshot,
+    upload: Upload,
+    started: float,
+    fingerprint: str | None,
+    source_sha256: str,
+) -> ExtractionOutcome:
+    """Cut an opened upload whose pages are the model's pages, one for one."""
+    if upload.page_count != model.page_count:
+        raise page_count_mismatch(upload.page_count, model)
     with metrics.stage("decode"):
-        picture = decode_upload(request.data, max_pixels=pipeline.max_pixels)
+        pictures = list(upload.pages(model.page_widths))
+    source = SourceFacts(
+        filename=request.filename,
+        format=upload.format,
+        width=pictures[0].width,
+        height=pictures[0].height,
+        bytes=len(request.data),
+        sha256=source_sha256,
+        pages=upload.page_count,
+    )
+    return cut_pictures(pipeline, request, model, pictures, source, started, fingerprint)
+
+
+def page_count_mismatch(pages: int, model: ModelSnapshot) -> errors.PageCountMismatch:
+    """422 for an upload of another number of pages than the model's reference."""
+    has = f"{pages} pages" if pages > 1 else "1 page"
+    wants = f"{model.page_count} pages" if model.page_count > 1 else "1 page"
+    hint = "; send pages=each to cut every page as its own picture" if model.page_count == 1 else ""
+    return errors.PageCountMismatch(
+        f"the file has {has} but model '{model.name}' has {wants}{hint} (nothing was cut)"
+    )
+
+
+def cut_pictures(
+    pipeline: Pipeline,
+    request: ExtractRequest,
+    model: ModelSnapshot,
+    pictures: Sequence[Picture],
+    source: SourceFacts,
+    started: float,
+    fingerprint: str | None,
+) -> ExtractionOutcome:
+    """Place the zones on each page's picture, then cut, file and record them.
+
+    ``request.data`` is what is kept for the overlay and for review: the upload, or the
+    page alone when each page of a document is cut as its own picture.
+    """
     method = request.alignment or model.alignment
     try:
         with metrics.stage("align"):
-            placer = _place_zones(pipeline, model, picture, method)
-        return cut_and_file(
-            pipeline, request, model, picture, placer, started, fingerprint, source_sha256
-        )
+            placed = [
+                PlacedPage(number, picture, _place_page(pipeline, model, number, picture, method))
+                for number, picture in enumerate(pictures, start=1)
+            ]
+        return cut_and_file_pages(pipeline, request, model, placed, source, started, fingerprint)
     except errors.PictureDoesNotMatch as refusal:
         if request.store and model.on_refusal == "review" and pipeline.reviews is not None:
+            kept = replace(pictures[0], format=source.format if source.page is None else "png")
             review_id = review_items.keep(
-                pipeline.sessions, pipeline.reviews, request, model, picture, refusal
+                pipeline.sessions, pipeline.reviews, request, model, kept, refusal
             )
             refusal.review_id = str(review_id)
             refusal.review_url = f"/api/v1/reviews/{review_id}"
+        raise
+
+
+def _place_page(
+    pipeline: Pipeline, model: ModelSnapshot, number: int, picture: Picture, method: str
+) -> ZonePlacer:
+    """How the zones of page ``number`` land on its picture, aligned on that page alone."""
+    try:
+        return _place_zones(pipeline, model.page(number), picture, method)
+    except errors.PictureDoesNotMatch as refusal:
+        if model.page_count > 1:
+            refusal.detail = f"page {number} of {model.page_count}: {refusal.detail}"
+            refusal.args = (refusal.detail,)
         raise
 
 
@@ -230,11 +381,37 @@ def cut_and_file(
     fingerprint: str,
     source_sha256: str,
 ) -> ExtractionOutcome:
-    """Cut every zone where ``placer`` puts it, encode, and file and record the crops."""
+    """Cut every zone of a one-page model where ``placer`` puts it, encode, and file and
+    record the crops."""
+    source = SourceFacts(
+        filename=request.filename,
+        format=picture.format,
+        width=picture.width,
+        height=picture.height,
+        bytes=len(request.data),
+        sha256=source_sha256,
+    )
+    placed = [PlacedPage(1, picture, placer)]
+    return cut_and_file_pages(pipeline, request, model, placed, source, started, fingerprint)
+
+
+def cut_and_file_pages(
+    pipeline: Pipeline,
+    request: ExtractRequest,
+    model: ModelSnapshot,
+    placed: Sequence[PlacedPage],
+    source: SourceFacts,
+    started: float,
+    fingerprint: str | None,
+) -> ExtractionOutcome:
+    """Cut every zone from its page where that page's placer puts it, encode, and file
+    and record the crops."""
     output_format = request.output_format or model.output_format
     extension = EXTENSIONS[output_format]  # type: ignore[index]
+    placers = {page.number: page.placer for page in placed}
 
     def cut_and_encode(zone: ZoneSnapshot) -> CutCrop:
+        placer = placers[zone.page]
         image = placer.cut(zone.box)
         data = encode_image(image, output_format, model.output_quality)  # type: ignore[arg-type]
         placement = placer.place(zone.box)
@@ -249,13 +426,15 @@ def cut_and_file(
         model_name=model.name,
         model_version=model.version,
         created_at=utcnow(),
-        source_filename=request.filename,
-        source_format=picture.format,
-        source_width=picture.width,
-        source_height=picture.height,
-        source_bytes=len(request.data),
-        source_sha256=source_sha256,
-        transform=placer.transform,
+        source_filename=source.filename,
+        source_format=source.format,
+        source_width=source.width,
+        source_height=source.height,
+        source_bytes=source.bytes,
+        source_sha256=source.sha256,
+        source_pages=source.pages,
+        source_page=source.page,
+        transform=_transform(placed),
         idempotency_key=request.idempotency_key,
         request_fingerprint=fingerprint,
         created_by=request.created_by,
@@ -266,6 +445,23 @@ def cut_and_file(
         return ExtractionOutcome(record, crops)
     with metrics.stage("store"):
         return _file_and_record(pipeline, request, model, record, crops, started, fingerprint)
+
+
+def _transform(placed: Sequence[PlacedPage]) -> dict[str, Any]:
+    """The record's transform: page 1's, and for several pages each page's as well."""
+    first = placed[0].placer.transform
+    if len(placed) == 1:
+        return first
+    pages = [
+        {
+            "page": page.number,
+            "width": page.picture.width,
+            "height": page.picture.height,
+            **page.placer.transform,
+        }
+        for page in placed
+    ]
+    return {**first, "pages": pages}
 
 
 @cache
@@ -348,10 +544,12 @@ def _file_and_record(
     record: Extraction,
     crops: Sequence[CutCrop],
     started: float,
-    fingerprint: str,
+    fingerprint: str | None,
 ) -> ExtractionOutcome:
     """Record the intent with its names reserved, write the files, then mark it done."""
     source = source_stem(request.filename)
+    if record.source_page is not None:
+        source = f"{source}-p{record.source_page}"  # the pages of one file apart
     record.status = "pending"
     record.duration_ms = 0  # known once it is done
     record.crops = []  # the crops are recorded when the files are filed
@@ -380,8 +578,10 @@ def _file_and_record(
                     )
                 )
     except IntegrityError:
+        if request.idempotency_key is None or fingerprint is None:
+            raise
         with session_scope(pipeline.sessions) as session:
-            replay = _replay(session, request.idempotency_key or "", fingerprint)
+            replay = _replay(session, request.idempotency_key, fingerprint)
         if replay is None:
             raise
         return replay
@@ -427,10 +627,14 @@ def _file_and_record(
 
 
 def _keep_source(pipeline: Pipeline, record: Extraction, data: bytes) -> None:
-    """Keep the picture for the extraction's overlay (best effort: the crops are filed)."""
+    """Keep the picture for the extraction's overlay (best effort: the crops are filed).
+
+    A page cut as its own picture is kept alone, as PNG.
+    """
     if pipeline.sources is None or pipeline.keep_sources <= timedelta(0):
         return
-    path = f"{record.id}/source.{review_items.EXTENSIONS.get(record.source_format, 'bin')}"
+    kept_format = "png" if record.source_page is not None else record.source_format
+    path = f"{record.id}/source.{review_items.EXTENSIONS.get(kept_format, 'bin')}"
     until = record.created_at + pipeline.keep_sources
     try:
         pipeline.sources.put_exact(path, data)
@@ -501,6 +705,7 @@ def _crop_record(position: int, cut: CutCrop, extraction_id: uuid.UUID | None = 
         zone_id=cut.zone.id,
         zone_name=cut.zone.name,
         folder=cut.zone.folder,
+        page=cut.zone.page,
         path=cut.stored.path if cut.stored else "",
         width=cut.width,
         height=cut.height,

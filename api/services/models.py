@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
@@ -19,8 +19,13 @@ from api.db import on_commit, on_rollback
 from api.imaging.decode import Picture
 from api.models import Model, Zone, utcnow
 from api.schemas import ModelExport, ModelUpdate, ZoneCreate, ZoneReplace, ZoneUpdate
-from api.services.pictures import decode_upload
-from api.services.references import remove_reference, store_reference
+from api.services.pictures import decode_upload, open_upload
+from api.services.references import (
+    page_record,
+    reference_pages,
+    remove_reference,
+    store_reference,
+)
 from api.storage import Storage
 from api.storage.names import InvalidName, normalize_folder, validate_template
 
@@ -32,6 +37,7 @@ class Limits:
     max_zones: int
     max_coordinate: int
     max_pixels: int
+    max_pages: int = 50
 
 
 def name_key(name: str) -> str:
@@ -149,10 +155,20 @@ def _flush_unique(session: Session, name: str) -> None:
         raise errors.Conflict(f"a model named '{name.strip()}' already exists") from exc
 
 
+def page_sizes(model: Model) -> list[tuple[int, int]]:
+    """The size in pixels of every page of the model's reference, page 1 first."""
+    return [(page.width, page.height) for page in reference_pages(model)]
+
+
 def check_zones(
-    zones: Sequence[ZoneCreate], *, width: int, height: int, limits: Limits, prefix: str = "zones"
+    zones: Sequence[ZoneCreate],
+    *,
+    sizes: Sequence[tuple[int, int]],
+    limits: Limits,
+    prefix: str = "zones",
 ) -> list[str]:
-    """Validate a whole list of zones; return their normalised folders or raise one 422."""
+    """Validate a whole list of zones on the reference pages of ``sizes`` (width, height
+    of page 1, 2, …); return their normalised folders or raise one 422."""
     problems: list[errors.FieldError] = []
     if len(zones) > limits.max_zones:
         problems.append(
@@ -183,6 +199,17 @@ def check_zones(
         except InvalidName as exc:
             problems.append(errors.FieldError(field=f"{where}.folder", message=str(exc)))
             folders.append(zone.folder)
+        page = zone.page or 1
+        if page > len(sizes):
+            pages = f"{len(sizes)} page" + ("s" if len(sizes) > 1 else "")
+            problems.append(
+                errors.FieldError(
+                    field=f"{where}.page",
+                    message=f"the reference has {pages}; there is no page {page}",
+                )
+            )
+            continue
+        width, height = sizes[page - 1]
         problems.extend(_check_geometry(zone, where, width=width, height=height, limits=limits))
     if problems:
         error = errors.validation_failed(problems)
@@ -208,7 +235,8 @@ def _check_geometry(
         problems.append(
             errors.FieldError(
                 field=f"{where}.width",
-                message=f"zone reaches x={zone.x + zone.width}, past the picture's width {width}",
+                message=f"zone reaches x={zone.x + zone.width}, past the picture's width {width}"
+                + _on_page(zone),
             )
         )
     if zone.y + zone.height > height:
@@ -216,27 +244,64 @@ def _check_geometry(
             errors.FieldError(
                 field=f"{where}.height",
                 message=f"zone reaches y={zone.y + zone.height}, "
-                f"past the picture's height {height}",
+                f"past the picture's height {height}" + _on_page(zone),
             )
         )
     return problems
 
 
-def _store_picture(
-    session: Session, references: Storage, model: Model, data: bytes, picture: Picture
+def _on_page(zone: ZoneCreate) -> str:
+    return f" of page {zone.page}" if zone.page and zone.page > 1 else ""
+
+
+# A reference page to keep: the uploaded file it was decoded from (None for a page of a
+# document, kept as PNG) and the picture.
+ReferenceUpload = tuple[bytes | None, Picture]
+
+
+def reference_pictures(
+    image: bytes, limits: Limits, more_pages: Sequence[bytes] = ()
+) -> list[ReferenceUpload]:
+    """The pages of an uploaded reference: a picture, or every page of a document (a PDF
+    rendered at 200 dpi), then ``more_pages`` (pictures, as an import carries them)."""
+    with open_upload(image, max_pixels=limits.max_pixels, max_pages=limits.max_pages) as upload:
+        if upload.page_count == 1 and upload.format != "pdf":
+            pages: list[ReferenceUpload] = [(image, upload.page(1))]
+        else:
+            pages = [(None, picture) for picture in upload.pages([])]
+    for index, data in enumerate(more_pages):
+        field = f"pages[{index}]"
+        pages.append((data, decode_upload(data, max_pixels=limits.max_pixels, field=field)))
+    if len(pages) > limits.max_pages:
+        raise errors.PayloadTooLarge(
+            f"The reference has {len(pages)} pages, more than the limit of {limits.max_pages}."
+        )
+    return pages
+
+
+def _store_pages(
+    session: Session, references: Storage, model: Model, pages: Sequence[ReferenceUpload]
 ) -> None:
-    stored = store_reference(references, model.id, data, picture)
-    previous = model.image_path if model.image_path else None
-    model.image_path = stored.path
-    model.image_format = stored.format
-    model.image_width = stored.width
-    model.image_height = stored.height
-    model.image_bytes = stored.bytes
-    model.image_sha256 = stored.sha256
-    if previous != stored.path:
-        on_rollback(session, lambda: remove_reference(references, stored.path))
-        if previous:
-            on_commit(session, lambda: remove_reference(references, previous))
+    """Keep the reference's pages and record them; the old ones go once that is committed."""
+    previous = {page.path for page in reference_pages(model)} if model.image_path else set()
+    stored = [store_reference(references, model.id, data, picture) for data, picture in pages]
+    first = stored[0]
+    model.image_path = first.path
+    model.image_format = first.format
+    model.image_width = first.width
+    model.image_height = first.height
+    model.image_bytes = first.bytes
+    model.image_sha256 = first.sha256
+    model.extra_pages = [page_record(page) for page in stored[1:]] or None
+    kept = {page.path for page in stored}
+    for path in kept - previous:
+        on_rollback(session, _remover(references, path))
+    for path in previous - kept:
+        on_commit(session, _remover(references, path))
+
+
+def _remover(references: Storage, path: str) -> Callable[[], None]:
+    return lambda: remove_reference(references, path)
 
 
 def create_model(
@@ -249,11 +314,14 @@ def create_model(
     limits: Limits,
     settings: ModelUpdate | None = None,
     zones: Sequence[ZoneCreate] = (),
+    more_pages: Sequence[bytes] = (),
 ) -> Model:
-    """A new model from a reference picture (and, for imports, settings and zones)."""
+    """A new model from a reference picture or document (and, for imports, settings,
+    zones and the pictures of further pages)."""
     key = _check_unique_name(session, name)
-    picture = decode_upload(image, max_pixels=limits.max_pixels)
-    folders = check_zones(zones, width=picture.width, height=picture.height, limits=limits)
+    pages = reference_pictures(image, limits, more_pages)
+    sizes = [(picture.width, picture.height) for _, picture in pages]
+    folders = check_zones(zones, sizes=sizes, limits=limits)
     model = Model(
         id=uuid.uuid4(),
         name=name.strip(),
@@ -265,7 +333,7 @@ def create_model(
     )
     if settings is not None:
         _apply_settings(model, settings)
-    _store_picture(session, references, model, image, picture)
+    _store_pages(session, references, model, pages)
     model.zones = [
         _new_zone(zone, folder, position)
         for position, (zone, folder) in enumerate(zip(zones, folders, strict=True))
@@ -284,6 +352,7 @@ def _new_zone(
         name=zone.name.strip(),
         name_key=name_key(zone.name),
         folder=folder,
+        page=zone.page or 1,
         x=zone.x,
         y=zone.y,
         width=zone.width,
@@ -327,27 +396,32 @@ def delete_model(session: Session, references: Storage, model: Model) -> None:
     """Remove a model and its zones; its extractions stay on record, its picture goes."""
     bump_version(session, model)
     session.delete(model)
-    path = model.image_path
-    on_commit(session, lambda: remove_reference(references, path))
+    paths = [page.path for page in reference_pages(model)]
+
+    def remove() -> None:
+        for path in paths:
+            remove_reference(references, path)
+
+    on_commit(session, remove)
 
 
 def replace_image(
     session: Session, references: Storage, model: Model, image: bytes, limits: Limits
 ) -> Model:
-    """Swap the reference picture; every zone must still fit the new one."""
-    picture = decode_upload(image, max_pixels=limits.max_pixels)
+    """Swap the reference picture or document; every zone must still fit its page."""
+    pages = reference_pictures(image, limits)
     check_zones(
         [_as_input(zone) for zone in model.zones],
-        width=picture.width,
-        height=picture.height,
+        sizes=[(picture.width, picture.height) for _, picture in pages],
         limits=Limits(
             max_zones=len(model.zones),
             max_coordinate=limits.max_coordinate,
             max_pixels=limits.max_pixels,
+            max_pages=limits.max_pages,
         ),
     )
     bump_version(session, model)
-    _store_picture(session, references, model, image, picture)
+    _store_pages(session, references, model, pages)
     session.flush()
     return model
 
@@ -355,8 +429,14 @@ def replace_image(
 def replace_zones(
     session: Session, model: Model, zones: Sequence[ZoneReplace], limits: Limits
 ) -> Model:
-    """Replace all zones at once; zones given with an existing ``id`` keep it."""
-    folders = check_zones(zones, width=model.image_width, height=model.image_height, limits=limits)
+    """Replace all zones at once; zones given with an existing ``id`` keep it (and their
+    page, unless one is given)."""
+    pages: dict[uuid.UUID | None, int] = {zone.id: zone.page for zone in model.zones}
+    zones = [
+        zone.model_copy(update={"page": pages.get(zone.id, 1)}) if zone.page is None else zone
+        for zone in zones
+    ]
+    folders = check_zones(zones, sizes=page_sizes(model), limits=limits)
     known = {zone.id for zone in model.zones}
     given = Counter(zone.id for zone in zones if zone.id is not None)
     problems: list[errors.FieldError] = []
@@ -398,9 +478,7 @@ def find_zone(model: Model, zone_id: uuid.UUID) -> Zone:
 def add_zone(session: Session, model: Model, zone: ZoneCreate, limits: Limits) -> Zone:
     """Append one zone."""
     current = [_as_input(z) for z in model.zones]
-    folders = check_zones(
-        [*current, zone], width=model.image_width, height=model.image_height, limits=limits
-    )
+    folders = check_zones([*current, zone], sizes=page_sizes(model), limits=limits)
     bump_version(session, model)
     created = _new_zone(zone, folders[-1], len(current))
     model.zones.append(created)
@@ -426,12 +504,13 @@ def update_zone(
         for z in model.zones
     ]
     index = model.zones.index(target)
-    folders = check_zones(merged, width=model.image_width, height=model.image_height, limits=limits)
+    folders = check_zones(merged, sizes=page_sizes(model), limits=limits)
     bump_version(session, model)
     updated = merged[index]
     target.name = updated.name.strip()
     target.name_key = name_key(updated.name)
     target.folder = folders[index]
+    target.page = updated.page or 1
     target.x, target.y, target.width, target.height = (
         updated.x,
         updated.y,
@@ -452,8 +531,9 @@ def delete_zone(session: Session, model: Model, zone_id: uuid.UUID) -> None:
     session.flush()
 
 
-def export_model(model: Model, image: bytes) -> ModelExport:
-    """The portable document of a model."""
+def export_model(model: Model, images: Sequence[bytes]) -> ModelExport:
+    """The portable document of a model; ``images`` holds its reference pages' bytes."""
+    pages = reference_pages(model)
     return ModelExport.model_validate(
         {
             "name": model.name,
@@ -464,24 +544,28 @@ def export_model(model: Model, image: bytes) -> ModelExport:
             "output_quality": model.output_quality,
             "filename_template": model.filename_template,
             "zones": [_as_input(z) for z in model.zones],
-            "image": {
-                "format": model.image_format,
-                "data_base64": base64.b64encode(image).decode(),
-            },
+            "image": _exported(pages[0].format, images[0]),
+            "pages": [
+                _exported(page.format, data)
+                for page, data in zip(pages[1:], images[1:], strict=True)
+            ],
         }
     )
+
+
+def _exported(fmt: str, data: bytes) -> dict[str, str]:
+    return {"format": fmt, "data_base64": base64.b64encode(data).decode()}
 
 
 def import_model(
     session: Session, references: Storage, document: ModelExport, limits: Limits
 ) -> Model:
     """A new model from an exported document."""
-    try:
-        image = base64.b64decode(document.image.data_base64, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise errors.validation_failed(
-            [errors.FieldError(field="image.data_base64", message="is not valid base64")]
-        ) from exc
+    image = _from_base64(document.image.data_base64, "image.data_base64")
+    more_pages = [
+        _from_base64(page.data_base64, f"pages[{index}].data_base64")
+        for index, page in enumerate(document.pages)
+    ]
     settings = ModelUpdate.model_validate(
         document.model_dump(
             include={
@@ -502,4 +586,14 @@ def import_model(
         limits=limits,
         settings=settings,
         zones=document.zones,
+        more_pages=more_pages,
     )
+
+
+def _from_base64(text: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise errors.validation_failed(
+            [errors.FieldError(field=field, message="is not valid base64")]
+        ) from exc

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from api.imaging.decode import Picture
 from api.imaging.encode import encode_image
+from api.models import Model
 from api.storage import FileNotFoundInStorage, Storage
 
 # Formats a browser shows as they are; others are kept as PNG of the oriented picture.
@@ -28,13 +30,16 @@ class StoredReference:
 
 
 def store_reference(
-    storage: Storage, model_id: uuid.UUID, data: bytes, picture: Picture
+    storage: Storage, model_id: uuid.UUID, data: bytes | None, picture: Picture
 ) -> StoredReference:
-    """Keep the uploaded reference in the references storage and describe it.
+    """Keep one page of a reference in the references storage and describe it.
 
-    The name is the content's hash, so a name that is taken already holds these bytes.
+    ``data`` is the uploaded file the picture was decoded from, kept as it is when a
+    browser shows it; None (a page of a document) keeps the picture as PNG. The name is
+    the content's hash, so a name that is taken already holds these bytes, and the pages
+    of one model lie side by side.
     """
-    if picture.format in BROWSER_FORMATS:
+    if data is not None and picture.format in BROWSER_FORMATS:
         kept, fmt, ext = data, picture.format, BROWSER_FORMATS[picture.format]
     else:
         kept, fmt, ext = encode_image(picture.image, "png", 100), "png", "png"
@@ -42,6 +47,37 @@ def store_reference(
     relative = f"{model_id}/{digest[:16]}.{ext}"
     storage.put_exact(relative, kept)
     return StoredReference(relative, fmt, picture.width, picture.height, len(kept), digest)
+
+
+@dataclass(frozen=True)
+class ReferencePage(StoredReference):
+    """One page of a model's reference, numbered from 1."""
+
+    number: int
+
+
+def reference_pages(model: Model) -> list[ReferencePage]:
+    """Every page of the model's reference in order: page 1 from the model's image
+    columns, where it always was, and the further pages beside it."""
+    first = ReferencePage(
+        model.image_path,
+        model.image_format,
+        model.image_width,
+        model.image_height,
+        model.image_bytes,
+        model.image_sha256,
+        1,
+    )
+    further = [
+        ReferencePage(**{**page, "number": number})
+        for number, page in enumerate(model.extra_pages or [], start=2)
+    ]
+    return [first, *further]
+
+
+def page_record(stored: StoredReference) -> dict[str, Any]:
+    """A kept page as the model records a further page of its reference."""
+    return {field.name: getattr(stored, field.name) for field in fields(StoredReference)}
 
 
 def features_path(relative: str) -> str:

@@ -19,7 +19,14 @@ from api.storage import Storage
 if TYPE_CHECKING:
     from api.services.extraction import ExtractRequest, ModelSnapshot
 
-EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "tiff": "tif", "bmp": "bmp"}
+EXTENSIONS = {
+    "jpeg": "jpg",
+    "png": "png",
+    "webp": "webp",
+    "tiff": "tif",
+    "bmp": "bmp",
+    "pdf": "pdf",
+}
 
 
 def picture_path(review_id: uuid.UUID, source_format: str) -> str:

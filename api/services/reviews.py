@@ -2,8 +2,9 @@
 
 A review item is made by the extraction pipeline (:mod:`api.services.review_items`). A
 person resolves it with the reference's four corners in the picture (one homography for
-the page) or with one quad per zone (one homography per zone); the crops are then cut,
-filed and recorded exactly as an extraction's, with ``transform.method: "manual"``.
+the page; for a document, each page's corners) or with one quad per zone (one homography
+per zone); the crops are then cut, filed and recorded exactly as an extraction's, with
+``transform.method: "manual"``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from api import errors
 from api.db import on_commit, session_scope
 from api.imaging.align_homography import fit_homography
-from api.imaging.decode import decode_picture
+from api.imaging.decode import Picture
 from api.imaging.geometry import Box, Matrix
 from api.imaging.overlay import Outline
 from api.models import Model, Review, utcnow
@@ -34,10 +35,14 @@ from api.services.extraction import (
     ExtractRequest,
     ModelSnapshot,
     Pipeline,
+    PlacedPage,
     Placement,
+    SourceFacts,
     ZonePlacer,
-    cut_and_file,
+    cut_and_file_pages,
 )
+from api.services.pictures import open_upload
+from api.services.references import reference_pages
 from api.storage import FileNotFoundInStorage, Storage
 
 Quad = list[list[float]]
@@ -96,10 +101,12 @@ def discard(session: Session, storage: Storage, review: Review, actor: str) -> N
 
 @dataclass(frozen=True)
 class Placing:
-    """A person's placement: the page's corners, or one quad per zone id."""
+    """A person's placement: the page's corners, each page's corners by page number, or
+    one quad per zone id."""
 
     corners: Quad | None = None
     quads: dict[uuid.UUID, Quad] | None = None
+    pages: dict[int, Quad] | None = None
 
 
 def resolve(
@@ -129,13 +136,29 @@ def resolve(
         source = (review.source_filename, review.picture_path)
     try:
         data = storage.read(source[1])
-        picture = decode_picture(data, max_pixels=pipeline.max_pixels)
-        placer = _manual_placer(model, picture.image, placing)
+        with open_upload(
+            data, max_pixels=pipeline.max_pixels, max_pages=pipeline.max_pages
+        ) as upload:
+            if upload.page_count != model.page_count:
+                raise errors.Conflict(
+                    f"the picture of review {review_id} has {upload.page_count} page(s) but "
+                    f"model '{model.name}' now has {model.page_count}"
+                )
+            pictures = list(upload.pages(model.page_widths))
+            facts = SourceFacts(
+                filename=source[0],
+                format=upload.format,
+                width=pictures[0].width,
+                height=pictures[0].height,
+                bytes=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                pages=upload.page_count,
+            )
+        placed = _manual_pages(model, pictures, placing)
         request = ExtractRequest(
             model=str(model.id), filename=source[0], data=data, created_by=actor
         )
-        digest = hashlib.sha256(data).hexdigest()
-        outcome = cut_and_file(pipeline, request, model, picture, placer, started, "", digest)
+        outcome = cut_and_file_pages(pipeline, request, model, placed, facts, started, "")
     except BaseException:
         with session_scope(pipeline.sessions) as session:
             session.execute(
@@ -158,31 +181,76 @@ def resolve(
     return outcome
 
 
+def _manual_pages(
+    model: ModelSnapshot, pictures: list[Picture], placing: Placing
+) -> list[PlacedPage]:
+    """Every page's placer from a person's placement."""
+    if model.page_count == 1:
+        if placing.pages is not None:
+            placing = Placing(corners=_page_corners(placing.pages, 1))
+        return [PlacedPage(1, pictures[0], _manual_placer(model, pictures[0].image, placing))]
+    if placing.corners is not None:
+        raise errors.validation_failed(
+            [
+                errors.FieldError(
+                    field="corners",
+                    message=f"the model has {model.page_count} pages: give each page's "
+                    "corners in pages",
+                )
+            ]
+        )
+    if placing.quads is not None:
+        _check_quads(model, placing.quads)
+    placed = []
+    for number, picture in enumerate(pictures, start=1):
+        page = model.page(number)
+        if placing.pages is not None:
+            per_page = Placing(corners=_page_corners(placing.pages, number))
+        elif page.zones:
+            quads = placing.quads or {}
+            per_page = Placing(quads={zone.id: quads[zone.id] for zone in page.zones})
+        else:  # nothing to cut on this page: the reference laid over the whole picture
+            whole = rectangle_corners(Box(0, 0, picture.width, picture.height))
+            per_page = Placing(corners=whole.tolist())
+        placed.append(PlacedPage(number, picture, _manual_placer(page, picture.image, per_page)))
+    return placed
+
+
+def _page_corners(pages: dict[int, Quad], number: int) -> Quad:
+    if number not in pages:
+        raise errors.validation_failed(
+            [errors.FieldError(field="pages", message=f"page {number} has no corners")]
+        )
+    return pages[number]
+
+
+def _check_quads(model: ModelSnapshot, quads: dict[uuid.UUID, Quad]) -> None:
+    zone_ids = {zone.id for zone in model.zones}
+    missing = [str(z) for z in zone_ids - set(quads)]
+    unknown = [str(z) for z in set(quads) - zone_ids]
+    problems = []
+    if missing:
+        problems.append(f"every zone of the model needs a quad; missing: {', '.join(missing)}")
+    if unknown:
+        problems.append(f"not zones of the model: {', '.join(unknown)}")
+    if problems:
+        raise errors.validation_failed(
+            [errors.FieldError(field="quads", message="; ".join(problems))]
+        )
+
+
 def _manual_placer(model: ModelSnapshot, picture: Image.Image, placing: Placing) -> ZonePlacer:
     width, height = model.reference_size
     if (placing.corners is None) == (placing.quads is None):
         raise errors.validation_failed(
-            [errors.FieldError(field="body", message="give either corners or quads, not both")]
+            [errors.FieldError(field="body", message="give exactly one of corners or quads")]
         )
     if placing.corners is not None:
         page = _fit("corners", rectangle_corners(Box(0, 0, width, height)), placing.corners)
         per_zone = {zone.id: page for zone in model.zones}
     else:
         quads = placing.quads or {}
-        zone_ids = {zone.id for zone in model.zones}
-        missing = [str(z) for z in zone_ids - set(quads)]
-        unknown = [str(z) for z in set(quads) - zone_ids]
-        if missing or unknown:
-            problems = []
-            if missing:
-                problems.append(
-                    f"every zone of the model needs a quad; missing: {', '.join(missing)}"
-                )
-            if unknown:
-                problems.append(f"not zones of the model: {', '.join(unknown)}")
-            raise errors.validation_failed(
-                [errors.FieldError(field="quads", message="; ".join(problems))]
-            )
+        _check_quads(model, quads)
         per_zone = {
             zone.id: _fit(f"quads.{zone.id}", rectangle_corners(zone.box), quads[zone.id])
             for zone in model.zones
@@ -247,21 +315,42 @@ def _as_matrix(matrix: np.ndarray) -> Matrix:
     return (rows[0], rows[1], rows[2])
 
 
-def overlay_outlines(session: Session, review: Review) -> list[Outline]:
-    """Where the model's zones land on the review's picture by the best guess: the guessed
-    homography when there is one, else the reference stretched over the whole picture."""
+def _review_model(session: Session, review: Review) -> Model | None:
     if review.model_id is None:
-        return []
-    model = session.scalar(
+        return None
+    model: Model | None = session.scalar(
         select(Model).where(Model.id == review.model_id).options(selectinload(Model.zones))
     )
+    return model
+
+
+def page_width(session: Session, review: Review, page: int) -> int:
+    """The width a page of the review's document is rendered at: its reference page's."""
+    model = _review_model(session, review)
+    if model is None:
+        return review.source_width
+    pages = reference_pages(model)
+    return pages[page - 1].width if page <= len(pages) else review.source_width
+
+
+def overlay_outlines(
+    session: Session, review: Review, page: int = 1, size: tuple[int, int] | None = None
+) -> list[Outline]:
+    """Where the model's zones of ``page`` land on that page of the review's picture (of
+    ``size``) by the best guess: the guessed homography when there is one (for a model of
+    one page), else the reference page stretched over the whole picture."""
+    model = _review_model(session, review)
     if model is None:
         return []
-    if review.guess is not None:
+    pages = reference_pages(model)
+    if page > len(pages):
+        return []
+    width, height = size or (review.source_width, review.source_height)
+    if review.guess is not None and len(pages) == 1:
         matrix = np.asarray(review.guess, float)
     else:
-        reference = rectangle_corners(Box(0, 0, model.image_width, model.image_height))
-        picture = rectangle_corners(Box(0, 0, review.source_width, review.source_height))
+        reference = rectangle_corners(Box(0, 0, pages[page - 1].width, pages[page - 1].height))
+        picture = rectangle_corners(Box(0, 0, width, height))
         matrix = fit_homography(reference, picture)
     return [
         Outline(
@@ -269,4 +358,5 @@ def overlay_outlines(session: Session, review: Review) -> list[Outline]:
             _project(matrix, rectangle_corners(Box(zone.x, zone.y, zone.width, zone.height))),
         )
         for zone in model.zones
+        if zone.page == page
     ]

@@ -19,6 +19,7 @@ from zonecut_client.api.zones import replace_zones
 from zonecut_client.models import (
     BodyCreateModel,
     BodyExtract,
+    ExtractionBatch,
     ExtractionRead,
     ModelRead,
     PageFileRead,
@@ -62,7 +63,9 @@ def main() -> None:
     replaced = replace_zones.sync(model_id=model.id, client=client, body=zones, if_match=etag)
     assert isinstance(replaced, ModelRead) and replaced.version == model.version + 1, replaced
 
-    cut = extract.sync(client=client, body=BodyExtract(model="Invoice", image=picture(1600, 1200)))
+    cut = extract.sync(
+        client=client, body=BodyExtract(model="Invoice", image=[picture(1600, 1200)])
+    )
     assert isinstance(cut, ExtractionRead), cut
     again = get_extraction.sync(extraction_id=cut.id, client=client)
     assert isinstance(again, ExtractionRead) and again.crops[0].zone_name == "total", again
@@ -74,8 +77,13 @@ def main() -> None:
     image = Image.open(crop.payload)
     assert image.size == (800, 600) and image.getpixel((10, 10)) == (20, 40, 200)
 
+    several = extract.sync(
+        client=client, body=BodyExtract(model="Invoice", image=[picture(800, 600)] * 2)
+    )
+    assert isinstance(several, ExtractionBatch) and len(several.items) == 2, several
+
     wrong_shape = extract.sync(
-        client=client, body=BodyExtract(model=str(model.id), image=picture(900, 300))
+        client=client, body=BodyExtract(model=str(model.id), image=[picture(900, 300)])
     )
     assert isinstance(wrong_shape, Problem) and wrong_shape.status == 422, wrong_shape
     assert "aspect" in wrong_shape.detail, wrong_shape.detail

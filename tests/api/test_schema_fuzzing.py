@@ -13,7 +13,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from api.settings import Settings
 from tests.api.conftest import ADMIN_KEY, bearer, serve
@@ -67,6 +67,9 @@ def test_no_server_error_and_no_answer_outside_the_schema(
 ) -> None:
     # Schema-valid is not picture-valid: arbitrary bytes in an image field are rightly
     # refused (415/422), so the "positive data must be accepted" check cannot apply here.
-    case.call_and_validate(
-        base_url=base_url, timeout=30, excluded_checks=[positive_data_acceptance]
-    )
+    excluded = [positive_data_acceptance]
+    if (case.media_type or "").startswith("multipart/"):
+        # A form field is text whatever its schema says: "null" or "12" sent for a name is
+        # a fine name, so a "type" violation in a form cannot be refused.
+        excluded.append(negative_data_rejection)
+    case.call_and_validate(base_url=base_url, timeout=30, excluded_checks=excluded)
