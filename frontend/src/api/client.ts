@@ -164,5 +164,7 @@ export const folderArchiveUrl = (folder: string): string => `${API_BASE}/folders
 export const fileUrl = (path: string): string => `${API_BASE}/files/${encodePath(path)}`;
 /** One extraction's crops as a ZIP of `<folder>/<file>` entries plus `manifest.json`. */
 export const extractionArchiveUrl = (id: string): string => `${API_BASE}/extractions/${encodeURIComponent(id)}/archive`;
-/** One stored extraction's picture as a JPEG with every zone outlined and named where it was cut (410 once gone). */
-export const extractionOverlayUrl = (id: string): string => `${API_BASE}/extractions/${encodeURIComponent(id)}/overlay`;
+/** One stored extraction's picture as a JPEG with every zone outlined and named where it was cut (410 once
+ *  gone); `page` (from 1) picks a page of a document cut with a model of several pages. */
+export const extractionOverlayUrl = (id: string, page?: number): string =>
+  `${API_BASE}/extractions/${encodeURIComponent(id)}/overlay${page === undefined || page === 1 ? "" : `?page=${page}`}`;

@@ -15,7 +15,8 @@ export interface DropZoneProps {
   readonly compact?: boolean;
 }
 
-export const PICTURE_TYPES = "image/*,.heic,.heif,.tif,.tiff";
+/** Pictures, and the documents accepted wherever a picture is (PDF, multi-page TIFF). */
+export const PICTURE_TYPES = "image/*,application/pdf,.pdf,.heic,.heif,.tif,.tiff";
 
 export function DropZone({
   label,

@@ -1,17 +1,21 @@
-// The editor's state and commands, free of the DOM: the document history, the
-// selection, the viewport and the active tool. canvasView.ts attaches it to canvases
-// and events; the UI reads snapshots and calls the commands.
+// The editor's state and commands, free of the DOM: the document history, the page
+// shown, the selection, the viewport and the active tool. canvasView.ts attaches it to
+// canvases and events; the UI reads snapshots and calls the commands.
 
 import {
+  changedPages,
+  clampPage,
   createDoc,
   duplicateZones,
   findZone,
   foldersOf,
   moveZones,
   nextZoneName,
+  pageView,
   removeZones,
   renameIds,
   updateZone,
+  type PageView,
   type Zone,
   type ZoneDoc,
   type ZonePatch,
@@ -39,8 +43,11 @@ export type ToolName = "select" | "hand";
 
 /** What the UI shows; a new object whenever anything changed. */
 export interface EditorSnapshot {
-  /** The document as shown: a gesture's preview while one is under way. */
+  /** The document as shown, every page: a gesture's preview while one is under way. */
   readonly doc: ZoneDoc;
+  /** The page shown (from 1), its size and its zones, of `doc`. */
+  readonly view: PageView;
+  readonly pageCount: number;
   readonly selection: readonly string[];
   readonly viewport: Viewport;
   readonly tool: ToolName;
@@ -79,6 +86,9 @@ const localId = (): string => `new-${Date.now().toString(36)}-${(idCounter++).to
 export class ZoneEditor implements ToolHost {
   private history: History<ZoneDoc>;
   private previewDoc: ZoneDoc | null = null;
+  /** The page shown, from 1. The selection and the pointer only ever concern it. */
+  private shownPage = 1;
+  private viewCache: { doc: ZoneDoc; page: number; view: PageView } | null = null;
   private sel: readonly string[] = [];
   private vp: Viewport = createViewport(800, 600);
   private hover: string | null = null;
@@ -93,7 +103,8 @@ export class ZoneEditor implements ToolHost {
   private cached: EditorSnapshot | null = null;
 
   constructor(
-    image: Size,
+    /** The reference's size, or every page's size for a reference of several. */
+    image: Size | readonly Size[],
     zones: readonly Zone[] = [],
     private readonly options: EditorOptions = {},
   ) {
@@ -116,6 +127,20 @@ export class ZoneEditor implements ToolHost {
 
   get selection(): readonly string[] {
     return this.sel;
+  }
+
+  /** The page shown, from 1. */
+  get page(): number {
+    return this.shownPage;
+  }
+
+  get pageCount(): number {
+    return this.doc.pages.length;
+  }
+
+  /** The page shown, of the committed document. */
+  get view(): PageView {
+    return this.viewOf(this.doc);
   }
 
   get viewport(): Viewport {
@@ -152,6 +177,8 @@ export class ZoneEditor implements ToolHost {
       const doc = this.shownDoc;
       this.cached = {
         doc,
+        view: this.viewOf(doc),
+        pageCount: doc.pages.length,
         selection: this.sel,
         viewport: this.vp,
         tool: this.toolName,
@@ -167,7 +194,7 @@ export class ZoneEditor implements ToolHost {
 
   scene(): Scene {
     const s = this.snapshot();
-    return { doc: s.doc, selection: s.selection, hoverId: this.hover, viewport: s.viewport, folders: s.folders };
+    return { page: s.view, selection: s.selection, hoverId: this.hover, viewport: s.viewport, folders: s.folders };
   }
 
   subscribe(listener: () => void): () => void {
@@ -190,12 +217,13 @@ export class ZoneEditor implements ToolHost {
     }
     this.previewDoc = null;
     this.history.push(doc, coalesce);
-    this.sel = selection.filter((id) => findZone(doc, id) !== undefined);
+    this.sel = this.onPage(doc, selection);
     this.changed();
   }
 
+  /** Selects zones of the page shown (ids of zones elsewhere are left out). */
   select(ids: readonly string[]): void {
-    const next = ids.filter((id, i) => ids.indexOf(id) === i && findZone(this.doc, id) !== undefined);
+    const next = this.onPage(this.doc, ids);
     if (next.length === this.sel.length && next.every((id, i) => id === this.sel[i])) return;
     this.sel = next;
     this.changed();
@@ -216,19 +244,25 @@ export class ZoneEditor implements ToolHost {
   createZone(rect: Rect): Zone {
     const name = nextZoneName(this.doc);
     const folder = this.options.defaultFolder?.(this.doc, name) ?? name;
-    return { id: localId(), name, folder, ...rect };
+    return { id: localId(), name, folder, page: this.shownPage, ...rect };
   }
 
   // ----- loading and saving ----------------------------------------------------------
 
-  /** Starts over with a document from the server: clean, no undo steps. */
-  load(image: Size, zones: readonly Zone[]): void {
-    const sameImage = image.width === this.doc.image.width && image.height === this.doc.image.height;
+  /** Starts over with a document from the server: clean, no undo steps. The page shown
+   *  stays, as long as the reference still has it. */
+  load(image: Size | readonly Size[], zones: readonly Zone[]): void {
+    const before = this.doc.pages;
     this.history.reset(createDoc(image, zones));
+    const after = this.doc.pages;
+    const samePages =
+      before.length === after.length &&
+      before.every((p, i) => p.width === after[i]?.width && p.height === after[i]?.height);
+    this.shownPage = clampPage(this.doc, this.shownPage);
     this.previewDoc = null;
-    this.sel = this.sel.filter((id) => findZone(this.doc, id) !== undefined);
+    this.sel = this.onPage(this.doc, this.sel);
     this.cancelGesture();
-    if (!sameImage) this.fitted = false;
+    if (!samePages) this.fitted = false;
     if (!this.fitted) this.fit();
     this.changed();
   }
@@ -247,6 +281,21 @@ export class ZoneEditor implements ToolHost {
     if (this.previewDoc !== null) this.previewDoc = renameIds(this.previewDoc, ids);
     this.sel = this.sel.map((id) => ids.get(id) ?? id);
     this.changed();
+  }
+
+  // ----- pages -----------------------------------------------------------------------
+
+  /** Shows another page of the reference: the selection and any gesture end, and the
+   *  new page is fitted to the view. False when there is no such page or it is shown. */
+  showPage(page: number): boolean {
+    if (!Number.isInteger(page) || page < 1 || page > this.pageCount || page === this.shownPage) return false;
+    this.cancelGesture();
+    this.shownPage = page;
+    this.sel = [];
+    this.hover = null;
+    this.fit();
+    this.changed();
+    return true;
   }
 
   // ----- pointer input (screen pixels) -------------------------------------------------
@@ -289,6 +338,14 @@ export class ZoneEditor implements ToolHost {
     return this.gesture !== null;
   }
 
+  /** Shows the page zone `id` is on and selects it (a zone the server refused, say). */
+  reveal(id: string): void {
+    const zone = findZone(this.doc, id);
+    if (zone === undefined) return;
+    this.showPage(zone.page);
+    this.select([id]);
+  }
+
   // ----- view ------------------------------------------------------------------------
 
   /** The canvas element changed size (CSS pixels) or the device pixel ratio changed. */
@@ -303,7 +360,7 @@ export class ZoneEditor implements ToolHost {
 
   fit(): void {
     this.fitted = this.vp.width > 0 && this.vp.height > 0;
-    this.setViewport(fitImage(this.vp, this.doc.image));
+    this.setViewport(fitImage(this.vp, this.view.image));
   }
 
   zoomTo(zoom: number, anchor: ScreenPoint = center(this.vp)): void {
@@ -353,7 +410,7 @@ export class ZoneEditor implements ToolHost {
       case "duplicate":
         return this.duplicateSelected();
       case "selectAll":
-        this.select(this.doc.zones.map((z) => z.id));
+        this.select(this.view.zones.map((z) => z.id));
         return true;
       case "nudge":
         return this.nudge(cmd.dx, cmd.dy);
@@ -377,31 +434,19 @@ export class ZoneEditor implements ToolHost {
       case "tool":
         this.setTool(cmd.tool);
         return true;
+      case "page":
+        return this.showPage(this.shownPage + cmd.delta);
       case "save":
         return false; // saving talks to the server: the page handles it
     }
   }
 
   undo(): boolean {
-    if (this.readOnly) return false;
-    if (this.gesture !== null) this.cancelGesture();
-    const doc = this.history.undo();
-    if (doc === undefined) return false;
-    this.previewDoc = null;
-    this.sel = this.sel.filter((id) => findZone(doc, id) !== undefined);
-    this.changed();
-    return true;
+    return this.step(() => this.history.undo());
   }
 
   redo(): boolean {
-    if (this.readOnly) return false;
-    if (this.gesture !== null) this.cancelGesture();
-    const doc = this.history.redo();
-    if (doc === undefined) return false;
-    this.previewDoc = null;
-    this.sel = this.sel.filter((id) => findZone(doc, id) !== undefined);
-    this.changed();
-    return true;
+    return this.step(() => this.history.redo());
   }
 
   deleteSelected(): boolean {
@@ -440,8 +485,39 @@ export class ZoneEditor implements ToolHost {
 
   // ----- internals -----------------------------------------------------------------------
 
+  /** An undo or a redo. A step that changed only other pages shows the page it changed,
+   *  so nothing is undone out of sight. */
+  private step(move: () => ZoneDoc | undefined): boolean {
+    if (this.readOnly) return false;
+    if (this.gesture !== null) this.cancelGesture();
+    const before = this.doc;
+    const doc = move();
+    if (doc === undefined) return false;
+    this.previewDoc = null;
+    const pages = changedPages(before, doc);
+    const first = pages[0];
+    if (first !== undefined && !pages.includes(this.shownPage)) this.showPage(first);
+    this.sel = this.onPage(doc, this.sel);
+    this.changed();
+    return true;
+  }
+
+  /** `ids` without repeats, keeping only zones of `doc` on the page shown. */
+  private onPage(doc: ZoneDoc, ids: readonly string[]): string[] {
+    return ids.filter((id, i) => ids.indexOf(id) === i && findZone(doc, id)?.page === this.shownPage);
+  }
+
+  /** The page shown of `doc`, the same object while neither changes. */
+  private viewOf(doc: ZoneDoc): PageView {
+    const c = this.viewCache;
+    if (c !== null && c.doc === doc && c.page === this.shownPage) return c.view;
+    const view = pageView(doc, this.shownPage);
+    this.viewCache = { doc, page: this.shownPage, view };
+    return view;
+  }
+
   private setHover(point: ScreenPoint): void {
-    const hit = hitTest(this.shownDoc, this.sel, this.vp, point);
+    const hit = hitTest(this.viewOf(this.shownDoc), this.sel, this.vp, point);
     const id = hit.kind === "zone" || hit.kind === "handle" ? hit.zoneId : null;
     if (id === this.hover) return;
     this.hover = id;

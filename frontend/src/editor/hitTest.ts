@@ -1,7 +1,7 @@
 // What is under a point: a handle of the selected zone, a zone, or empty picture.
 // Tolerances are given in screen pixels so handles feel the same at every zoom.
 
-import type { ZoneDoc } from "./document";
+import type { PageView } from "./document";
 import { HANDLES, handlePosition, rectContains, type Handle, type Rect, type ScreenPoint } from "./geometry";
 import { imageRectToScreen, type Viewport } from "./viewport";
 
@@ -39,19 +39,20 @@ export function hitHandle(vp: Viewport, rect: Rect, p: ScreenPoint, radius = HAN
   return best;
 }
 
-/** Handles are taken only on a single selected zone; then zones from the top down. */
-export function hitTest(doc: ZoneDoc, selection: readonly string[], vp: Viewport, p: ScreenPoint): Hit {
+/** Handles are taken only on a single selected zone; then zones from the top down. Only
+ *  the page shown is hit: zones on other pages are not there. */
+export function hitTest(view: PageView, selection: readonly string[], vp: Viewport, p: ScreenPoint): Hit {
   if (selection.length === 1) {
-    const selected = doc.zones.find((z) => z.id === selection[0]);
+    const selected = view.zones.find((z) => z.id === selection[0]);
     if (selected !== undefined) {
       const handle = hitHandle(vp, selected, p);
       if (handle !== null) return { kind: "handle", zoneId: selected.id, handle };
     }
   }
-  for (let i = doc.zones.length - 1; i >= 0; i--) {
-    const z = doc.zones[i];
+  for (let i = view.zones.length - 1; i >= 0; i--) {
+    const z = view.zones[i];
     if (z !== undefined && rectContains(imageRectToScreen(vp, z), p)) return { kind: "zone", zoneId: z.id };
   }
-  const picture = imageRectToScreen(vp, { x: 0, y: 0, ...doc.image });
+  const picture = imageRectToScreen(vp, { x: 0, y: 0, ...view.image });
   return { kind: "empty", onImage: rectContains(picture, p) };
 }

@@ -14,7 +14,9 @@ export type Command =
   | { readonly kind: "zoomOut" }
   | { readonly kind: "zoomFit" }
   | { readonly kind: "zoomActual" }
-  | { readonly kind: "tool"; readonly tool: "select" | "hand" };
+  | { readonly kind: "tool"; readonly tool: "select" | "hand" }
+  /** The previous (-1) or next (1) page of a reference of several. */
+  | { readonly kind: "page"; readonly delta: -1 | 1 };
 
 export interface KeyInput {
   readonly key: string;
@@ -74,6 +76,12 @@ export function commandForKey(e: KeyInput): Command | null {
       return { kind: "tool", tool: "select" };
     case "h":
       return { kind: "tool", tool: "hand" };
+    case "PageUp":
+    case "[":
+      return { kind: "page", delta: -1 };
+    case "PageDown":
+    case "]":
+      return { kind: "page", delta: 1 };
     default:
       return null;
   }

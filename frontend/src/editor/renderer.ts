@@ -3,14 +3,15 @@
 // a zone therefore repaints only rectangles, whatever the size of the picture.
 
 import { folderColor, withAlpha } from "./colors";
-import type { ZoneDoc } from "./document";
+import type { PageView } from "./document";
 import { handlePosition, type Rect } from "./geometry";
 import { HANDLE_RADIUS, visibleHandles } from "./hitTest";
 import type { Picture } from "./picture";
 import { backingSize, imageRectToScreen, imageToDeviceTransform, type Viewport } from "./viewport";
 
 export interface Scene {
-  readonly doc: ZoneDoc;
+  /** The page shown: its size and only its zones. */
+  readonly page: PageView;
   readonly selection: readonly string[];
   readonly hoverId: string | null;
   readonly viewport: Viewport;
@@ -102,7 +103,7 @@ export function drawOverlay(ctx: Ctx2D, scene: Scene): void {
   ctx.setTransform(vp.dpr, 0, 0, vp.dpr, 0, 0);
 
   // The picture's outline, so its edge is clear on any background.
-  const pic = imageRectToScreen(vp, { x: 0, y: 0, ...scene.doc.image });
+  const pic = imageRectToScreen(vp, { x: 0, y: 0, ...scene.page.image });
   ctx.lineWidth = 1 / vp.dpr;
   ctx.strokeStyle = "rgba(15, 23, 42, 0.35)";
   ctx.strokeRect(
@@ -113,7 +114,7 @@ export function drawOverlay(ctx: Ctx2D, scene: Scene): void {
   );
 
   const selected = new Set(scene.selection);
-  const visible = scene.doc.zones
+  const visible = scene.page.zones
     .map((zone) => ({ zone, r: imageRectToScreen(vp, zone) }))
     .filter(({ r }) => intersects(r, vp));
 

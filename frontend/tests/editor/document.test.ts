@@ -17,6 +17,7 @@ const z = (id: string, x: number, y: number, w = 50, h = 40, folder = "f"): Zone
   id,
   name: id,
   folder,
+  page: 1,
   x,
   y,
   width: w,
@@ -83,7 +84,7 @@ describe("zone document", () => {
 
   it("compares content without ids", () => {
     const renamed = createDoc(
-      base.image,
+      base.pages,
       base.zones.map((q) => ({ ...q, id: `${q.id}!` })),
     );
     expect(sameContent(base, renamed)).toBe(true);

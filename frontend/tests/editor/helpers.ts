@@ -5,10 +5,11 @@ import { createViewport } from "../../src/editor/viewport";
 
 export const PICTURE = { width: 2000, height: 1000 };
 
-export const zone = (id: string, x: number, y: number, width = 200, height = 100, folder = "f"): Zone => ({
+export const zone = (id: string, x: number, y: number, width = 200, height = 100, folder = "f", page = 1): Zone => ({
   id,
   name: id,
   folder,
+  page,
   x,
   y,
   width,

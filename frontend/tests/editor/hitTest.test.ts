@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createDoc, type Zone } from "../../src/editor/document";
+import { createDoc, pageView, type Zone } from "../../src/editor/document";
 import { HANDLES, handlePosition, screenPoint } from "../../src/editor/geometry";
 import { HANDLE_HIT_RADIUS, hitTest, visibleHandles } from "../../src/editor/hitTest";
 import { createViewport, imageRectToScreen, type Viewport } from "../../src/editor/viewport";
@@ -8,13 +8,17 @@ const zone = (id: string, x: number, y: number, width: number, height: number): 
   id,
   name: id,
   folder: id,
+  page: 1,
   x,
   y,
   width,
   height,
 });
 
-const doc = createDoc({ width: 1000, height: 800 }, [zone("a", 100, 100, 200, 100), zone("b", 250, 150, 200, 100)]);
+const doc = pageView(
+  createDoc({ width: 1000, height: 800 }, [zone("a", 100, 100, 200, 100), zone("b", 250, 150, 200, 100)]),
+  1,
+);
 
 function view(zoom: number, dpr = 1): Viewport {
   return { ...createViewport(1200, 900, dpr), zoom, offsetX: 20, offsetY: 10 };

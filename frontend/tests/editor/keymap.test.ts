@@ -31,6 +31,14 @@ describe("commandForKey", () => {
     expect(commandForKey(key("Backspace"))).toEqual({ kind: "delete" });
   });
 
+  it("turns pages with PageUp and PageDown, or [ and ]", () => {
+    expect(commandForKey(key("PageUp"))).toEqual({ kind: "page", delta: -1 });
+    expect(commandForKey(key("PageDown"))).toEqual({ kind: "page", delta: 1 });
+    expect(commandForKey(key("["))).toEqual({ kind: "page", delta: -1 });
+    expect(commandForKey(key("]"))).toEqual({ kind: "page", delta: 1 });
+    expect(commandForKey(key("PageDown", { ctrlKey: true }))).toBeNull(); // the browser's tab switch
+  });
+
   it("leaves other keys alone", () => {
     expect(commandForKey(key("q"))).toBeNull();
     expect(commandForKey(key("c", { ctrlKey: true }))).toBeNull();

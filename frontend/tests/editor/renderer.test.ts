@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { folderColor, PALETTE } from "../../src/editor/colors";
-import { createDoc } from "../../src/editor/document";
+import { createDoc, pageView } from "../../src/editor/document";
 import { Picture } from "../../src/editor/picture";
 import { FrameScheduler, Renderer, type Ctx2D, type Layer, type Scene } from "../../src/editor/renderer";
 import { createViewport, type Viewport } from "../../src/editor/viewport";
@@ -37,7 +37,7 @@ function scene(vp: Viewport, selection: string[] = []): Scene {
     zone("sig", 10, 10, 100, 50, "signatures"),
     zone("tot", 200, 150, 100, 50, "totals"),
   ]);
-  return { doc, selection, hoverId: null, viewport: vp, folders: ["signatures", "totals"] };
+  return { page: pageView(doc, 1), selection, hoverId: null, viewport: vp, folders: ["signatures", "totals"] };
 }
 
 describe("Renderer", () => {

@@ -50,7 +50,7 @@ export class SelectTool implements Tool {
   }
 
   pointerDown(host: ToolHost, e: PointerInput): void {
-    const hit = hitTest(host.doc, host.selection, host.viewport, e.point);
+    const hit = hitTest(host.view, host.selection, host.viewport, e.point);
     let wasSelected = false;
     if (hit.kind === "zone") {
       wasSelected = host.selection.includes(hit.zoneId);
@@ -69,7 +69,7 @@ export class SelectTool implements Tool {
     const s = this.s;
     switch (s.kind) {
       case "idle":
-        host.setCursor(cursorFor(hitTest(host.doc, host.selection, host.viewport, e.point)));
+        host.setCursor(cursorFor(hitTest(host.view, host.selection, host.viewport, e.point)));
         return;
       case "cancelled":
         return;
@@ -92,12 +92,12 @@ export class SelectTool implements Tool {
       case "resizing": {
         const dx = (e.point.x - s.start.x) / host.viewport.zoom;
         const dy = (e.point.y - s.start.y) / host.viewport.zoom;
-        const rect = resizeRect(s.rect, s.handle, dx, dy, host.doc.image);
+        const rect = resizeRect(s.rect, s.handle, dx, dy, host.view.image);
         this.update(host, { ...s, preview: setRects(host.doc, new Map([[s.zoneId, rect]])) });
         return;
       }
       case "drawing": {
-        const rect = rectFromCorners(s.anchor, screenToImage(host.viewport, e.point), host.doc.image);
+        const rect = rectFromCorners(s.anchor, screenToImage(host.viewport, e.point), host.view.image);
         const zone = { ...s.zone, ...rect };
         this.update(host, { ...s, zone, preview: addZone(host.doc, zone) });
         return;
@@ -143,7 +143,7 @@ export class SelectTool implements Tool {
 
   private startDrag(host: ToolHost, start: ScreenPoint, hit: Hit): void {
     if (hit.kind === "handle") {
-      const zone = host.doc.zones.find((z) => z.id === hit.zoneId);
+      const zone = host.view.zones.find((z) => z.id === hit.zoneId);
       if (zone === undefined) return;
       this.s = { kind: "resizing", start, zoneId: zone.id, handle: hit.handle, rect: zone, preview: host.doc };
     } else if (hit.kind === "zone") {
@@ -151,7 +151,7 @@ export class SelectTool implements Tool {
       host.setCursor("move");
     } else {
       const anchor = screenToImage(host.viewport, start);
-      const zone = host.createZone(rectFromCorners(anchor, anchor, host.doc.image));
+      const zone = host.createZone(rectFromCorners(anchor, anchor, host.view.image));
       host.select([]);
       this.s = { kind: "drawing", anchor, zone, preview: host.doc };
       host.setCursor("crosshair");

@@ -3,7 +3,7 @@
 // pointer positions in screen pixels and a host to act through, so they can be
 // driven the same way from tests.
 
-import type { Zone, ZoneDoc } from "../document";
+import type { PageView, Zone, ZoneDoc } from "../document";
 import type { Rect, ScreenPoint } from "../geometry";
 import type { Viewport } from "../viewport";
 
@@ -19,8 +19,10 @@ export interface PointerInput {
 }
 
 export interface ToolHost {
-  /** The committed document (the history's present). */
+  /** The committed document (the history's present), every page. */
   readonly doc: ZoneDoc;
+  /** The page shown, of the committed document: what the pointer can hit and draw on. */
+  readonly view: PageView;
   readonly selection: readonly string[];
   readonly viewport: Viewport;
   /** Shows a gesture's provisional document; null goes back to the committed one. */
@@ -30,7 +32,7 @@ export interface ToolHost {
   select(ids: readonly string[]): void;
   setViewport(vp: Viewport): void;
   setCursor(cursor: string): void;
-  /** A new zone at `rect` with a fresh id and default name and folder. */
+  /** A new zone at `rect` on the page shown, with a fresh id and default name and folder. */
   createZone(rect: Rect): Zone;
 }
 

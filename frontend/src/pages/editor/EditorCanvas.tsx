@@ -1,6 +1,6 @@
 // The canvas area: mounts the framework-free editor view and hands it the picture.
 
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { mountCanvasView, type CanvasView } from "../../editor/canvasView";
 import type { ZoneEditor } from "../../editor/editor";
 import type { Command } from "../../editor/keymap";
@@ -31,6 +31,8 @@ export function EditorCanvas({
   const view = useRef<CanvasView | null>(null);
   const commandRef = useRef(onCommand);
   commandRef.current = onCommand;
+  const pictureRef = useRef(picture);
+  pictureRef.current = picture;
 
   useEffect(() => {
     if (host.current === null) return;
@@ -41,6 +43,7 @@ export function EditorCanvas({
       keyboardEnabled: () => !dialogOpen() && host.current !== null && host.current.getClientRects().length > 0,
     });
     view.current = v;
+    v.setPicture(pictureRef.current);
     if (new URLSearchParams(location.search).has("perf")) window.zonecutPerf = { frameDurations: v.frameDurations };
     return () => {
       v.destroy();
@@ -48,7 +51,9 @@ export function EditorCanvas({
     };
   }, [editor]);
 
-  useEffect(() => {
+  // Before the next frame is drawn: a page switch brings its zones and drops the old
+  // page's picture in the same frame.
+  useLayoutEffect(() => {
     view.current?.setPicture(picture);
   }, [picture]);
 

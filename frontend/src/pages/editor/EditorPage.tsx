@@ -1,6 +1,7 @@
 // The zone editor page: loads a model and its picture, lays out toolbar, canvas and
-// side panel, saves, and guards against leaving with unsaved changes. For a role that
-// may not change models it is a viewer: zones shown and listed, nothing to edit.
+// side panel (and a strip of pages for a reference of several), saves, and guards
+// against leaving with unsaved changes. For a role that may not change models it is a
+// viewer: zones shown and listed, nothing to edit.
 
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { getModel, listFolders } from "../../api/client";
@@ -11,6 +12,7 @@ import { routes, setNavigationGuard } from "../../app/router";
 import { useAccess } from "../../app/session";
 import { confirmAction } from "../../components/confirm";
 import { Notice } from "../../components/Notice";
+import { zoneCounts } from "../../editor/document";
 import { ZoneEditor } from "../../editor/editor";
 import type { Command } from "../../editor/keymap";
 import { Picture } from "../../editor/picture";
@@ -18,12 +20,14 @@ import { formatWhen } from "../../lib/format";
 import { useAsync } from "../../lib/useAsync";
 import { ConflictDialog } from "./ConflictDialog";
 import { EditorCanvas } from "./EditorCanvas";
+import { PagePictures } from "./pagePictures";
+import { PageStrip } from "./PageStrip";
 import { SettingsPanel, SettingsSummary } from "./SettingsPanel";
 import { Toolbar } from "./Toolbar";
 import { useEditorSnapshot } from "./useEditorSnapshot";
 import { useZoneSave } from "./useZoneSave";
 import { ZonePanel } from "./ZonePanel";
-import { imageSize, zonesOfModel } from "./zonesForSave";
+import { pageSizes, pageUrl, zonesOfModel } from "./zonesForSave";
 
 export function EditorPage({ modelId }: { modelId: string }) {
   const { canEdit } = useAccess();
@@ -42,35 +46,43 @@ export function EditorPage({ modelId }: { modelId: string }) {
   return <LoadedEditor initial={loaded.data} readOnly={!canEdit} />;
 }
 
-function usePicture(model: Model): { picture: Picture | null; error: unknown } {
-  const [picture, setPicture] = useState<Picture | null>(null);
-  const [error, setError] = useState<unknown>(null);
+interface Loaded {
+  readonly url: string;
+  readonly picture: Picture | null;
+  readonly error: unknown;
+}
+
+/** The picture of page `page` (from 1) of the model's reference, decoded; null while it
+ *  loads. The last few pages shown stay decoded, so going back to one is instant. */
+function usePagePicture(model: Model, page: number): { picture: Picture | null; error: unknown } {
+  const [loaded, setLoaded] = useState<Loaded>({ url: "", picture: null, error: null });
   const [, setLevels] = useState(0);
-  const url = model.image.url;
-  const sha = model.image.sha256;
+  const pictures = useMemo(() => new PagePictures<Picture>(), []);
+  useEffect(() => () => pictures.close(), [pictures]);
+  // A page's address names its content: the picture changes only with it.
+  const url = pageUrl(model, page);
+  const size = pageSizes(model)[page - 1] ?? { width: model.image.width, height: model.image.height };
   useEffect(() => {
     let live = true;
-    let decoded: Picture | null = null;
-    setPicture(null);
-    fetchFile(url)
-      .then((blob) =>
-        // Each smaller copy, once ready, is a reason to repaint.
-        Picture.decode(blob, imageSize(model), () => live && setLevels((n) => n + 1)),
+    pictures
+      .get(url, () =>
+        fetchFile(url).then((blob) =>
+          // Each smaller copy, once ready, is a reason to repaint.
+          Picture.decode(blob, size, () => live && setLevels((n) => n + 1)),
+        ),
       )
-      .then((p) => {
-        decoded = p;
-        if (live) setPicture(p);
-        else p.close();
-      })
-      .catch((e: unknown) => live && setError(e));
+      .then(
+        (picture) => live && setLoaded({ url, picture, error: null }),
+        (error: unknown) => live && setLoaded({ url, picture: null, error }),
+      );
     return () => {
       live = false;
-      decoded?.close();
     };
-    // The picture changes only with its content.
+    // The size goes with the address.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [url, sha]);
-  return { picture, error };
+  }, [pictures, url]);
+  // Another page's picture is never shown under this page's zones, not even for a frame.
+  return loaded.url === url ? loaded : { picture: null, error: null };
 }
 
 const NO_FOLDERS = (): Promise<FolderPage | null> => Promise.resolve(null);
@@ -78,11 +90,14 @@ const NO_FOLDERS = (): Promise<FolderPage | null> => Promise.resolve(null);
 function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean }) {
   const [model, setModel] = useState(initial);
   const editor = useMemo(
-    () => new ZoneEditor(imageSize(initial), zonesOfModel(initial), { readOnly }),
+    () => new ZoneEditor(pageSizes(initial), zonesOfModel(initial), { readOnly }),
     [initial, readOnly],
   );
   const snap = useEditorSnapshot(editor);
-  const { picture, error: pictureError } = usePicture(model);
+  const page = snap.view.page;
+  const paged = snap.pageCount > 1;
+  const { picture, error: pictureError } = usePagePicture(model, page);
+  const counts = useMemo(() => zoneCounts(snap.doc), [snap.doc]);
   const sync = useZoneSave(editor, model, setModel);
   const [tab, setTab] = useState<"zones" | "settings">("zones");
   const [settingsDirty, setSettingsDirty] = useState(false);
@@ -150,7 +165,8 @@ function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean
         </a>
         <h1 class="editor-title">{model.name}</h1>
         <span class="muted">
-          {model.image.width}×{model.image.height} px · version {model.version}
+          {paged && `Page ${page} of ${snap.pageCount} · `}
+          {snap.view.image.width}×{snap.view.image.height} px · version {model.version}
         </span>
         {readOnly && <span class="badge">Read only</span>}
         <a class="button button-small" href={routes.extract(model.id)}>
@@ -166,6 +182,9 @@ function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean
         readOnly={readOnly}
       />
       <div class="editor-body">
+        {paged && (
+          <PageStrip pages={model.image.pages} page={page} counts={counts} onPage={(p) => editor.showPage(p)} />
+        )}
         <EditorCanvas
           editor={editor}
           picture={picture}

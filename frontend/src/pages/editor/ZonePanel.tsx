@@ -1,4 +1,5 @@
-// The list of zones beside the canvas; the selected zone opens its form.
+// The list of zones beside the canvas (those of the page shown, for a reference of
+// several pages); the selected zone opens its form.
 
 import { folderColor } from "../../editor/colors";
 import type { EditorSnapshot, ZoneEditor } from "../../editor/editor";
@@ -25,12 +26,13 @@ export function ZonePanel({
   /** The selected zone's values shown, not offered for editing. */
   readOnly?: boolean;
 }) {
-  const zones = snap.doc.zones;
+  const zones = snap.view.zones;
+  const paged = snap.pageCount > 1;
   const selected = snap.selection.length === 1 ? zones.find((z) => z.id === snap.selection[0]) : undefined;
   return (
     <section class="zone-panel" aria-label="Zones">
       <h2 class="panel-title">
-        Zones <span class="count">{zones.length}</span>
+        {paged ? `Zones on page ${snap.view.page}` : "Zones"} <span class="count">{zones.length}</span>
       </h2>
       {errors.general.length > 0 && (
         <ul class="field-error-list" role="alert">
@@ -41,7 +43,13 @@ export function ZonePanel({
       )}
       {zones.length === 0 ? (
         <p class="empty-small">
-          {readOnly ? "This model has no zones yet." : "Drag on the picture to draw the first zone."}
+          {paged
+            ? readOnly
+              ? "This page has no zones."
+              : "No zones on this page yet. Drag on the picture to draw one."
+            : readOnly
+              ? "This model has no zones yet."
+              : "Drag on the picture to draw the first zone."}
         </p>
       ) : (
         <ul class="zone-list">
@@ -80,7 +88,7 @@ export function ZonePanel({
                   <ZoneForm
                     editor={editor}
                     zone={z}
-                    image={snap.doc.image}
+                    image={snap.view.image}
                     errors={errors.byZone.get(z.id)}
                     onEdited={(field) => onEdited(z.id, field)}
                   />
@@ -116,6 +124,7 @@ export function ZonePanel({
             <dd>zoom around the pointer</dd>
             <dt>0, 1</dt>
             <dd>fit, 100 %</dd>
+            {paged && <PageKeys />}
           </dl>
         ) : (
           <dl>
@@ -141,10 +150,20 @@ export function ZonePanel({
             <dd>duplicate, save</dd>
             <dt>0, 1</dt>
             <dd>fit, 100 %</dd>
+            {paged && <PageKeys />}
           </dl>
         )}
       </details>
     </section>
+  );
+}
+
+function PageKeys() {
+  return (
+    <>
+      <dt>PageUp, PageDown ([, ])</dt>
+      <dd>previous, next page</dd>
+    </>
   );
 }
 

@@ -10,7 +10,7 @@ import { sameContent, createDoc } from "../../editor/document";
 import type { ZoneEditor } from "../../editor/editor";
 import {
   idMapping,
-  imageSize,
+  pageSizes,
   NO_ERRORS,
   placeErrors,
   zonesForSave,
@@ -52,9 +52,9 @@ export function useZoneSave(editor: ZoneEditor, model: Model, setModel: (m: Mode
       try {
         const serverIds = new Set(base.zones.map((z) => z.id));
         const saved = await replaceZones(base.id, base.version, zonesForSave(sent, serverIds));
-        const answered = createDoc(imageSize(saved), zonesOfModel(saved));
+        const answered = createDoc(pageSizes(saved), zonesOfModel(saved));
         if (sameContent(sent, answered)) editor.adoptSaved(sent, idMapping(sent, saved));
-        else editor.load(imageSize(saved), zonesOfModel(saved)); // the server normalised something
+        else editor.load(pageSizes(saved), zonesOfModel(saved)); // the server normalised something
         setModel(saved);
         setErrors(NO_ERRORS);
         setConflict(false);
@@ -66,7 +66,7 @@ export function useZoneSave(editor: ZoneEditor, model: Model, setModel: (m: Mode
           const placed = placeErrors(sent, e.fieldErrors);
           setErrors(placed);
           const first = placed.byZone.keys().next();
-          if (!first.done) editor.select([first.value]);
+          if (!first.done) editor.reveal(first.value);
           setFailure(
             `Not saved: ${e.fieldErrors.length === 1 ? "one field needs" : `${e.fieldErrors.length} fields need`} attention.`,
           );
@@ -97,7 +97,7 @@ export function useZoneSave(editor: ZoneEditor, model: Model, setModel: (m: Mode
     setConflict(false);
     try {
       const theirs = await getModel(modelRef.current.id);
-      editor.load(imageSize(theirs), zonesOfModel(theirs));
+      editor.load(pageSizes(theirs), zonesOfModel(theirs));
       setModel(theirs);
       setErrors(NO_ERRORS);
       setFailure(null);

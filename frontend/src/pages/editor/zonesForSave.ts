@@ -2,6 +2,7 @@
 
 import type { Model, ZoneReplace } from "../../api/types";
 import type { Zone, ZoneDoc } from "../../editor/document";
+import type { Size } from "../../editor/geometry";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -11,6 +12,7 @@ export function zonesOfModel(model: Model): Zone[] {
     id: z.id,
     name: z.name,
     folder: z.folder,
+    page: z.page,
     x: z.x,
     y: z.y,
     width: z.width,
@@ -18,17 +20,26 @@ export function zonesOfModel(model: Model): Zone[] {
   }));
 }
 
-export const imageSize = (model: Model): { width: number; height: number } => ({
-  width: model.image.width,
-  height: model.image.height,
-});
+/** Every page's size, page 1 first (a picture is one page). */
+export function pageSizes(model: Model): Size[] {
+  const pages = [...model.image.pages].sort((a, b) => a.page - b.page);
+  if (pages.length === 0) return [{ width: model.image.width, height: model.image.height }];
+  return pages.map((p) => ({ width: p.width, height: p.height }));
+}
 
-/** The body of PUT /zones. A zone keeps its id when the server knows it. */
+/** Where page `page` (from 1) of the reference is fetched. */
+export function pageUrl(model: Model, page: number): string {
+  return model.image.pages.find((p) => p.page === page)?.url ?? model.image.url;
+}
+
+/** The body of PUT /zones: every zone of every page, each with its page. A zone keeps
+ *  its id when the server knows it. */
 export function zonesForSave(doc: ZoneDoc, serverIds: ReadonlySet<string>): ZoneReplace[] {
   return doc.zones.map((z) => ({
     ...(UUID.test(z.id) && serverIds.has(z.id) ? { id: z.id } : {}),
     name: z.name,
     folder: z.folder,
+    page: z.page,
     x: z.x,
     y: z.y,
     width: z.width,

@@ -86,7 +86,10 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
           </select>
           {model && (
             <span class="hint">
-              {model.image.width}×{model.image.height} reference · alignment: {model.alignment} ·{" "}
+              {model.image.pages.length > 1
+                ? `${model.image.pages.length}-page reference`
+                : `${model.image.width}×${model.image.height} reference`}{" "}
+              · alignment: {model.alignment} ·{" "}
               <a href={routes.editor(model.id)}>{canEdit ? "edit zones" : "see zones"}</a>
             </span>
           )}

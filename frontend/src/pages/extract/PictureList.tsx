@@ -1,6 +1,8 @@
+import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { extractionArchiveUrl, extractionOverlayUrl } from "../../api/client";
 import { routes } from "../../app/router";
+import { FilePreview } from "../../components/FilePreview";
 import { formatBytes, formatCount, formatDuration } from "../../lib/format";
 import { describeRefusalFigures, describeTransform, listFigures } from "./describeTransform";
 import type { QueueItem } from "./useExtractQueue";
@@ -40,6 +42,12 @@ export function PictureList({ items, onRemove }: { items: readonly QueueItem[]; 
                 <span class="picture-alignment" title={listFigures(it.result.transform).join("\n") || undefined}>
                   {describeTransform(it.result.transform, it.result.source)}
                 </span>
+                {overlayPages(it) > 1 && (
+                  <>
+                    {" "}
+                    · <OverlayPages id={it.result.id} pages={overlayPages(it)} filename={it.file.name} />
+                  </>
+                )}
                 {hasArchive(it) && (
                   <>
                     {" "}
@@ -93,15 +101,49 @@ function PictureThumb({ item }: { item: QueueItem }) {
   if (id === undefined || failedId === id) {
     return (
       <span class="thumb thumb-s">
-        <img src={item.preview} alt="" />
+        <FilePreview file={item.file} src={item.preview} alt="" />
       </span>
     );
   }
   const url = extractionOverlayUrl(id);
+  const pages = overlayPages(item);
   return (
     <a class="thumb thumb-s" href={url} target="_blank" rel="noopener">
-      <img src={url} alt={`Where the zones were cut in ${item.file.name}`} onError={() => setFailedId(id)} />
+      <img
+        src={url}
+        alt={`Where the zones were cut in ${item.file.name}${pages > 1 ? `, page 1 of ${pages}` : ""}`}
+        onError={() => setFailedId(id)}
+      />
     </a>
+  );
+}
+
+/** How many pages of the picture the server can draw its cut zones on: one, or each page
+ *  of a document cut with a model of several pages. */
+function overlayPages(it: QueueItem): number {
+  if (it.status !== "done" || !it.result?.stored) return 0;
+  return Math.max(1, it.result.transform.pages?.length ?? 1);
+}
+
+/** Links to where the zones were cut on each page (the thumbnail shows page 1). */
+function OverlayPages({ id, pages, filename }: { id: string; pages: number; filename: string }) {
+  return (
+    <span class="overlay-pages">
+      where cut: page{" "}
+      {Array.from({ length: pages }, (_, i) => i + 1).map((page) => (
+        <Fragment key={page}>
+          {page > 1 && ", "}
+          <a
+            href={extractionOverlayUrl(id, page)}
+            target="_blank"
+            rel="noopener"
+            aria-label={`Where the zones were cut in ${filename}, page ${page}`}
+          >
+            {page}
+          </a>
+        </Fragment>
+      ))}
+    </span>
   );
 }
 

@@ -24,7 +24,9 @@ export function ModelCard({
           <a href={routes.editor(model.id)}>{model.name}</a>
         </h2>
         <p class="muted">
-          {formatCount(model.zone_count, "zone")} · {model.image.width}×{model.image.height} ·{" "}
+          {formatCount(model.zone_count, "zone")} ·{" "}
+          {model.image.pages.length > 1 && `${formatCount(model.image.pages.length, "page")} · `}
+          {model.image.width}×{model.image.height} ·{" "}
           <time dateTime={model.updated_at} title={formatExact(model.updated_at)}>
             updated {formatWhen(model.updated_at)}
           </time>

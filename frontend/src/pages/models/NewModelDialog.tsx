@@ -6,6 +6,7 @@ import { ApiError, explain } from "../../api/problem";
 import { Dialog } from "../../components/Dialog";
 import { DropZone } from "../../components/DropZone";
 import { Field } from "../../components/Field";
+import { FilePreview } from "../../components/FilePreview";
 import { Notice } from "../../components/Notice";
 import { navigate, routes } from "../../app/router";
 
@@ -68,9 +69,9 @@ export function NewModelDialog({
       <form class="form" onSubmit={submit}>
         <div class="new-model-grid">
           <div>
-            {preview ? (
+            {preview && file ? (
               <figure class="new-model-preview">
-                <img src={preview} alt="The chosen reference picture" />
+                <FilePreview file={file} src={preview} alt="The chosen reference picture" />
                 <figcaption>
                   {file?.name}{" "}
                   <button type="button" class="link-button" onClick={() => setFile(null)} disabled={busy}>
@@ -87,7 +88,8 @@ export function NewModelDialog({
                   if (f && name.trim() === "") setName(nameFromFile(f));
                 }}
               >
-                The example picture the zones are drawn on. Drop it here, or click to choose.
+                The example picture the zones are drawn on, or a PDF or multi-page TIFF for a form of several pages.
+                Drop it here, or click to choose.
               </DropZone>
             )}
             {fieldError("image") && <p class="field-error">{fieldError("image")}</p>}

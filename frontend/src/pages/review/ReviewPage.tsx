@@ -82,7 +82,10 @@ export function ReviewPage({ initialItemId }: { initialItemId: string | null }) 
     item && reference ? (placement?.key === key ? placement.corners : initialCorners(item, reference)) : null;
   const folderOrder = useMemo(() => [...new Set((model.data?.zones ?? []).map((z) => z.folder))], [model.data]);
   const canDecide = item !== undefined && item.status === "open" && busy === null;
-  const canCut = canDecide && corners !== null && model.data !== null && model.data !== undefined;
+  // A document of several pages is placed page by page, which this page does not offer
+  // yet: it can be discarded, not cut by hand here.
+  const pageCount = Math.max(model.data?.image.pages.length ?? 1, item?.source.pages ?? 1);
+  const canCut = canDecide && corners !== null && model.data !== null && model.data !== undefined && pageCount === 1;
 
   const go = (to: number): void => {
     if (items.length === 0) return;
@@ -214,7 +217,13 @@ export function ReviewPage({ initialItemId }: { initialItemId: string | null }) 
             {item.model_id === null && (
               <Notice kind="error">The model of this picture was deleted, so it cannot be cut. Discard it.</Notice>
             )}
-            {corners !== null && model.data && (
+            {pageCount > 1 && (
+              <Notice kind="info">
+                This picture has {pageCount} pages. Placing the pages of a document by hand is not offered here yet:
+                discard it, or send it again once it matches.
+              </Notice>
+            )}
+            {corners !== null && model.data && pageCount === 1 && (
               <ReviewCanvas
                 key={item.id}
                 pictureUrl={item.picture_url}
