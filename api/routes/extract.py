@@ -23,6 +23,7 @@ from fastapi import (
 from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
 from api.imaging.overlay import Outline, draw_overlay
+from api.models import Extraction
 from api.routes.access import Reader, require_model
 from api.routes.deps import PipelineDep, SettingsDep, SourcesDep, StorageDep
 from api.routes.presenters import API_PREFIX, extraction_read
@@ -190,15 +191,20 @@ def _counted(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOutcome:
     except Exception:
         metrics.EXTRACTIONS.labels("failed", request.alignment or "model").inc()
         raise
-    method = str(outcome.record.transform.get("method", "unknown"))
-    if outcome.replayed:
+    _count_cut(outcome.record, replayed=outcome.replayed, stored=request.store)
+    return outcome
+
+
+def _count_cut(record: Extraction, *, replayed: bool, stored: bool) -> None:
+    """Count one extraction that was cut (or replayed) for ``/metrics``."""
+    method = str(record.transform.get("method", "unknown"))
+    if replayed:
         metrics.EXTRACTIONS.labels("replayed", method).inc()
-    elif not request.store:
+    elif not stored:
         metrics.EXTRACTIONS.labels("unstored", method).inc()
     else:
         metrics.EXTRACTIONS.labels("filed", method).inc()
-        metrics.BYTES_FILED.inc(sum(crop.bytes for crop in outcome.record.crops))
-    return outcome
+        metrics.BYTES_FILED.inc(sum(crop.bytes for crop in record.crops))
 
 
 def _counted_batch(pipeline: Pipeline, request: BatchRequest) -> BatchOutcome:
@@ -218,14 +224,7 @@ def _counted_batch(pipeline: Pipeline, request: BatchRequest) -> BatchOutcome:
         metrics.EXTRACTIONS.labels("refused", request.alignment or "model").inc()
         metrics.REFUSALS.labels(refusal.type.rsplit("/", 1)[-1]).inc()
     for item in outcome.items:
-        method = str(item.record.transform.get("method", "unknown"))
-        if outcome.replayed:
-            metrics.EXTRACTIONS.labels("replayed", method).inc()
-        elif not request.store:
-            metrics.EXTRACTIONS.labels("unstored", method).inc()
-        else:
-            metrics.EXTRACTIONS.labels("filed", method).inc()
-            metrics.BYTES_FILED.inc(sum(crop.bytes for crop in item.record.crops))
+        _count_cut(item.record, replayed=outcome.replayed, stored=request.store)
     return outcome
 
 
