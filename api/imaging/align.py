@@ -46,7 +46,6 @@ from api.imaging.align_homography import (
     rectangle,
     scaling,
     shape_figures,
-    translation,
     visible_fraction,
 )
 from api.imaging.align_warp import ZoneOutsidePicture, warp_crop, warp_crop_mapped
@@ -84,8 +83,7 @@ MAX_TRACKING_ERROR = 0.8  # RMS of the agreeing corners, pixels of the coarser i
 MIN_SIMILARITY = 0.15
 MIN_COVERAGE = 0.25  # share of the reference page inside the picture
 HOPELESS = 0.15  # share of the reference's corners a candidate must find at first sight
-PAGE_MARGIN = 24  # frame pixels around the page seen when its corners are tracked
-LOCAL_MIN_SHIFT = 0.75  # frame pixels: a mesh moving nothing further is a flat page
+LOCAL_MIN_SHIFT = 2.0  # frame pixels: a mesh moving nothing further is a flat page
 LOCAL_MAX_SHIFT = 0.06  # of the frame's diagonal: paper held up to a camera bends less
 LOCAL_LOSS = 0.02  # found_ratio a mesh may lose and still be preferred to a homography
 MIN_ZONE_FOUND = 0.25  # share of the reference's corners around a zone found in place
@@ -403,10 +401,7 @@ def _localise(
     it; None when the page is flat (the mesh moves nothing) or the mesh is implausible."""
     assert refined.warped is not None and refined.inside is not None
     height, width = reference.grey.shape
-    anchors = _page_corners(reference, levels, refined.matrix)
-    mesh = align_local.fit_mesh(
-        reference.normalised, refined.warped, reference.mesh_corners, anchors
-    )
+    mesh = align_local.fit_mesh(reference.normalised, refined.warped, reference.mesh_corners)
     shift = mesh.max_shift
     if shift < LOCAL_MIN_SHIFT or shift > LOCAL_MAX_SHIFT * math.hypot(width, height):
         return None
@@ -439,26 +434,6 @@ def _localise(
     error = rms * min(1.0, shape["scale"] / frame_scale)
     verdict = _verdict(figures, shape, error)
     return _Refined(refined.matrix, figures, verdict, warped, inside, mesh)
-
-
-def _page_corners(
-    reference: ReferenceFeatures, levels: align_refine.PictureLevels, matrix: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The page's own four corners, tracked where the page meets what lies around it: the
-    strongest evidence at the page's edges, where a bend is largest and print is sparse.
-    Frame pixels; a corner hidden or outside the picture is left out."""
-    pad = PAGE_MARGIN
-    height, width = reference.grey.shape
-    # The reference as if lying on something dark, and the picture seen a little wider.
-    grey = np.pad(reference.grey, pad, constant_values=0)
-    wide = (width + 2 * pad, height + 2 * pad)
-    frame_to_picture = _frame_to_reference(reference) @ translation(-pad, -pad)
-    seen = align_refine.warp_into(levels, matrix, wide, frame_to_picture)
-    corners = rectangle(width, height) + pad
-    tracked = align_refine.track(
-        align_refine.normalise(grey), align_refine.normalise(seen), corners.astype(np.float32)
-    )
-    return tracked.source - pad, tracked.target - pad
 
 
 def _better(plain: _Refined, local: _Refined | None) -> _Refined:
@@ -678,9 +653,12 @@ def align_picture(
     attempts: list[tuple[_Refined, dict[str, float]]] = []
     for matrix, figures in candidates():
         refined = _refine(reference, levels, matrix / matrix[2, 2])
-        if refined.warped is not None:
-            refined = _better(refined, _localise(reference, levels, refined))
-        if refined.failure is None:
+        mesh = _localise(reference, levels, refined) if refined.warped is not None else None
+        refined = _better(refined, mesh)
+        scores: tuple[float | None, ...] = ()
+        if refined.failure is None and mesh is not None:
+            # A flat page's homography was verified on the whole page; on a page that is
+            # not flat (whether or not the mesh won), each zone is judged on its own too.
             scores, reason, zone_figures = _judge_zones(reference, refined, zones)
             refined.figures.update(zone_figures)
             if reason is not None:

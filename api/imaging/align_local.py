@@ -30,7 +30,7 @@ MESH_SPACING = 80.0  # frame pixels between nodes, at most
 POINT_SCALES = (12.0, 6.0, 3.0, 1.5, 1.5)  # frame pixels, per round: see fit_to_points
 POINT_BENDING = 0.05  # weight of the bending penalty against one corner
 MESH_ROUNDS = 3  # track, fit, warp: each round sees the drift that is left, and more corners
-FLAT = 0.75  # frame pixels: a first fit moving no node further finds a flat page
+FLAT = 2.0  # frame pixels: a first fit moving no node further finds a flat page
 MESH_CONVERGED = 0.3  # frame pixels: a round that moves no node further ends the fitting
 RIDGE = 1e-3  # keeps nodes nothing constrains where the bending penalty leaves them
 
@@ -178,31 +178,19 @@ def fit_to_points(mesh: Mesh, source: np.ndarray, target: np.ndarray) -> tuple[M
     return fitted, np.asarray(residual < POINT_SCALES[-1])
 
 
-def fit_mesh(
-    reference: np.ndarray,
-    warped: np.ndarray,
-    corners: np.ndarray,
-    anchors: tuple[np.ndarray, np.ndarray] | None = None,
-) -> Mesh:
+def fit_mesh(reference: np.ndarray, warped: np.ndarray, corners: np.ndarray) -> Mesh:
     """The mesh over a frame that carries the normalised ``reference`` onto the normalised
-    ``warped`` picture, from its ``corners`` tracked between them, and ``anchors``
-    (points and where they were found in ``warped``, such as the page's own corners).
-    Tracking again through the mesh found so far finds corners the first round lost (the
-    drift was too large for their neighbourhood), so the fit follows a curled edge further
-    each round."""
+    ``warped`` picture, from its ``corners`` tracked between them. Tracking again through
+    the mesh found so far finds corners the first round lost (the drift was too large for
+    their neighbourhood), so the fit follows a curled edge further each round."""
     height, width = reference.shape
     mesh = Mesh.zero(width, height)
     image = warped
-    fixed = anchors or (np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32))
     for round_ in range(MESH_ROUNDS):
         tracked = align_refine.track(reference, image, corners, levels=3 if round_ == 0 else 2)
         # Found at t through the mesh means found at t + d(t) in the warped picture.
         target = tracked.target + mesh.displacement(tracked.target)
-        fitted, _ = fit_to_points(
-            Mesh.zero(width, height),
-            np.concatenate([tracked.source, fixed[0]]),
-            np.concatenate([target, fixed[1]]),
-        )
+        fitted, _ = fit_to_points(Mesh.zero(width, height), tracked.source, target)
         moved = float(np.abs(fitted.nodes - mesh.nodes).max())
         mesh = fitted
         if moved < MESH_CONVERGED or mesh.max_shift < FLAT or round_ == MESH_ROUNDS - 1:
