@@ -85,6 +85,7 @@ MIN_COVERAGE = 0.25  # share of the reference page inside the picture
 HOPELESS = 0.15  # share of the reference's corners a candidate must find at first sight
 LOCAL_MIN_SHIFT = 2.0  # frame pixels: a mesh moving nothing further is a flat page
 LOCAL_MAX_SHIFT = 0.06  # of the frame's diagonal: paper held up to a camera bends less
+LOCAL_GAIN = 0.03  # found_ratio a mesh must add for a page to count as not flat
 LOCAL_LOSS = 0.02  # found_ratio a mesh may lose and still be preferred to a homography
 MIN_ZONE_FOUND = 0.25  # share of the reference's corners around a zone found in place
 ZONE_NEAR = 2.0  # frame pixels: "in place" for a corner around a zone (a bend bends a little)
@@ -436,6 +437,18 @@ def _localise(
     return _Refined(refined.matrix, figures, verdict, warped, inside, mesh)
 
 
+def _bent(plain: _Refined, local: _Refined | None) -> bool:
+    """Whether the page is not flat: the mesh moved something and explains the picture
+    better than the homography alone (on a flat page a mesh fitted to noise finds no more
+    of the model's landmarks than the homography did)."""
+    if local is None:
+        return False
+    if plain.failure is not None:
+        return True
+    gain = local.figures.get("found_ratio", 0.0) - plain.figures["found_ratio"]
+    return local.failure is not None or gain >= LOCAL_GAIN
+
+
 def _better(plain: _Refined, local: _Refined | None) -> _Refined:
     """The mesh when it passes and finds about as many of the model's landmarks as the
     homography alone (on a bent page it finds more; an equal count means the homography
@@ -654,9 +667,10 @@ def align_picture(
     for matrix, figures in candidates():
         refined = _refine(reference, levels, matrix / matrix[2, 2])
         mesh = _localise(reference, levels, refined) if refined.warped is not None else None
-        refined = _better(refined, mesh)
+        bent = _bent(refined, mesh)
+        refined = _better(refined, mesh) if bent else refined
         scores: tuple[float | None, ...] = ()
-        if refined.failure is None and mesh is not None:
+        if refined.failure is None and bent:
             # A flat page's homography was verified on the whole page; on a page that is
             # not flat (whether or not the mesh won), each zone is judged on its own too.
             scores, reason, zone_figures = _judge_zones(reference, refined, zones)
