@@ -112,8 +112,10 @@ class Alignment:
     """A homography reference -> picture, and the figures that make it trustworthy.
 
     ``local`` is the mesh that places zones more exactly on a page that is not flat (None
-    on a flat one); ``zone_scores`` how well each zone's printed surroundings matched the
-    reference, in the order the zones were given (None: nothing printed there to judge).
+    on a flat one); ``zone_scores`` how sure each zone's placement is (0-1: the lesser of
+    how its printed sides matched and the share of landmarks around it found in place), in
+    the order the zones were given, None for a zone with nothing around it to judge by;
+    empty on a flat page, where zones are not judged one by one.
     """
 
     matrix: Matrix

@@ -140,14 +140,14 @@ class Mesh:
         return np.asarray(operator.T @ operator)
 
 
-def fit_to_points(mesh: Mesh, source: np.ndarray, target: np.ndarray) -> tuple[Mesh, np.ndarray]:
+def fit_to_points(mesh: Mesh, source: np.ndarray, target: np.ndarray) -> Mesh:
     """The smooth mesh that best moves frame points ``source`` onto ``target`` (robustly:
-    points the mesh cannot follow weigh less each round), and which points it follows
-    within the last of ``POINT_SCALES``. The scale shrinks round by round, so that a
-    strongly curled edge is followed before points far off the first fit are doubted."""
+    points the mesh cannot follow weigh less each round, by ``POINT_SCALES``). The scale
+    shrinks round by round, so that a strongly curled edge is followed before points far
+    off the first fit are doubted."""
     count = mesh.shape[0] * mesh.shape[1]
     if len(source) == 0:
-        return mesh, np.zeros(0, bool)
+        return mesh
     indices, weights = mesh.basis(np.asarray(source, np.float64))
     moved = np.asarray(target, np.float64) - source
     penalty = POINT_BENDING * mesh.bending + RIDGE * np.eye(count)
@@ -174,8 +174,7 @@ def fit_to_points(mesh: Mesh, source: np.ndarray, target: np.ndarray) -> tuple[M
         fitted_moves = np.einsum("nk,nkc->nc", weights, nodes[indices])
         residual = np.linalg.norm(fitted_moves - moved, axis=1)
         robust = 1.0 / (1.0 + (residual / scale) ** 2)
-    fitted = mesh.with_nodes(np.concatenate([nodes[:, 0], nodes[:, 1]]))
-    return fitted, np.asarray(residual < POINT_SCALES[-1])
+    return mesh.with_nodes(np.concatenate([nodes[:, 0], nodes[:, 1]]))
 
 
 def fit_mesh(reference: np.ndarray, warped: np.ndarray, corners: np.ndarray) -> Mesh:
@@ -190,7 +189,7 @@ def fit_mesh(reference: np.ndarray, warped: np.ndarray, corners: np.ndarray) -> 
         tracked = align_refine.track(reference, image, corners, levels=3 if round_ == 0 else 2)
         # Found at t through the mesh means found at t + d(t) in the warped picture.
         target = tracked.target + mesh.displacement(tracked.target)
-        fitted, _ = fit_to_points(Mesh.zero(width, height), tracked.source, target)
+        fitted = fit_to_points(Mesh.zero(width, height), tracked.source, target)
         moved = float(np.abs(fitted.nodes - mesh.nodes).max())
         mesh = fitted
         if moved < MESH_CONVERGED or mesh.max_shift < FLAT or round_ == MESH_ROUNDS - 1:
