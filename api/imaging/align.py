@@ -331,7 +331,8 @@ def _refine(
         grey = align_refine.warp_into(levels, matrix, size, frame_to_ref)
         if noise is None:
             noise = align_refine.noise_level(grey)
-        warped = align_refine.normalise(grey, noise)
+        seen = align_refine.seen_in(levels, matrix, size, frame_to_ref)
+        warped = align_refine.normalise(grey, noise, seen)
         # One pyramid level suffices from a good candidate and is safest on thin lines,
         # which fade at coarse levels; a poorer candidate needs the deep pyramid.
         tracked = align_refine.track(reference.normalised, warped, corners, levels=1)
@@ -355,7 +356,8 @@ def _refine(
     assert fit is not None and noise is not None
     if warped is None:
         grey = align_refine.warp_into(levels, matrix, size, frame_to_ref)
-        warped = align_refine.normalise(grey, noise)
+        seen = align_refine.seen_in(levels, matrix, size, frame_to_ref)
+        warped = align_refine.normalise(grey, noise, seen)
     return _verify(reference, levels, matrix, fit, warped)
 
 
@@ -408,7 +410,9 @@ def _localise(
     shift = mesh.max_shift
     if shift < LOCAL_MIN_SHIFT or shift > LOCAL_MAX_SHIFT * math.hypot(width, height):
         return None
-    warped, seen = align_local.warp_locally([refined.warped, refined.inside.astype(np.uint8)], mesh)
+    warped, seen = align_local.warp_locally(
+        [refined.warped, refined.inside.astype(np.uint8)], mesh, (align_local.NEUTRAL, 0)
+    )
     inside = seen > 0
     check = align_refine.track(reference.normalised, warped, reference.corners, levels=1)
     residual = np.linalg.norm(check.target - check.source, axis=1)

@@ -26,12 +26,14 @@ import numpy as np
 from api.imaging import align_refine
 from api.imaging.align_homography import project
 
+NEUTRAL = 128  # a normalised image where it shows nothing (align_refine.normalise)
 MESH_SPACING = 80.0  # frame pixels between nodes, at most
 POINT_SCALES = (12.0, 6.0, 3.0, 1.5, 1.5)  # frame pixels, per round: see fit_to_points
 POINT_BENDING = 0.05  # weight of the bending penalty against one corner
 MESH_ROUNDS = 3  # track, fit, warp: each round sees the drift that is left, and more corners
 FLAT = 2.0  # frame pixels: a first fit moving no node further finds a flat page
 MESH_CONVERGED = 0.3  # frame pixels: a round that moves no node further ends the fitting
+STALE_AGREEMENT = 6.0  # frame pixels: see fit_mesh
 RIDGE = 1e-3  # keeps nodes nothing constrains where the bending penalty leaves them
 
 
@@ -181,26 +183,43 @@ def fit_mesh(reference: np.ndarray, warped: np.ndarray, corners: np.ndarray) -> 
     """The mesh over a frame that carries the normalised ``reference`` onto the normalised
     ``warped`` picture, from its ``corners`` tracked between them. Tracking again through
     the mesh found so far finds corners the first round lost (the drift was too large for
-    their neighbourhood), so the fit follows a curled edge further each round."""
+    their neighbourhood), so the fit follows a curled edge further each round.
+
+    A corner that a round loses again keeps where it was found before, as long as the
+    corners found in that round agree with it: where corners are few, the fit then does
+    not swing from round to round, and one that locked onto the wrong row of a table (the
+    deep pyramid of the first round can) drops out once the rest of the page says so."""
     height, width = reference.shape
     mesh = Mesh.zero(width, height)
+    found = np.full((len(corners), 2), np.nan)
     image = warped
     for round_ in range(MESH_ROUNDS):
         tracked = align_refine.track(reference, image, corners, levels=3 if round_ == 0 else 2)
         # Found at t through the mesh means found at t + d(t) in the warped picture.
-        target = tracked.target + mesh.displacement(tracked.target)
-        fitted = fit_to_points(Mesh.zero(width, height), tracked.source, target)
+        fresh = tracked.target + mesh.displacement(tracked.target)
+        fitted = fit_to_points(Mesh.zero(width, height), tracked.source, fresh)
+        earlier = ~tracked.kept & ~np.isnan(found[:, 0])
+        if earlier.any():
+            points = corners[earlier]
+            off = np.linalg.norm(points + fitted.displacement(points) - found[earlier], axis=1)
+            found[np.flatnonzero(earlier)[off > STALE_AGREEMENT]] = np.nan
+        found[tracked.kept] = fresh
+        if earlier.any():
+            known = ~np.isnan(found[:, 0])
+            fitted = fit_to_points(Mesh.zero(width, height), corners[known], found[known])
         moved = float(np.abs(fitted.nodes - mesh.nodes).max())
         mesh = fitted
         if moved < MESH_CONVERGED or mesh.max_shift < FLAT or round_ == MESH_ROUNDS - 1:
             break
-        image = warp_locally([warped], mesh)[0]
+        image = warp_locally([warped], mesh, (NEUTRAL,))[0]
     return mesh
 
 
-def warp_locally(images: list[np.ndarray], mesh: Mesh) -> list[np.ndarray]:
-    """Frame ``images`` resampled at ``x + d(x)``: the picture as the mesh sees it
-    (black where it sees outside them)."""
+def warp_locally(
+    images: list[np.ndarray], mesh: Mesh, fills: tuple[int, ...] | None = None
+) -> list[np.ndarray]:
+    """Frame ``images`` resampled at ``x + d(x)``: the picture as the mesh sees it, and
+    ``fills`` (default 0 each) where it sees outside them."""
     height, width = images[0].shape[:2]
     field = mesh.dense((width, height))
     xs = np.arange(width, dtype=np.float32)[None, :]
@@ -208,8 +227,10 @@ def warp_locally(images: list[np.ndarray], mesh: Mesh) -> list[np.ndarray]:
     map_x = np.ascontiguousarray(xs + field[..., 0])
     map_y = np.ascontiguousarray(ys + field[..., 1])
     return [
-        cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        for image in images
+        cv2.remap(
+            image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+        )
+        for image, fill in zip(images, fills or (0,) * len(images), strict=True)
     ]
 
 

@@ -41,17 +41,27 @@ def noise_level(grey: np.ndarray) -> float:
     return float(np.median(spread[::4, ::4]))
 
 
-def normalise(grey: np.ndarray, noise: float = 0.0) -> np.ndarray:
+def normalise(grey: np.ndarray, noise: float = 0.0, seen: np.ndarray | None = None) -> np.ndarray:
     """Local contrast normalisation of an 8-bit grey image, back to 8 bits around 128.
 
     Contrast below ``NORMALISE_FLOOR`` grey levels, or twice the ``noise``, is damped:
-    it is noise, not structure."""
+    it is noise, not structure. Where ``seen`` (a bool mask) is False the image holds
+    nothing (outside the picture): it comes out a flat 128, and the statistics near it
+    use only what is seen, so the picture's border draws no edge for a tracker to follow."""
     image = grey.astype(np.float32)
     size = 2 * round(NORMALISE_SIGMA) + 1
-    mean = cv2.blur(cv2.blur(image, (size, size)), (size, size))
-    detail = image - mean
     wide = 2 * size + 1
-    spread = np.sqrt(np.maximum(cv2.blur(detail * detail, (wide, wide)), 0.0))
+    if seen is None or bool(seen.all()):
+        mean = cv2.blur(cv2.blur(image, (size, size)), (size, size))
+        detail = image - mean
+        spread = np.sqrt(np.maximum(cv2.blur(detail * detail, (wide, wide)), 0.0))
+    else:
+        weight = seen.astype(np.float32)
+        share = np.maximum(cv2.blur(cv2.blur(weight, (size, size)), (size, size)), 1e-3)
+        mean = cv2.blur(cv2.blur(image * weight, (size, size)), (size, size)) / share
+        detail = (image - mean) * weight
+        share = np.maximum(cv2.blur(weight, (wide, wide)), 1e-3)
+        spread = np.sqrt(np.maximum(cv2.blur(detail * detail, (wide, wide)) / share, 0.0))
     floor = max(NORMALISE_FLOOR, 2.0 * noise)
     out = 128.0 + 48.0 * detail / (spread + floor)
     return np.clip(out, 0, 255).astype(np.uint8)
@@ -122,17 +132,10 @@ def warp_into(
 
     ``matrix`` maps reference pixels to picture pixels; ``frame_to_reference`` maps the
     frame's pixels to reference pixels. The picture copy used is the smallest one that
-    still has at least the frame's resolution, so the warp does not alias.
+    still has at least the frame's resolution, so the warp does not alias. Outside the
+    picture the frame is black.
     """
-    frame_to_picture = matrix @ frame_to_reference
-    centre = np.array([size[0] / 2, size[1] / 2])
-    # Picture pixels per frame pixel at the centre, roughly.
-    step = project(frame_to_picture, np.array([centre, centre + [1, 0], centre + [0, 1]]))
-    stretch = max(
-        float(np.linalg.norm(step[1] - step[0])), float(np.linalg.norm(step[2] - step[0]))
-    )
-    image, factor = levels.at_most(1.0 / max(stretch, 1e-6))
-    to_level = scaling(factor, factor) @ frame_to_picture
+    image, to_level = _level_for(levels, matrix @ frame_to_reference, size)
     return cv2.warpPerspective(
         image,
         to_cv(to_level),
@@ -141,6 +144,38 @@ def warp_into(
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
     )
+
+
+def seen_in(
+    levels: PictureLevels, matrix: np.ndarray, size: tuple[int, int], frame_to_reference: np.ndarray
+) -> np.ndarray:
+    """Which pixels of the frame :func:`warp_into` fills from the picture (a bool mask),
+    less a pixel along the picture's border, where the warp blends in the black outside."""
+    image, to_level = _level_for(levels, matrix @ frame_to_reference, size)
+    ones = np.ones(image.shape, np.uint8)
+    seen = cv2.warpPerspective(
+        ones,
+        to_cv(to_level),
+        size,
+        flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+    return np.asarray(cv2.erode(seen, np.ones((3, 3), np.uint8)) > 0)
+
+
+def _level_for(
+    levels: PictureLevels, frame_to_picture: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The picture copy to warp a frame of ``size`` from, and frame -> copy pixels."""
+    centre = np.array([size[0] / 2, size[1] / 2])
+    # Picture pixels per frame pixel at the centre, roughly.
+    step = project(frame_to_picture, np.array([centre, centre + [1, 0], centre + [0, 1]]))
+    stretch = max(
+        float(np.linalg.norm(step[1] - step[0])), float(np.linalg.norm(step[2] - step[0]))
+    )
+    image, factor = levels.at_most(1.0 / max(stretch, 1e-6))
+    return image, scaling(factor, factor) @ frame_to_picture
 
 
 def inside_mask(
@@ -176,10 +211,12 @@ def inside_mask(
 
 @dataclass(frozen=True)
 class Track:
-    """Reference points and where they were found in the warped picture (frame pixels)."""
+    """Reference points and where they were found in the warped picture (frame pixels);
+    ``kept`` says which of the points asked for these are."""
 
     source: np.ndarray
     target: np.ndarray
+    kept: np.ndarray
 
 
 def track(
@@ -189,7 +226,7 @@ def track(
     reference into the normalised warped picture, kept when the backward track agrees."""
     if len(points) == 0:
         empty = np.zeros((0, 2), np.float32)
-        return Track(empty, empty)
+        return Track(empty, empty, np.zeros(0, bool))
     # Smoothing both sides alike lets a thin sharp line of the reference lock onto the
     # same line blurred in the picture.
     reference = cv2.GaussianBlur(reference, (0, 0), TRACK_SMOOTHING)
@@ -219,7 +256,7 @@ def track(
     height, width = warped.shape
     found = forward.reshape(-1, 2) + 0.5
     keep &= (found[:, 0] > 0) & (found[:, 1] > 0) & (found[:, 0] < width) & (found[:, 1] < height)
-    return Track(points[keep].astype(np.float32), found[keep].astype(np.float32))
+    return Track(points[keep].astype(np.float32), found[keep].astype(np.float32), keep)
 
 
 @dataclass(frozen=True)
