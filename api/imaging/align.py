@@ -39,7 +39,14 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from api.imaging import align_features, align_local, align_quads, align_refine, align_zones
+from api.imaging import (
+    align_edges,
+    align_features,
+    align_local,
+    align_quads,
+    align_refine,
+    align_zones,
+)
 from api.imaging.align_homography import (
     implausibility,
     project,
@@ -83,14 +90,16 @@ MAX_TRACKING_ERROR = 0.8  # RMS of the agreeing corners, pixels of the coarser i
 MIN_SIMILARITY = 0.15
 MIN_COVERAGE = 0.25  # share of the reference page inside the picture
 HOPELESS = 0.15  # share of the reference's corners a candidate must find at first sight
-LOCAL_MIN_SHIFT = 2.0  # frame pixels: a mesh moving nothing further is a flat page
+LOCAL_MIN_SHIFT = 1.0  # frame pixels: a mesh moving nothing further is a flat page
 LOCAL_MAX_SHIFT = 0.06  # of the frame's diagonal: paper held up to a camera bends less
 LOCAL_GAIN = 0.03  # found_ratio a mesh must add for a page to count as not flat
+LOCAL_TIGHTER = 0.7  # ... or bring the RMS error of the landmarks found down to this share
 LOCAL_LOSS = 0.02  # found_ratio a mesh may lose and still be preferred to a homography
 MIN_ZONE_FOUND = 0.25  # share of the reference's corners around a zone found in place
 ZONE_NEAR = 2.0  # frame pixels: "in place" for a corner around a zone (a bend bends a little)
 ZONE_CORNERS = 6  # corners around a zone, at least, for their share to count
 ZONE_SURROUNDINGS = 0.5  # of the zone's shorter side: how far around it corners count
+ZONE_VOUCHED = 0.5  # of them found in place: vouches for a zone whose outline is hidden
 ZONE_MOVED = 0.5  # reference pixels: a zone the mesh moves further counts as refined
 
 
@@ -187,6 +196,11 @@ class ReferenceFeatures:
     @cached_property
     def normalised(self) -> np.ndarray:
         return align_refine.normalise(self.grey)
+
+    @cached_property
+    def edges(self) -> align_edges.Edges:
+        """Points along the reference's straight print, for the mesh (align_edges)."""
+        return align_edges.find_edges(self.normalised)
 
     @cached_property
     def keypoints_in_frame(self) -> align_features.Keypoints:
@@ -406,7 +420,9 @@ def _localise(
     it; None when the page is flat (the mesh moves nothing) or the mesh is implausible."""
     assert refined.warped is not None and refined.inside is not None
     height, width = reference.grey.shape
-    mesh = align_local.fit_mesh(reference.normalised, refined.warped, reference.mesh_corners)
+    mesh = align_local.fit_mesh(
+        reference.normalised, refined.warped, reference.mesh_corners, reference.edges
+    )
     shift = mesh.max_shift
     if shift < LOCAL_MIN_SHIFT or shift > LOCAL_MAX_SHIFT * math.hypot(width, height):
         return None
@@ -452,7 +468,8 @@ def _bent(plain: _Refined, local: _Refined | None) -> bool:
     if plain.failure is not None:
         return True
     gain = local.figures.get("found_ratio", 0.0) - plain.figures["found_ratio"]
-    return local.failure is not None or gain >= LOCAL_GAIN
+    tighter = local.figures["reprojection_error_px"] / plain.figures["reprojection_error_px"]
+    return local.failure is not None or gain >= LOCAL_GAIN or tighter <= LOCAL_TIGHTER
 
 
 def _better(plain: _Refined, local: _Refined | None) -> _Refined:
@@ -497,7 +514,7 @@ def _judge_zones(
                 f"the print around zone {index + 1} was found {ring.offset:.0f} pixels away "
                 "from where the zone would be cut: the page may be bent or folded there"
             )
-        elif ring.unmatched:
+        elif ring.unmatched and (share is None or share < ZONE_VOUCHED):
             failure = (
                 f"the print around zone {index + 1} does not match the model where it would "
                 f"be cut (correlation {ring.score:.2f}): the page may be bent, folded or "

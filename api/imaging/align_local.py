@@ -23,17 +23,19 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from api.imaging import align_refine
+from api.imaging import align_edges, align_refine
 from api.imaging.align_homography import project
 
 NEUTRAL = 128  # a normalised image where it shows nothing (align_refine.normalise)
 MESH_SPACING = 80.0  # frame pixels between nodes, at most
 POINT_SCALES = (12.0, 6.0, 3.0, 1.5, 1.5)  # frame pixels, per round: see fit_to_points
 POINT_BENDING = 0.05  # weight of the bending penalty against one corner
+FIRST_BENDING = 1.0  # the first round's, twenty times stiffer: see fit_mesh
 MESH_ROUNDS = 3  # track, fit, warp: each round sees the drift that is left, and more corners
 FLAT = 2.0  # frame pixels: a first fit moving no node further finds a flat page
 MESH_CONVERGED = 0.3  # frame pixels: a round that moves no node further ends the fitting
 STALE_AGREEMENT = 6.0  # frame pixels: see fit_mesh
+EDGE_WEIGHT = 0.5  # of an edge point's constraint against a corner's
 RIDGE = 1e-3  # keeps nodes nothing constrains where the bending penalty leaves them
 
 
@@ -142,53 +144,95 @@ class Mesh:
         return np.asarray(operator.T @ operator)
 
 
-def fit_to_points(mesh: Mesh, source: np.ndarray, target: np.ndarray) -> Mesh:
+def fit_to_points(
+    mesh: Mesh,
+    source: np.ndarray,
+    target: np.ndarray,
+    bending: float = POINT_BENDING,
+    edges: align_edges.EdgeOffsets | None = None,
+) -> Mesh:
     """The smooth mesh that best moves frame points ``source`` onto ``target`` (robustly:
     points the mesh cannot follow weigh less each round, by ``POINT_SCALES``). The scale
     shrinks round by round, so that a strongly curled edge is followed before points far
-    off the first fit are doubted."""
+    off the first fit are doubted. ``edges`` add constraints across straight print: each
+    edge point moved by ``value`` along its normal."""
     count = mesh.shape[0] * mesh.shape[1]
-    if len(source) == 0:
+    lines = edges if edges is not None and len(edges) else None
+    if len(source) == 0 and lines is None:
         return mesh
     indices, weights = mesh.basis(np.asarray(source, np.float64))
     moved = np.asarray(target, np.float64) - source
-    penalty = POINT_BENDING * mesh.bending + RIDGE * np.eye(count)
+    penalty = bending * mesh.bending + RIDGE * np.eye(count)
     # Each point touches four nodes: the normal equations are sums of 4 x 4 blocks,
     # gathered with bincount rather than through a dense (points x nodes) matrix.
     pairs = (indices[:, :, None] * count + indices[:, None, :]).reshape(len(source), 16)
     products = (weights[:, :, None] * weights[:, None, :]).reshape(len(source), 16)
     robust = np.ones(len(source))
+    if lines is not None:
+        line_indices, line_weights = mesh.basis(lines.points)
+        line_pairs = (line_indices[:, :, None] * count + line_indices[:, None, :]).reshape(
+            len(lines), 16
+        )
+        line_products = (line_weights[:, :, None] * line_weights[:, None, :]).reshape(
+            len(lines), 16
+        )
+        line_robust = np.full(len(lines), EDGE_WEIGHT)
     nodes: np.ndarray = np.zeros((count, 2))
-    residual = np.zeros(len(source))
     for scale in POINT_SCALES:
-        normal = np.bincount(
+        block = np.bincount(
             pairs.ravel(), (products * robust[:, None]).ravel(), count * count
         ).reshape(count, count)
+        normal = np.kron(np.eye(2), block + penalty)
         pulled = weights * robust[:, None]
-        right = np.stack(
+        right = np.concatenate(
             [
                 np.bincount(indices.ravel(), (pulled * moved[:, c : c + 1]).ravel(), count)
                 for c in range(2)
-            ],
-            axis=1,
-        )
-        nodes = np.linalg.solve(normal + penalty, right)
+            ]
+        ).astype(np.float64)
+        if lines is not None:
+            # n . d(p) = value couples the two coordinates of each node.
+            for a in range(2):
+                for b in range(2):
+                    factor = line_robust * lines.normals[:, a] * lines.normals[:, b]
+                    normal[a * count : (a + 1) * count, b * count : (b + 1) * count] += np.bincount(
+                        line_pairs.ravel(), (line_products * factor[:, None]).ravel(), count * count
+                    ).reshape(count, count)
+                pull = line_weights * (line_robust * lines.normals[:, a] * lines.values)[:, None]
+                right[a * count : (a + 1) * count] += np.bincount(
+                    line_indices.ravel(), pull.ravel(), count
+                )
+        solved = np.linalg.solve(normal, right)
+        nodes = np.stack([solved[:count], solved[count:]], axis=1)
         fitted_moves = np.einsum("nk,nkc->nc", weights, nodes[indices])
         residual = np.linalg.norm(fitted_moves - moved, axis=1)
         robust = 1.0 / (1.0 + (residual / scale) ** 2)
+        if lines is not None:
+            across = np.einsum("nk,nkc->nc", line_weights, nodes[line_indices])
+            off = np.abs(np.einsum("nc,nc->n", across, lines.normals) - lines.values)
+            line_robust = EDGE_WEIGHT / (1.0 + (off / scale) ** 2)
     return mesh.with_nodes(np.concatenate([nodes[:, 0], nodes[:, 1]]))
 
 
-def fit_mesh(reference: np.ndarray, warped: np.ndarray, corners: np.ndarray) -> Mesh:
+def fit_mesh(
+    reference: np.ndarray,
+    warped: np.ndarray,
+    corners: np.ndarray,
+    edges: align_edges.Edges | None = None,
+) -> Mesh:
     """The mesh over a frame that carries the normalised ``reference`` onto the normalised
     ``warped`` picture, from its ``corners`` tracked between them. Tracking again through
     the mesh found so far finds corners the first round lost (the drift was too large for
     their neighbourhood), so the fit follows a curled edge further each round.
 
+    The first round's mesh is stiff: the deep pyramid it tracks with can lock a column of
+    a table's corners onto the next row, all alike, and a supple mesh would follow them;
+    a stiff one takes the rest of the page's word, and the next round finds them right.
+
     A corner that a round loses again keeps where it was found before, as long as the
     corners found in that round agree with it: where corners are few, the fit then does
-    not swing from round to round, and one that locked onto the wrong row of a table (the
-    deep pyramid of the first round can) drops out once the rest of the page says so."""
+    not swing from round to round, and a corner found wrong early drops out once the rest
+    of the page says so."""
     height, width = reference.shape
     mesh = Mesh.zero(width, height)
     found = np.full((len(corners), 2), np.nan)
@@ -197,7 +241,8 @@ def fit_mesh(reference: np.ndarray, warped: np.ndarray, corners: np.ndarray) -> 
         tracked = align_refine.track(reference, image, corners, levels=3 if round_ == 0 else 2)
         # Found at t through the mesh means found at t + d(t) in the warped picture.
         fresh = tracked.target + mesh.displacement(tracked.target)
-        fitted = fit_to_points(Mesh.zero(width, height), tracked.source, fresh)
+        bending = FIRST_BENDING if round_ == 0 else POINT_BENDING
+        fitted = fit_to_points(Mesh.zero(width, height), tracked.source, fresh, bending)
         earlier = ~tracked.kept & ~np.isnan(found[:, 0])
         if earlier.any():
             points = corners[earlier]
@@ -206,13 +251,25 @@ def fit_mesh(reference: np.ndarray, warped: np.ndarray, corners: np.ndarray) -> 
         found[tracked.kept] = fresh
         if earlier.any():
             known = ~np.isnan(found[:, 0])
-            fitted = fit_to_points(Mesh.zero(width, height), corners[known], found[known])
+            fitted = fit_to_points(Mesh.zero(width, height), corners[known], found[known], bending)
         moved = float(np.abs(fitted.nodes - mesh.nodes).max())
         mesh = fitted
         if moved < MESH_CONVERGED or mesh.max_shift < FLAT or round_ == MESH_ROUNDS - 1:
             break
         image = warp_locally([warped], mesh, (NEUTRAL,))[0]
-    return mesh
+    if edges is None or len(edges) == 0 or mesh.max_shift < FLAT:
+        return mesh
+    # Last, straight print measured across, through the mesh the corners gave.
+    image = warp_locally([warped], mesh, (NEUTRAL,))[0]
+    offsets = align_edges.measure(reference, image, edges)
+    if len(offsets) == 0:
+        return mesh
+    # Found s along n through the mesh: the picture shows p at about p + s n + d(p + s n).
+    shown = offsets.points + offsets.values[:, None] * offsets.normals
+    across = offsets.values + np.einsum("nc,nc->n", mesh.displacement(shown), offsets.normals)
+    lines = align_edges.EdgeOffsets(offsets.points, offsets.normals, across)
+    known = ~np.isnan(found[:, 0])
+    return fit_to_points(Mesh.zero(width, height), corners[known], found[known], edges=lines)
 
 
 def warp_locally(
