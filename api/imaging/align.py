@@ -461,14 +461,17 @@ def _localise(
 
 def _bent(plain: _Refined, local: _Refined | None) -> bool:
     """Whether the page is not flat: the mesh moved something and explains the picture
-    better than the homography alone (on a flat page a mesh fitted to noise finds no more
-    of the model's landmarks than the homography did)."""
+    better than the homography alone, finding more of the model's landmarks or finding
+    them markedly tighter (on a flat page a mesh fitted to noise does neither: the
+    landmarks' RMS error stays within a tenth of the homography's)."""
     if local is None:
         return False
     if plain.failure is not None:
         return True
     gain = local.figures.get("found_ratio", 0.0) - plain.figures["found_ratio"]
-    tighter = local.figures["reprojection_error_px"] / plain.figures["reprojection_error_px"]
+    tighter = local.figures["reprojection_error_px"] / max(
+        plain.figures["reprojection_error_px"], 1e-6
+    )
     return local.failure is not None or gain >= LOCAL_GAIN or tighter <= LOCAL_TIGHTER
 
 
