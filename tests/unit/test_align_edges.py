@@ -41,9 +41,7 @@ def test_edge_points_lie_on_the_box_outlines_with_normals_across_them() -> None:
 
 
 @pytest.mark.parametrize(("dx", "dy"), [(0.0, 0.0), (2.3, -1.6), (-4.5, 3.75)])
-def test_an_edge_is_found_across_itself_within_a_fraction_of_a_pixel(
-    dx: float, dy: float
-) -> None:
+def test_an_edge_is_found_across_itself_within_a_fraction_of_a_pixel(dx: float, dy: float) -> None:
     reference = boxes_picture()
     edges = align_edges.find_edges(reference)
     found = align_edges.measure(reference, shifted(reference, dx, dy), edges)
