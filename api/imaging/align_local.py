@@ -6,8 +6,9 @@ they drift apart, smoothly. A mesh of nodes over the frame, bilinear in between,
 that drift: the frame point ``x`` is seen in the warped picture at ``x + d(x)``.
 
 The mesh is fitted to where the reference's corners were tracked in the warped picture
-(Lucas-Kanade with a deep pyramid, which follows drifts of tens of pixels): robust least
-squares, with a bending penalty that keeps it smooth where no corner was found. A zone
+(Lucas-Kanade with a deep pyramid, which follows drifts of tens of pixels), then to its
+straight print measured across itself (api/imaging/align_edges.py): robust least
+squares, with a bending penalty that keeps it smooth where nothing was found. A zone
 far from any corner is placed by interpolation only; per-zone verification
 (api/imaging/align_zones.py) decides whether that can be trusted.
 
@@ -232,7 +233,12 @@ def fit_mesh(
     A corner that a round loses again keeps where it was found before, as long as the
     corners found in that round agree with it: where corners are few, the fit then does
     not swing from round to round, and a corner found wrong early drops out once the rest
-    of the page says so."""
+    of the page says so.
+
+    Last, when ``edges`` are given (straight print of the reference, align_edges), they
+    are measured across themselves through that mesh, and the mesh is fitted once more
+    to corners and edges together: a box's outline then holds the mesh all along its
+    sides, not only at its four corners."""
     height, width = reference.shape
     mesh = Mesh.zero(width, height)
     found = np.full((len(corners), 2), np.nan)
