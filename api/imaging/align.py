@@ -342,10 +342,9 @@ def _refine(
         reason = implausibility(shape)
         if reason is not None:
             return _Refined(matrix, _shape_report(shape), reason)
-        grey = align_refine.warp_into(levels, matrix, size, frame_to_ref)
+        grey, seen = align_refine.warp_into(levels, matrix, size, frame_to_ref)
         if noise is None:
             noise = align_refine.noise_level(grey)
-        seen = align_refine.seen_in(levels, matrix, size, frame_to_ref)
         warped = align_refine.normalise(grey, noise, seen)
         # One pyramid level suffices from a good candidate and is safest on thin lines,
         # which fade at coarse levels; a poorer candidate needs the deep pyramid.
@@ -369,8 +368,7 @@ def _refine(
         warped = None
     assert fit is not None and noise is not None
     if warped is None:
-        grey = align_refine.warp_into(levels, matrix, size, frame_to_ref)
-        seen = align_refine.seen_in(levels, matrix, size, frame_to_ref)
+        grey, seen = align_refine.warp_into(levels, matrix, size, frame_to_ref)
         warped = align_refine.normalise(grey, noise, seen)
     return _verify(reference, levels, matrix, fit, warped)
 

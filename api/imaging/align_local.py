@@ -145,6 +145,30 @@ class Mesh:
         return np.asarray(operator.T @ operator)
 
 
+def _outer(mesh: Mesh, points: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For each point, its four nodes and weights, and the 16 node pairs and weight
+    products its term adds to the normal equations."""
+    count = mesh.shape[0] * mesh.shape[1]
+    indices, weights = mesh.basis(np.asarray(points, np.float64))
+    pairs = (indices[:, :, None] * count + indices[:, None, :]).reshape(len(points), 16)
+    products = (weights[:, :, None] * weights[:, None, :]).reshape(len(points), 16)
+    return indices, weights, pairs, products
+
+
+def _gram(pairs: np.ndarray, products: np.ndarray, factor: np.ndarray, count: int) -> np.ndarray:
+    """The (count, count) sum of each point's 4 x 4 block scaled by its ``factor``,
+    gathered with bincount rather than through a dense (points x nodes) matrix."""
+    gathered = np.bincount(pairs.ravel(), (products * factor[:, None]).ravel(), count * count)
+    return np.asarray(gathered.reshape(count, count), np.float64)
+
+
+def _pull(indices: np.ndarray, weights: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+    """The right-hand side: each point's ``values`` spread over its nodes by ``weights``."""
+    return np.asarray(
+        np.bincount(indices.ravel(), (weights * values[:, None]).ravel(), count), np.float64
+    )
+
+
 def fit_to_points(
     mesh: Mesh,
     source: np.ndarray,
@@ -161,48 +185,29 @@ def fit_to_points(
     lines = edges if edges is not None and len(edges) else None
     if len(source) == 0 and lines is None:
         return mesh
-    indices, weights = mesh.basis(np.asarray(source, np.float64))
+    indices, weights, pairs, products = _outer(mesh, source)
     moved = np.asarray(target, np.float64) - source
     penalty = bending * mesh.bending + RIDGE * np.eye(count)
-    # Each point touches four nodes: the normal equations are sums of 4 x 4 blocks,
-    # gathered with bincount rather than through a dense (points x nodes) matrix.
-    pairs = (indices[:, :, None] * count + indices[:, None, :]).reshape(len(source), 16)
-    products = (weights[:, :, None] * weights[:, None, :]).reshape(len(source), 16)
     robust = np.ones(len(source))
     if lines is not None:
-        line_indices, line_weights = mesh.basis(lines.points)
-        line_pairs = (line_indices[:, :, None] * count + line_indices[:, None, :]).reshape(
-            len(lines), 16
-        )
-        line_products = (line_weights[:, :, None] * line_weights[:, None, :]).reshape(
-            len(lines), 16
-        )
+        line_indices, line_weights, line_pairs, line_products = _outer(mesh, lines.points)
         line_robust = np.full(len(lines), EDGE_WEIGHT)
     nodes: np.ndarray = np.zeros((count, 2))
     for scale in POINT_SCALES:
-        block = np.bincount(
-            pairs.ravel(), (products * robust[:, None]).ravel(), count * count
-        ).reshape(count, count)
-        normal = np.kron(np.eye(2), block + penalty)
+        # A corner constrains x and y apart: the same block for both coordinates.
+        normal = np.kron(np.eye(2), _gram(pairs, products, robust, count) + penalty)
         pulled = weights * robust[:, None]
-        right = np.concatenate(
-            [
-                np.bincount(indices.ravel(), (pulled * moved[:, c : c + 1]).ravel(), count)
-                for c in range(2)
-            ]
-        ).astype(np.float64)
+        right = np.concatenate([_pull(indices, pulled, moved[:, c], count) for c in range(2)])
         if lines is not None:
             # n . d(p) = value couples the two coordinates of each node.
             for a in range(2):
+                rows = slice(a * count, (a + 1) * count)
                 for b in range(2):
                     factor = line_robust * lines.normals[:, a] * lines.normals[:, b]
-                    normal[a * count : (a + 1) * count, b * count : (b + 1) * count] += np.bincount(
-                        line_pairs.ravel(), (line_products * factor[:, None]).ravel(), count * count
-                    ).reshape(count, count)
-                pull = line_weights * (line_robust * lines.normals[:, a] * lines.values)[:, None]
-                right[a * count : (a + 1) * count] += np.bincount(
-                    line_indices.ravel(), pull.ravel(), count
-                )
+                    columns = slice(b * count, (b + 1) * count)
+                    normal[rows, columns] += _gram(line_pairs, line_products, factor, count)
+                values = line_robust * lines.normals[:, a] * lines.values
+                right[rows] += _pull(line_indices, line_weights, values, count)
         solved = np.linalg.solve(normal, right)
         nodes = np.stack([solved[:count], solved[count:]], axis=1)
         fitted_moves = np.einsum("nk,nkc->nc", weights, nodes[indices])

@@ -127,41 +127,30 @@ class PictureLevels:
 
 def warp_into(
     levels: PictureLevels, matrix: np.ndarray, size: tuple[int, int], frame_to_reference: np.ndarray
-) -> np.ndarray:
-    """The picture seen in a frame of ``size`` (width, height) of the reference.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The picture seen in a frame of ``size`` (width, height) of the reference, and
+    which of the frame's pixels see it (a bool mask).
 
     ``matrix`` maps reference pixels to picture pixels; ``frame_to_reference`` maps the
     frame's pixels to reference pixels. The picture copy used is the smallest one that
     still has at least the frame's resolution, so the warp does not alias. Outside the
-    picture the frame is black.
+    picture the frame is black, and the mask is False there and along the picture's
+    border, where the warp blends in the black outside.
     """
     image, to_level = _level_for(levels, matrix @ frame_to_reference, size)
-    return cv2.warpPerspective(
-        image,
-        to_cv(to_level),
-        size,
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0,
-    )
 
+    def warp(source: np.ndarray, interpolation: int) -> np.ndarray:
+        return cv2.warpPerspective(
+            source,
+            to_cv(to_level),
+            size,
+            flags=interpolation | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
 
-def seen_in(
-    levels: PictureLevels, matrix: np.ndarray, size: tuple[int, int], frame_to_reference: np.ndarray
-) -> np.ndarray:
-    """Which pixels of the frame :func:`warp_into` fills from the picture (a bool mask),
-    less a pixel along the picture's border, where the warp blends in the black outside."""
-    image, to_level = _level_for(levels, matrix @ frame_to_reference, size)
-    ones = np.ones(image.shape, np.uint8)
-    seen = cv2.warpPerspective(
-        ones,
-        to_cv(to_level),
-        size,
-        flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0,
-    )
-    return np.asarray(cv2.erode(seen, np.ones((3, 3), np.uint8)) > 0)
+    seen = warp(np.ones(image.shape, np.uint8), cv2.INTER_NEAREST)
+    return warp(image, cv2.INTER_LINEAR), np.asarray(cv2.erode(seen, np.ones((3, 3), np.uint8)) > 0)
 
 
 def _level_for(
