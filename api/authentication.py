@@ -22,10 +22,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
 from api.db import session_scope
-from api.models import utcnow
 from api.routes.access import PRINCIPAL_SCOPE_KEY, SESSION_COOKIE, Rule
 from api.services.credentials import Principal, resolve_api_key, resolve_session
 from api.settings import Settings
+from api.tables import utcnow
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 GUARDED_PREFIXES = ("/api/",)

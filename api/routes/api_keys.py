@@ -9,13 +9,13 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import errors
 from api.db import SessionDep
-from api.models import ApiKey
 from api.routes.access import Admin
 from api.routes.presenters import API_PREFIX
 from api.schemas import MAX_OFFSET, ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
 from api.services import api_keys as service
 from api.services import audit
 from api.services.credentials import as_role
+from api.tables import ApiKey
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 

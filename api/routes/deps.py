@@ -9,13 +9,13 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from api.db import SessionDep
-from api.models import Model
 from api.routes.access import principal_of, require_model
 from api.services.alignment import ReferenceCache
 from api.services.extraction import Pipeline
 from api.services.models import Limits, load_model
 from api.settings import Settings
 from api.storage import Storage
+from api.tables import Model
 
 
 def get_settings(request: Request) -> Settings:

@@ -23,7 +23,6 @@ from fastapi import (
 from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
 from api.imaging.overlay import Outline, draw_overlay
-from api.models import Extraction
 from api.routes.access import Reader, require_model
 from api.routes.deps import PipelineDep, SettingsDep, SourcesDep, StorageDep
 from api.routes.presenters import API_PREFIX, extraction_read
@@ -47,6 +46,7 @@ from api.services.extraction import list_extractions as list_records
 from api.services.models import find_model
 from api.services.pictures import open_upload
 from api.storage import FileNotFoundInStorage, Storage
+from api.tables import Extraction
 
 router = APIRouter(tags=["extraction"])
 

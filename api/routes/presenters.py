@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from fastapi import Response
 
-from api.models import Extraction, Model, Review
 from api.schemas import (
     CropRead,
     ExtractionRead,
@@ -23,6 +22,7 @@ from api.schemas import (
 )
 from api.services.references import reference_pages
 from api.storage import FolderInfo, StoredFile
+from api.tables import Extraction, Model, Review
 
 API_PREFIX = "/api/v1"
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Path, Query, Response
 from api import errors
 from api.db import SessionDep
 from api.imaging.overlay import draw_overlay
-from api.models import Review
 from api.routes.access import Reader, require_model
 from api.routes.deps import PipelineDep, ReviewsDep, SettingsDep
 from api.routes.presenters import API_PREFIX, extraction_read, review_read
@@ -19,6 +18,7 @@ from api.services import reviews as service
 from api.services.pictures import open_upload
 from api.services.review_items import EXTENSIONS
 from api.storage import FileNotFoundInStorage
+from api.tables import Review
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
 

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import errors
-from api.models import ApiKey, Model, utcnow
 from api.services.credentials import (
     API_KEY_PREFIX,
     BOOTSTRAP_KEY_NAME,
@@ -19,6 +18,7 @@ from api.services.credentials import (
     new_secret,
     secret_hash,
 )
+from api.tables import ApiKey, Model, utcnow
 
 SHOWN_PREFIX_LENGTH = len(API_KEY_PREFIX) + 8
 

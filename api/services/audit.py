@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
-from api.models import AuditEvent, utcnow
+from api.tables import AuditEvent, utcnow
 
 
 def record(

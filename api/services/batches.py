@@ -23,7 +23,6 @@ from sqlalchemy.orm import selectinload
 from api import errors
 from api.db import session_scope
 from api.imaging.encode import encode_image
-from api.models import Extraction
 from api.services import idempotency
 from api.services.extraction import (
     ExtractionOutcome,
@@ -37,6 +36,7 @@ from api.services.extraction import (
 )
 from api.services.models import find_model
 from api.services.pictures import Upload, open_upload
+from api.tables import Extraction
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import ApiKey, User, UserSession
+from api.tables import ApiKey, User, UserSession
 
 Role = Literal["operator", "editor", "admin"]
 ROLES: tuple[Role, ...] = ("operator", "editor", "admin")

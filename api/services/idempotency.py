@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import errors
 from api.db import session_scope
-from api.models import Extraction, IdempotentRequest, utcnow
+from api.tables import Extraction, IdempotentRequest, utcnow
 
 
 @dataclass(frozen=True)

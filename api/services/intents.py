@@ -24,9 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import session_scope
-from api.models import Extraction, FileReservation, OutputFile, utcnow
 from api.storage import FileNotFoundInStorage, Storage
 from api.storage.names import numbered_file_name
+from api.tables import Extraction, FileReservation, OutputFile, utcnow
 
 log = logging.getLogger(__name__)
 TEMP_SWEEP_INTERVAL = 3600.0

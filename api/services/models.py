@@ -17,7 +17,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from api import errors
 from api.db import on_commit, on_rollback
 from api.imaging.decode import Picture
-from api.models import Model, Zone, utcnow
 from api.schemas import ModelExport, ModelUpdate, ZoneCreate, ZoneReplace, ZoneUpdate
 from api.services.pictures import decode_upload, open_upload
 from api.services.references import (
@@ -28,6 +27,7 @@ from api.services.references import (
 )
 from api.storage import Storage
 from api.storage.names import InvalidName, normalize_folder, validate_template
+from api.tables import Model, Zone, utcnow
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import errors
 from api.db import on_commit, session_scope
-from api.models import OutputFile
 from api.storage import FileNotFoundInStorage, FolderInfo, Storage, StoredFile
 from api.storage.local import LocalStorage
 from api.storage.names import InvalidName, normalize_folder, split_file_path
+from api.tables import OutputFile
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

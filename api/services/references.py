@@ -10,8 +10,8 @@ from typing import Any
 
 from api.imaging.decode import Picture
 from api.imaging.encode import encode_image
-from api.models import Model
 from api.storage import FileNotFoundInStorage, Storage
+from api.tables import Model
 
 # Formats a browser shows as they are; others are kept as PNG of the oriented picture.
 BROWSER_FORMATS = {"jpeg": "jpg", "png": "png", "webp": "webp", "gif": "gif", "bmp": "bmp"}

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import errors
 from api.db import session_scope
 from api.imaging.decode import Picture
-from api.models import Review, utcnow
 from api.storage import Storage
+from api.tables import Review, utcnow
 
 if TYPE_CHECKING:
     from api.services.extraction import ExtractRequest, ModelSnapshot

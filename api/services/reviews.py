@@ -28,7 +28,6 @@ from api.imaging.align_homography import fit_homography
 from api.imaging.decode import Picture
 from api.imaging.geometry import Box, Matrix
 from api.imaging.overlay import Outline
-from api.models import Model, Review, utcnow
 from api.services import alignment, audit
 from api.services.extraction import (
     ExtractionOutcome,
@@ -44,6 +43,7 @@ from api.services.extraction import (
 from api.services.pictures import open_upload
 from api.services.references import reference_pages
 from api.storage import FileNotFoundInStorage, Storage
+from api.tables import Model, Review, utcnow
 
 Quad = list[list[float]]
 

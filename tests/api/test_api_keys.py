@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import create_engine, update
 
-from api.models import ApiKey
 from api.settings import Settings
+from api.tables import ApiKey
 from tests.api.conftest import RunningApi, bearer
 from tests.api.factories import assert_problem, extract, model_with_zones, picture_bytes
 

@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from api.models import Extraction, FileReservation, utcnow
+from api.tables import Extraction, FileReservation, utcnow
 from tests.api.conftest import ADMIN_KEY, RunningApi, bearer
 from tests.api.factories import extract as post_extract
 from tests.api.factories import model_with_zones, picture_bytes, zone

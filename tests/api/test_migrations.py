@@ -51,7 +51,7 @@ def test_models_match_the_migrated_schema(empty_database_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from api.models import Base
+    from api.tables import Base
 
     upgrade_database(empty_database_url)
     engine = create_engine(empty_database_url)
