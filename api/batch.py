@@ -457,7 +457,7 @@ class LocalCutter:
         self._engine = make_engine(settings.effective_database_url)
         self._max_bytes = settings.max_upload_bytes
         sessions = make_sessionmaker(self._engine)
-        # The areas of the store, as the server opens them (api.main.STORAGE_AREAS).
+        # The areas of the store, as the server opens them (api.lifecycle.STORAGE_AREAS).
         outputs, references, reviews, sources = (
             open_storage(
                 settings.storage_url,
@@ -495,6 +495,7 @@ class LocalCutter:
     def cut(self, model: ModelRef, upload: Upload, options: Options) -> Answer:
         """Run the extraction service on the file, as ``POST /extract`` does."""
         from api import errors
+        from api.edge.problems import to_problem
         from api.services.extraction import ExtractRequest, run_extraction
 
         try:
@@ -513,7 +514,7 @@ class LocalCutter:
                 ),
             )
         except errors.AppError as exc:
-            problem = exc.to_problem().model_dump(mode="json", exclude_none=True)
+            problem = to_problem(exc).model_dump(mode="json", exclude_none=True)
             return answer_of(exc.status, problem, retry_after=exc.headers.get("Retry-After"))
         record = outcome.record
         return Result(

@@ -1,14 +1,13 @@
-"""RFC 9457 problem details: one error hierarchy, rendered by one handler."""
+"""The errors the service answers on purpose: one hierarchy, free of HTTP machinery.
+
+Each error names its status, a problem type and a title; the edge renders it as RFC 9457
+problem+json (:mod:`api.edge.problems`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://zonecut.dev/problems/"
 
 
@@ -42,29 +41,6 @@ class Refusal(BaseModel):
     review_url: str | None = Field(default=None, exclude_if=_absent)
 
 
-class Problem(BaseModel):
-    """An error answer (RFC 9457 problem details)."""
-
-    type: str = Field(examples=[PROBLEM_TYPE_BASE + "validation-error"])
-    title: str = Field(examples=["Invalid request"])
-    status: int = Field(examples=[422])
-    detail: str = Field(examples=["zones[0].folder: folder segment '..' is not allowed"])
-    instance: str | None = Field(default=None, examples=["/api/v1/models"])
-    errors: list[FieldError] | None = None
-    figures: dict[str, float] | None = Field(
-        default=None, description="Measurements behind a refusal, such as alignment confidence."
-    )
-    review_id: str | None = Field(
-        default=None, description="A refused picture kept for review: its review item."
-    )
-    review_url: str | None = Field(default=None, examples=["/api/v1/reviews/2b1f..."])
-    refused: list[Refusal] | None = Field(
-        default=None,
-        description="For a request of several pictures of which none was filed: why each "
-        "page or part was refused.",
-    )
-
-
 class AppError(Exception):
     """Base of every error the API answers on purpose."""
 
@@ -88,21 +64,6 @@ class AppError(Exception):
         self.review_id: str | None = None
         self.review_url: str | None = None
         self.refused: list[Refusal] | None = None
-
-    def to_problem(self, instance: str | None = None) -> Problem:
-        """The problem document this error answers with."""
-        return Problem(
-            type=PROBLEM_TYPE_BASE + self.slug,
-            title=self.title,
-            status=self.status,
-            detail=self.detail,
-            instance=instance,
-            errors=self.errors,
-            figures=self.figures,
-            review_id=self.review_id,
-            review_url=self.review_url,
-            refused=self.refused,
-        )
 
     def as_refusal(self, *, page: int | None = None, part: int | None = None) -> Refusal:
         """This error as the refusal of one page or part of a request of several."""
@@ -207,52 +168,7 @@ class ServiceUnavailable(AppError):
     status, slug, title = 503, "unavailable", "Service unavailable"
 
 
-def problem_response(error: AppError, request: Request | None = None) -> JSONResponse:
-    """The problem+json answer of an error (an ASGI app as well as a response)."""
-    problem = error.to_problem(request.url.path if request else None)
-    return JSONResponse(
-        problem.model_dump(exclude_none=True),
-        status_code=error.status,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers=error.headers,
-    )
-
-
 def validation_failed(errors: list[FieldError]) -> ValidationFailed:
     """A 422 naming every invalid field in its detail."""
     detail = "; ".join(f"{error.field}: {error.message}" for error in errors)
     return ValidationFailed(detail, errors=errors)
-
-
-def problem_responses(
-    *errors: type[AppError], success: dict[int | str, dict[str, Any]] | None = None
-) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` entry of a route: its ``success`` answers and its problem answers."""
-    by_status: dict[int, list[type[AppError]]] = {}
-    documented: tuple[type[AppError], ...] = (
-        *errors,
-        BadRequest,
-        ValidationFailed,
-        ServiceUnavailable,
-    )
-    for error in documented:
-        by_status.setdefault(error.status, []).append(error)
-    responses: dict[int | str, dict[str, Any]] = dict(success or {})
-    for status, classes in sorted(by_status.items()):
-        titles = sorted({cls.title for cls in classes})
-        example = classes[0]
-        responses[status] = {
-            "model": Problem,
-            "description": " / ".join(titles),
-            "content": {
-                PROBLEM_MEDIA_TYPE: {
-                    "example": {
-                        "type": PROBLEM_TYPE_BASE + example.slug,
-                        "title": example.title,
-                        "status": status,
-                        "detail": f"{example.title}.",
-                    }
-                }
-            },
-        }
-    return responses

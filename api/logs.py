@@ -4,46 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 REQUEST_ID_HEADER = "X-Request-ID"
-_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-
-
-class RequestIdMiddleware:
-    """Take the caller's ``X-Request-ID`` when it is well-formed, else make one; echo it.
-
-    The id is set for everything the request runs, so every log line names it.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = Headers(scope=scope).get(REQUEST_ID_HEADER)
-        current = given if given and _VALID_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        token = request_id.set(current)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = current
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id.reset(token)
 
 
 class JsonFormatter(logging.Formatter):

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import errors
 from api.db import SessionDep
-from api.routes.access import Admin
-from api.routes.presenters import API_PREFIX
+from api.edge.access import Admin
+from api.edge.presenters import API_PREFIX
+from api.edge.problems import problem_responses
 from api.schemas import MAX_OFFSET, ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
 from api.services import api_keys as service
 from api.services import audit
@@ -40,7 +41,7 @@ def key_read(key: ApiKey) -> ApiKeyRead:
     operation_id="listApiKeys",
     summary="List API keys",
     description="Every key, newest first, revoked ones included; never their secrets.",
-    responses=errors.problem_responses(),
+    responses=problem_responses(),
 )
 def list_keys(
     session: SessionDep,
@@ -59,7 +60,7 @@ def list_keys(
     summary="Create an API key",
     description="A new key for a system, sent as `Authorization: Bearer <secret>`. The "
     "`secret` is in this answer only: it is stored as a hash and cannot be shown again.",
-    responses=errors.problem_responses(errors.Conflict),
+    responses=problem_responses(errors.Conflict),
 )
 def create_key(
     session: SessionDep, admin: Admin, body: ApiKeyCreate, response: Response
@@ -91,7 +92,7 @@ def create_key(
     operation_id="revokeApiKey",
     summary="Revoke an API key",
     description="The key stops working from the next request; it stays listed as revoked.",
-    responses=errors.problem_responses(errors.NotFound),
+    responses=problem_responses(errors.NotFound),
 )
 def revoke_key(
     session: SessionDep,

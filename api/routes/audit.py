@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import errors
 from api.db import SessionDep
-from api.routes.access import Admin
+from api.edge.access import Admin
+from api.edge.problems import problem_responses
 from api.schemas import MAX_OFFSET, AuditEventRead, AuditList
 from api.services import audit
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["audit"])
     summary="Read the audit log",
     description="Sign-ins (failed ones too), model, zone, file, user and key changes, newest "
     "first. `actor` is a username or `key:<name>`; `action` may end in `*` (`user.*`).",
-    responses=errors.problem_responses(),
+    responses=problem_responses(),
 )
 def list_audit_events(
     session: SessionDep,

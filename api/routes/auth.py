@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request, Response
 
 from api import errors
 from api.db import SessionDep, SessionFactoryDep
-from api.routes.access import SESSION_COOKIE, Anyone, Reader
-from api.routes.deps import SettingsDep
+from api.edge.access import SESSION_COOKIE, Anyone, Reader
+from api.edge.deps import SettingsDep
+from api.edge.problems import problem_responses
 from api.schemas import LoginRequest, Me, SetupRequest, UserRead
 from api.services import accounts, audit
 from api.settings import Settings
@@ -38,9 +39,7 @@ def _set_session_cookie(
     description="Checks a username and password and sets the session cookie "
     f"`{SESSION_COOKIE}` (HttpOnly, SameSite=Lax, Secure over https). After 5 failed "
     "attempts for one username within 15 minutes every attempt is 429 with `Retry-After`.",
-    responses=errors.problem_responses(
-        errors.Unauthorized, errors.Forbidden, errors.TooManyRequests
-    ),
+    responses=problem_responses(errors.Unauthorized, errors.Forbidden, errors.TooManyRequests),
 )
 def login(
     request: Request,
@@ -67,7 +66,7 @@ def login(
     summary="Sign out",
     description="Ends this browser's session and clears its cookie. Answers 204 also when "
     "no session was open.",
-    responses=errors.problem_responses(errors.Forbidden),
+    responses=problem_responses(errors.Forbidden),
 )
 def logout(session: SessionDep, principal: Anyone) -> Response:
     if principal is not None and principal.session_id is not None:
@@ -83,7 +82,7 @@ def logout(session: SessionDep, principal: Anyone) -> Response:
     operation_id="getMe",
     summary="Who am I",
     description="The user or API key this request's credentials belong to, and its role.",
-    responses=errors.problem_responses(errors.Unauthorized),
+    responses=problem_responses(errors.Unauthorized),
 )
 def me(principal: Reader) -> Me:
     models = sorted(principal.models, key=str) if principal.models is not None else None
@@ -98,7 +97,7 @@ def me(principal: Reader) -> Me:
     description="With the token of the setup link the server prints while no admin exists "
     "(`/setup#token=…`), creates the first admin account and signs it in. The link dies "
     "once an admin exists (409).",
-    responses=errors.problem_responses(errors.Forbidden, errors.Conflict),
+    responses=problem_responses(errors.Forbidden, errors.Conflict),
 )
 def setup(
     request: Request,

@@ -22,10 +22,11 @@ from fastapi import (
 
 from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
+from api.edge.access import Reader, require_model
+from api.edge.deps import PipelineDep, SettingsDep, SourcesDep, StorageDep
+from api.edge.presenters import API_PREFIX, extraction_read
+from api.edge.problems import problem_responses
 from api.imaging.overlay import Outline, draw_overlay
-from api.routes.access import Reader, require_model
-from api.routes.deps import PipelineDep, SettingsDep, SourcesDep, StorageDep
-from api.routes.presenters import API_PREFIX, extraction_read
 from api.schemas import (
     MAX_OFFSET,
     Alignment,
@@ -73,7 +74,7 @@ ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
         "were refused (nothing is filed for those) — or 422 with `refused` when nothing was "
         "filed."
     ),
-    responses=errors.problem_responses(
+    responses=problem_responses(
         errors.NotFound,
         errors.PayloadTooLarge,
         errors.UnsupportedPicture,
@@ -305,7 +306,7 @@ def _zip(outcome: ExtractionOutcome, body: ExtractionRead, storage: Storage) -> 
     operation_id="listExtractions",
     summary="List extractions",
     description="Recorded extractions, newest first; `model_id` filters by model.",
-    responses=errors.problem_responses(),
+    responses=problem_responses(),
 )
 def list_extractions(
     reader: Reader,
@@ -330,7 +331,7 @@ def list_extractions(
     operation_id="getExtraction",
     summary="Get an extraction",
     description="The record: model version, source facts, transform used, crops.",
-    responses=errors.problem_responses(errors.NotFound),
+    responses=problem_responses(errors.NotFound),
 )
 def get_extraction(
     reader: Reader,
@@ -351,7 +352,7 @@ def get_extraction(
     "`Accept: application/zip`. A crop deleted since is left out and named in the "
     "manifest's `missing`.",
     response_class=Response,
-    responses=errors.problem_responses(
+    responses=problem_responses(
         errors.NotFound, success={200: {"content": {ZIP_MEDIA_TYPE: ZIP_SCHEMA}}}
     ),
 )
@@ -395,7 +396,7 @@ def download_extraction_archive(
     "several pages (404 for a page it does not have). Pictures are kept "
     "ZONECUT_KEEP_SOURCES_DAYS (30 by default); after that this is 410.",
     response_class=Response,
-    responses=errors.problem_responses(
+    responses=problem_responses(
         errors.NotFound, errors.Gone, success={200: {"content": {"image/jpeg": ZIP_SCHEMA}}}
     ),
 )

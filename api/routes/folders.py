@@ -12,9 +12,10 @@ from starlette.background import BackgroundTask
 
 from api import errors
 from api.db import SessionDep, SessionFactoryDep
-from api.routes.access import Editor, OutputReader
-from api.routes.deps import SettingsDep, StorageDep
-from api.routes.presenters import file_read, folder_read
+from api.edge.access import Editor, OutputReader
+from api.edge.deps import SettingsDep, StorageDep
+from api.edge.presenters import file_read, folder_read
+from api.edge.problems import problem_responses
 from api.schemas import MAX_OFFSET, FileList, FolderList
 from api.services import audit, outputs
 
@@ -31,7 +32,7 @@ PRESIGNED_SECONDS = 60
     operation_id="listFolders",
     summary="List folders",
     description="Every folder holding files, with its file count and size.",
-    responses=errors.problem_responses(),
+    responses=problem_responses(),
 )
 def list_folders(
     _reader: OutputReader,
@@ -53,7 +54,7 @@ def list_folders(
     operation_id="listFolderFiles",
     summary="List a folder's files",
     description="The files directly in the folder, newest first, with download URLs.",
-    responses=errors.problem_responses(errors.NotFound),
+    responses=problem_responses(errors.NotFound),
 )
 def list_folder_files(
     _reader: OutputReader,
@@ -77,7 +78,7 @@ def list_folder_files(
     summary="Download a folder as ZIP",
     description="Every file of the folder and its subfolders, as one ZIP.",
     response_class=StreamingResponse,
-    responses=errors.problem_responses(
+    responses=problem_responses(
         errors.NotFound, success={200: {"content": {"application/zip": BINARY}}}
     ),
 )
@@ -107,7 +108,7 @@ def download_folder_archive(
     description="One output file, streamed from the storage with the caller's credentials "
     "(or, with ZONECUT_S3_PRESIGNED_DOWNLOADS, a 307 to a presigned URL valid for 60 s).",
     response_class=StreamingResponse,
-    responses=errors.problem_responses(
+    responses=problem_responses(
         errors.NotFound,
         success={
             200: {"content": {"image/png": BINARY, "image/jpeg": BINARY, "image/webp": BINARY}},
@@ -144,7 +145,7 @@ def download_file(
     operation_id="deleteFile",
     summary="Delete a file",
     description="Removes one output file; its extraction record stays.",
-    responses=errors.problem_responses(errors.NotFound),
+    responses=problem_responses(errors.NotFound),
 )
 def delete_file(
     editor: Editor, session: SessionDep, storage: StorageDep, path: FilePath

@@ -7,8 +7,9 @@ from sqlalchemy import text
 
 from api import errors
 from api.db import SessionDep
-from api.routes.access import Anyone
-from api.routes.deps import StorageDep
+from api.edge.access import Anyone
+from api.edge.deps import StorageDep
+from api.edge.problems import problem_responses
 from api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -29,7 +30,7 @@ def health(_anyone: Anyone) -> Health:
     operation_id="getReadiness",
     summary="Readiness",
     description="Checks that the database answers and the output storage is writable.",
-    responses=errors.problem_responses(errors.ServiceUnavailable),
+    responses=problem_responses(errors.ServiceUnavailable),
 )
 def ready(_anyone: Anyone, session: SessionDep, storage: StorageDep) -> Readiness:
     try:

@@ -8,9 +8,10 @@ from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
 from api import errors
 from api.db import SessionDep
-from api.routes.access import Editor, Reader
-from api.routes.deps import LimitsDep, ModelDep, ReferencesDep
-from api.routes.presenters import model_read, model_summary, model_url, set_model_headers
+from api.edge.access import Editor, Reader
+from api.edge.deps import LimitsDep, ModelDep, ReferencesDep
+from api.edge.presenters import model_read, model_summary, model_url, set_model_headers
+from api.edge.problems import problem_responses
 from api.schemas import MAX_OFFSET, ModelExport, ModelList, ModelRead, ModelUpdate
 from api.services import audit
 from api.services import models as service
@@ -40,7 +41,7 @@ PICTURE_ERRORS = (errors.PayloadTooLarge, errors.UnsupportedPicture, errors.Unde
     description="Creates a model from a reference picture, or a PDF or multi-page TIFF "
     "whose pages become the reference's pages (a PDF rendered at 200 dpi). Zones are added "
     "afterwards. Answers the model with `Location` and `ETag`.",
-    responses=errors.problem_responses(errors.Conflict, *PICTURE_ERRORS),
+    responses=problem_responses(errors.Conflict, *PICTURE_ERRORS),
 )
 def create_model(
     editor: Editor,
@@ -71,7 +72,7 @@ def create_model(
     operation_id="listModels",
     summary="List models",
     description="Models, most recently changed first; `q` filters on name and description.",
-    responses=errors.problem_responses(),
+    responses=problem_responses(),
 )
 def list_models(
     reader: Reader,
@@ -95,7 +96,7 @@ def list_models(
     operation_id="importModel",
     summary="Import a model",
     description="Creates a model from a document made by `GET /models/{model_id}/export`.",
-    responses=errors.problem_responses(errors.Conflict, *PICTURE_ERRORS),
+    responses=problem_responses(errors.Conflict, *PICTURE_ERRORS),
 )
 def import_model(
     editor: Editor,
@@ -117,7 +118,7 @@ def import_model(
     operation_id="getModel",
     summary="Get a model",
     description="One model with its zones; the `ETag` is its version.",
-    responses=errors.problem_responses(errors.NotFound),
+    responses=problem_responses(errors.NotFound),
 )
 def get_model(_reader: Reader, model: ModelDep, response: Response) -> ModelRead:
     set_model_headers(response, model)
@@ -129,7 +130,7 @@ def get_model(_reader: Reader, model: ModelDep, response: Response) -> ModelRead
     operation_id="updateModel",
     summary="Change a model",
     description="Renames a model or changes its output settings and alignment.",
-    responses=errors.problem_responses(errors.NotFound, errors.Conflict, errors.PreconditionFailed),
+    responses=problem_responses(errors.NotFound, errors.Conflict, errors.PreconditionFailed),
 )
 def update_model(
     editor: Editor,
@@ -155,7 +156,7 @@ def update_model(
     summary="Delete a model",
     description="Deletes the model, its zones and reference picture. Filed crops and "
     "extraction records stay.",
-    responses=errors.problem_responses(errors.NotFound, errors.PreconditionFailed),
+    responses=problem_responses(errors.NotFound, errors.PreconditionFailed),
 )
 def delete_model(
     editor: Editor,
@@ -179,7 +180,7 @@ def delete_model(
     "(pages of a document are kept as PNG, a PDF's rendered at 200 dpi). A page the "
     "reference does not have is 404.",
     response_class=Response,
-    responses=errors.problem_responses(
+    responses=problem_responses(
         errors.NotFound,
         success={200: {"content": {media: {} for media in IMAGE_TYPES.values()}}},
     ),
@@ -214,7 +215,7 @@ def get_model_image(
     summary="Replace the reference picture",
     description="Swaps the reference picture or document; every zone must still fit its "
     "page of the new one.",
-    responses=errors.problem_responses(
+    responses=problem_responses(
         errors.NotFound, errors.PreconditionFailed, errors.ZoneDoesNotFit, *PICTURE_ERRORS
     ),
 )
@@ -240,7 +241,7 @@ def replace_model_image(
     operation_id="exportModel",
     summary="Export a model",
     description="The model as one portable JSON document, reference picture inside (base64).",
-    responses=errors.problem_responses(errors.NotFound),
+    responses=problem_responses(errors.NotFound),
 )
 def export_model(
     _editor: Editor, model: ModelDep, references: ReferencesDep, response: Response

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import errors
 from api.db import SessionDep
+from api.edge.access import Reader, require_model
+from api.edge.deps import PipelineDep, ReviewsDep, SettingsDep
+from api.edge.presenters import API_PREFIX, extraction_read, review_read
+from api.edge.problems import problem_responses
 from api.imaging.overlay import draw_overlay
-from api.routes.access import Reader, require_model
-from api.routes.deps import PipelineDep, ReviewsDep, SettingsDep
-from api.routes.presenters import API_PREFIX, extraction_read, review_read
 from api.schemas import MAX_OFFSET, ExtractionRead, ReviewList, ReviewRead, ReviewResolve
 from api.services import reviews as service
 from api.services.pictures import open_upload
@@ -45,7 +46,7 @@ def _load(session: SessionDep, reader: Reader, review_id: uuid.UUID) -> Review:
     summary="List review items",
     description="Pictures refused as not matching their model and kept for a person, "
     "newest first; filter by `model_id` and `status`.",
-    responses=errors.problem_responses(),
+    responses=problem_responses(),
 )
 def list_reviews(
     reader: Reader,
@@ -69,7 +70,7 @@ def list_reviews(
     summary="Get a review item",
     description="One review item: the model and version, the reason and figures, the best "
     "guess if any, who posted the picture and when.",
-    responses=errors.problem_responses(errors.NotFound),
+    responses=problem_responses(errors.NotFound),
 )
 def get_review(reader: Reader, session: SessionDep, review_id: ReviewId) -> ReviewRead:
     return review_read(_load(session, reader, review_id))
@@ -81,7 +82,7 @@ def get_review(reader: Reader, session: SessionDep, review_id: ReviewId) -> Revi
     summary="Get a review item's picture",
     description="The refused picture, as it was posted.",
     response_class=Response,
-    responses=errors.problem_responses(
+    responses=problem_responses(
         errors.NotFound,
         success={200: {"content": {media: {} for media in PICTURE_TYPES.values()}}},
     ),
@@ -109,9 +110,7 @@ def get_review_picture(
     "outlined and named where the best guess puts them (the guessed homography, else the "
     "reference stretched over the picture); JPEG. `page` picks a page of a document.",
     response_class=Response,
-    responses=errors.problem_responses(
-        errors.NotFound, success={200: {"content": {"image/jpeg": {}}}}
-    ),
+    responses=problem_responses(errors.NotFound, success={200: {"content": {"image/jpeg": {}}}}),
 )
 def get_review_overlay(
     reader: Reader,
@@ -150,9 +149,7 @@ def get_review_overlay(
     "cuts, files and records the crops like an extraction (`transform.method: manual`, the "
     "model version used, the reviewer as `created_by`). A decided item, or one whose model "
     "was deleted, is 409.",
-    responses=errors.problem_responses(
-        errors.NotFound, errors.Conflict, errors.PictureDoesNotMatch
-    ),
+    responses=problem_responses(errors.NotFound, errors.Conflict, errors.PictureDoesNotMatch),
 )
 def resolve_review(
     reader: Reader,
@@ -186,7 +183,7 @@ def resolve_review(
     operation_id="discardReview",
     summary="Discard a review item",
     description="Drops the item and its picture without cutting; a decided item is 409.",
-    responses=errors.problem_responses(errors.NotFound, errors.Conflict),
+    responses=problem_responses(errors.NotFound, errors.Conflict),
 )
 def discard_review(
     reader: Reader, session: SessionDep, storage: ReviewsDep, review_id: ReviewId

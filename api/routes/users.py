@@ -9,8 +9,9 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import errors
 from api.db import SessionDep
-from api.routes.access import Admin
-from api.routes.presenters import API_PREFIX
+from api.edge.access import Admin
+from api.edge.presenters import API_PREFIX
+from api.edge.problems import problem_responses
 from api.schemas import MAX_OFFSET, UserCreate, UserList, UserRead, UserUpdate
 from api.services import accounts, audit
 
@@ -24,7 +25,7 @@ UserId = Annotated[uuid.UUID, Path(description="The user's id.")]
     operation_id="listUsers",
     summary="List users",
     description="Every user, by username.",
-    responses=errors.problem_responses(),
+    responses=problem_responses(),
 )
 def list_users(
     session: SessionDep,
@@ -44,7 +45,7 @@ def list_users(
     operation_id="createUser",
     summary="Create a user",
     description="A new person who signs in with this username and password.",
-    responses=errors.problem_responses(errors.Conflict),
+    responses=problem_responses(errors.Conflict),
 )
 def create_user(
     session: SessionDep, admin: Admin, body: UserCreate, response: Response
@@ -66,7 +67,7 @@ def create_user(
     operation_id="getUser",
     summary="Get a user",
     description="One user.",
-    responses=errors.problem_responses(errors.NotFound),
+    responses=problem_responses(errors.NotFound),
 )
 def get_user(session: SessionDep, _admin: Admin, user_id: UserId) -> UserRead:
     return UserRead.model_validate(accounts.load_user(session, user_id))
@@ -79,7 +80,7 @@ def get_user(session: SessionDep, _admin: Admin, user_id: UserId) -> UserRead:
     description="Renames, changes the role, disables or sets a new password. A new password "
     "or disabling ends every session of the user. Disabling or demoting the last enabled "
     "admin is 409.",
-    responses=errors.problem_responses(errors.NotFound, errors.Conflict),
+    responses=problem_responses(errors.NotFound, errors.Conflict),
 )
 def update_user(session: SessionDep, admin: Admin, user_id: UserId, body: UserUpdate) -> UserRead:
     user = accounts.load_user(session, user_id)
@@ -101,7 +102,7 @@ def update_user(session: SessionDep, admin: Admin, user_id: UserId, body: UserUp
     summary="Delete a user",
     description="Removes the user and ends their sessions; the last enabled admin is 409. "
     "What they did stays in the audit log under their name.",
-    responses=errors.problem_responses(errors.NotFound, errors.Conflict),
+    responses=problem_responses(errors.NotFound, errors.Conflict),
 )
 def delete_user(session: SessionDep, admin: Admin, user_id: UserId) -> Response:
     user = accounts.load_user(session, user_id)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import errors
 from api.db import SessionDep
-from api.routes.access import Editor, Reader
-from api.routes.deps import LimitsDep, ModelDep
+from api.edge.access import Editor, Reader
+from api.edge.deps import LimitsDep, ModelDep
+from api.edge.presenters import model_read, model_url, set_model_headers
+from api.edge.problems import problem_responses
 from api.routes.models import IfMatch
-from api.routes.presenters import model_read, model_url, set_model_headers
 from api.schemas import MAX_OFFSET, ModelRead, Page, ZoneCreate, ZoneRead, ZonesReplace, ZoneUpdate
 from api.services import audit
 from api.services import models as service
@@ -28,7 +29,7 @@ EDIT_ERRORS = (errors.NotFound, errors.PreconditionFailed, errors.ZoneDoesNotFit
     operation_id="listZones",
     summary="List a model's zones",
     description="The zones in their order.",
-    responses=errors.problem_responses(errors.NotFound),
+    responses=problem_responses(errors.NotFound),
 )
 def list_zones(
     _reader: Reader,
@@ -54,7 +55,7 @@ def list_zones(
     summary="Add a zone",
     description="Appends one zone; it must fit the reference picture and its name must be "
     "new in the model (regardless of case).",
-    responses=errors.problem_responses(*EDIT_ERRORS),
+    responses=problem_responses(*EDIT_ERRORS),
 )
 def add_zone(
     editor: Editor,
@@ -79,7 +80,7 @@ def add_zone(
     summary="Replace all zones",
     description="Replaces the whole list at once, atomically: the editor's Save. Zones given "
     "with the `id` of an existing zone keep it. Answers the model.",
-    responses=errors.problem_responses(*EDIT_ERRORS),
+    responses=problem_responses(*EDIT_ERRORS),
 )
 def replace_zones(
     editor: Editor,
@@ -102,7 +103,7 @@ def replace_zones(
     operation_id="getZone",
     summary="Get a zone",
     description="One zone of the model.",
-    responses=errors.problem_responses(errors.NotFound),
+    responses=problem_responses(errors.NotFound),
 )
 def get_zone(_reader: Reader, model: ModelDep, zone_id: ZoneId, response: Response) -> ZoneRead:
     set_model_headers(response, model)
@@ -114,7 +115,7 @@ def get_zone(_reader: Reader, model: ModelDep, zone_id: ZoneId, response: Respon
     operation_id="updateZone",
     summary="Change a zone",
     description="Changes some fields of one zone.",
-    responses=errors.problem_responses(*EDIT_ERRORS),
+    responses=problem_responses(*EDIT_ERRORS),
 )
 def update_zone(
     editor: Editor,
@@ -145,7 +146,7 @@ def update_zone(
     operation_id="deleteZone",
     summary="Delete a zone",
     description="Removes one zone; the others keep their order.",
-    responses=errors.problem_responses(errors.NotFound, errors.PreconditionFailed),
+    responses=problem_responses(errors.NotFound, errors.PreconditionFailed),
 )
 def delete_zone(
     editor: Editor,

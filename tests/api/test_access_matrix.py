@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api.authentication import RouteRule
+from api.edge.authentication import RouteRule
+from api.edge.presenters import API_PREFIX
 from api.main import create_app
-from api.routes.presenters import API_PREFIX
 from api.settings import Settings
 from tests.api.conftest import RunningApi
 from tests.api.factories import extract, model_with_zones, picture_bytes

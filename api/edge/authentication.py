@@ -3,7 +3,7 @@
 A request to ``/api/…`` without valid credentials is answered 401 here, before a byte of
 its body is received, unless its route is open. A browser's unsafe request (one carrying
 no bearer token) from another origin is 403. The principal found is left in the ASGI
-scope for the route rules of :mod:`api.routes.access` to judge.
+scope for the route rules of :mod:`api.edge.access` to judge.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
 from api.db import session_scope
-from api.routes.access import PRINCIPAL_SCOPE_KEY, SESSION_COOKIE, Rule
+from api.edge.access import PRINCIPAL_SCOPE_KEY, SESSION_COOKIE, Rule
+from api.edge.problems import problem_response
 from api.services.credentials import Principal, resolve_api_key, resolve_session
 from api.settings import Settings
 from api.tables import utcnow
@@ -74,7 +75,7 @@ class AuthenticationMiddleware:
         if scope["method"] not in SAFE_METHODS and bearer is None:
             refusal = self._cross_origin_refusal(scope, headers)
             if refusal is not None:
-                await errors.problem_response(errors.Forbidden(refusal))(scope, receive, send)
+                await problem_response(errors.Forbidden(refusal))(scope, receive, send)
                 return
         principal: Principal | None = None
         if bearer is not None or cookie is not None:
@@ -85,10 +86,10 @@ class AuthenticationMiddleware:
                     "the database does not answer; try again shortly",
                     headers={"Retry-After": "5"},
                 )
-                await errors.problem_response(unavailable)(scope, receive, send)
+                await problem_response(unavailable)(scope, receive, send)
                 return
         if principal is None and not self._is_open(scope):
-            await errors.problem_response(_unauthorized(bearer, cookie))(scope, receive, send)
+            await problem_response(_unauthorized(bearer, cookie))(scope, receive, send)
             return
         scope[PRINCIPAL_SCOPE_KEY] = principal
         await self.app(scope, receive, send)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from api.db import SessionDep
-from api.routes.access import principal_of, require_model
+from api.edge.access import principal_of, require_model
 from api.services.alignment import ReferenceCache
 from api.services.extraction import Pipeline
 from api.services.models import Limits, load_model

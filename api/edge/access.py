@@ -1,6 +1,6 @@
 """Who may call what: one rule per route, as a dependency every router uses.
 
-The credentials themselves are resolved earlier, by :mod:`api.authentication`, before the
+The credentials themselves are resolved earlier, by :mod:`api.edge.authentication`, before the
 body is read; these rules only judge the principal it found. The test of the role and
 endpoint matrix reads :func:`rule_of` for every route, so a route without a rule fails it.
 """

@@ -20,11 +20,33 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, Forbidden, Unauthorized
+from api.edge.problems import PROBLEM_MEDIA_TYPE
+from api.errors import PROBLEM_TYPE_BASE, Forbidden, Unauthorized
 
 OCTET_STREAM = "application/octet-stream"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 METHODS = ("get", "put", "post", "patch", "delete")
+
+DESCRIPTION = """
+Zonecut cuts pictures with templates. A **model** is a reference picture with named,
+rectangular **zones**; every zone has a **folder**. Post a picture to `POST /extract` with a
+model and every zone's crop is filed in its folder.
+
+All errors are `application/problem+json` (RFC 9457). Models carry an `ETag` (their
+version); `PATCH`, `PUT` and `DELETE` honour `If-Match` and answer 412 when it is stale.
+"""
+TAGS = [
+    {"name": "models", "description": "Templates: a reference picture and its zones."},
+    {"name": "zones", "description": "The rectangles of a model."},
+    {"name": "extraction", "description": "Cutting pictures with a model."},
+    {"name": "folders", "description": "Where the crops are filed."},
+    {"name": "reviews", "description": "Refused pictures placed by hand."},
+    {"name": "health", "description": "Liveness and readiness."},
+    {"name": "auth", "description": "Signing in and out; the first admin."},
+    {"name": "users", "description": "People who sign in (admin)."},
+    {"name": "api keys", "description": "Credentials of other systems (admin)."},
+    {"name": "audit", "description": "Who did what (admin)."},
+]
 
 
 def install(app: FastAPI) -> None:

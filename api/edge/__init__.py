@@ -1,0 +1,1 @@
+"""The HTTP edge around the routes: middleware, problems, access rules, dependencies."""

@@ -1,0 +1,189 @@
+"""The ASGI middlewares around the app: request ids, metrics, body limit, last-resort errors.
+
+Each answers, when it must, through the one problem renderer of :mod:`api.edge.problems`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Sequence
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import errors
+from api.edge.problems import PROBLEM_MEDIA_TYPE, problem_response, to_problem
+from api.logs import REQUEST_ID_HEADER, request_id
+from api.metrics import LATENCY, REQUESTS
+
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+log = logging.getLogger("zonecut")
+
+
+class RequestIdMiddleware:
+    """Take the caller's ``X-Request-ID`` when it is well-formed, else make one; echo it.
+
+    The id is set for everything the request runs, so every log line names it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get(REQUEST_ID_HEADER)
+        current = given if given and _VALID_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        token = request_id.set(current)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = current
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+
+
+class RequestMetricsMiddleware:
+    """Count and time every HTTP request by method, route template and status."""
+
+    def __init__(self, app: ASGIApp, *, templates: Sequence[tuple[re.Pattern[str], str]]) -> None:
+        self.app = app
+        self.templates = templates  # the API routes' full path patterns and templates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = self._template(scope)
+            method = scope["method"]
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(time.perf_counter() - started)
+
+    def _template(self, scope: Scope) -> str:
+        path: str = scope["path"]
+        for pattern, template in self.templates:
+            if pattern.match(path):
+                return template
+        if path.startswith("/api/"):
+            return "unmatched"
+        return str(getattr(scope.get("route"), "path", None) or "unmatched")
+
+
+class BodyLimitMiddleware:
+    """Cut a request off with 413 once its body passes ``max_bytes``, counted as it streams.
+
+    A declared Content-Length over the limit is refused before any byte is read; a chunked
+    body is counted chunk by chunk and never read past the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        received = 0
+        tripped = False
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, tripped
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    tripped = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if tripped:
+                return  # whatever the app answers to a cut-off body, the answer is 413
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not tripped or started:
+                raise
+        if tripped and not started:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        error = errors.PayloadTooLarge(
+            f"the request body is larger than the limit of {self.max_bytes} bytes"
+        )
+        problem = to_problem(error, scope.get("path"))
+        body = json.dumps(problem.model_dump(exclude_none=True)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class UnexpectedErrorMiddleware:
+    """Answer a bug with a logged 500 problem and keep the connection serving."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            error = errors.AppError("the server failed; the error has been logged")
+            await problem_response(error)(scope, receive, send)

@@ -1,0 +1,76 @@
+"""What the app holds while it runs: database, stores and caches on ``app.state``, and
+the work started and stopped with it (migrations, the intent sweeper)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from starlette.formparsers import MultiPartParser
+
+from api.db import is_at_head, make_sessionmaker, migration_lock, upgrade_database
+from api.services.alignment import ReferenceCache
+from api.services.intents import IntentSweeper
+from api.services.outputs import register_existing
+from api.settings import Settings
+from api.storage.factory import open_storage
+
+# app.state attribute -> storage area: crops, reference pictures, refused pictures, kept sources
+STORAGE_AREAS = {
+    "storage": "outputs",
+    "references": "references",
+    "reviews": "reviews",
+    "sources": "sources",
+}
+log = logging.getLogger("zonecut")
+
+
+def attach_state(app: FastAPI, settings: Settings, engine: Engine) -> None:
+    """Put what the routes' dependencies read on ``app.state``."""
+    app.state.settings = settings
+    # An uploaded picture is read whole into memory to be decoded; spooling it to a
+    # temporary file first would only add a disk write and read to every request.
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_upload_bytes)
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    for state_name, area in STORAGE_AREAS.items():  # laid out like the data folder
+        storage = open_storage(
+            settings.storage_url,
+            area=area,
+            local_root=settings.data_dir,
+            endpoint_url=settings.s3_endpoint_url,
+        )
+        setattr(app.state, state_name, storage)
+    app.state.reference_cache = ReferenceCache(
+        app.state.references, max_pixels=settings.max_image_pixels
+    )
+
+
+def lifespan(
+    settings: Settings, engine: Engine
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up and shut-down of the app: migrate, register files, run the sweeper."""
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        if not is_at_head(engine):
+            log.info("applying database migrations")
+            upgrade_database(settings.effective_database_url)
+        with migration_lock(settings.effective_database_url):  # once, not once per worker
+            register_existing(app.state.sessionmaker, app.state.storage)
+        sweeper = IntentSweeper(
+            app.state.sessionmaker,
+            app.state.storage,
+            timedelta(seconds=settings.intent_timeout_seconds),
+            sources=app.state.sources,
+        )
+        sweeper.start()
+        yield
+        sweeper.stop()
+        engine.dispose()
+
+    return run
