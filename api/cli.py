@@ -132,7 +132,7 @@ def users_create(args: argparse.Namespace) -> None:
 
     from api import errors
     from api.db import session_scope
-    from api.schemas import Password, Username
+    from api.schemas.access import Password, Username
     from api.services import accounts, audit
 
     if not args.password_stdin:

@@ -12,7 +12,8 @@ from api.db import SessionDep
 from api.edge.access import Admin
 from api.edge.presenters import API_PREFIX
 from api.edge.problems import problem_responses
-from api.schemas import MAX_OFFSET, ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
+from api.schemas.access import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
+from api.schemas.common import MAX_OFFSET
 from api.services import api_keys as service
 from api.services import audit
 from api.services.credentials import as_role

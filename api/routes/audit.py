@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from api.db import SessionDep
 from api.edge.access import Admin
 from api.edge.problems import problem_responses
-from api.schemas import MAX_OFFSET, AuditEventRead, AuditList
+from api.schemas.access import AuditEventRead, AuditList
+from api.schemas.common import MAX_OFFSET
 from api.services import audit
 
 router = APIRouter(tags=["audit"])

@@ -11,7 +11,7 @@ from api.db import SessionDep, SessionFactoryDep
 from api.edge.access import SESSION_COOKIE, Anyone, Reader
 from api.edge.deps import SettingsDep
 from api.edge.problems import problem_responses
-from api.schemas import LoginRequest, Me, SetupRequest, UserRead
+from api.schemas.access import LoginRequest, Me, SetupRequest, UserRead
 from api.services import accounts, audit
 from api.settings import Settings
 

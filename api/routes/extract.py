@@ -26,15 +26,10 @@ from api.edge.access import Reader, require_model
 from api.edge.deps import PipelineDep, SettingsDep, SourcesDep, StorageDep
 from api.edge.presenters import API_PREFIX, extraction_read
 from api.edge.problems import problem_responses
+from api.imaging.encode import OutputFormat
 from api.imaging.overlay import Outline, draw_overlay
-from api.schemas import (
-    MAX_OFFSET,
-    Alignment,
-    ExtractionBatch,
-    ExtractionList,
-    ExtractionRead,
-    OutputFormat,
-)
+from api.schemas.common import MAX_OFFSET, AlignmentMethod
+from api.schemas.extraction import ExtractionBatch, ExtractionList, ExtractionRead
 from api.services.batches import BatchOutcome, BatchRequest, Part, nothing_filed, run_batch
 from api.services.extraction import (
     ExtractionOutcome,
@@ -116,7 +111,7 @@ def extract(
         Form(alias="format", description="Output format for this run; default the model's."),
     ] = None,
     alignment: Annotated[
-        Alignment | None, Form(description="Alignment for this run; default the model's.")
+        AlignmentMethod | None, Form(description="Alignment for this run; default the model's.")
     ] = None,
     store: Annotated[bool, Form(description="File the crops and record the run.")] = True,
     pages: Annotated[

@@ -16,7 +16,8 @@ from api.edge.access import Editor, OutputReader
 from api.edge.deps import SettingsDep, StorageDep
 from api.edge.presenters import file_read, folder_read
 from api.edge.problems import problem_responses
-from api.schemas import MAX_OFFSET, FileList, FolderList
+from api.schemas.common import MAX_OFFSET
+from api.schemas.folders import FileList, FolderList
 from api.services import audit, outputs
 
 router = APIRouter(tags=["folders"])

@@ -10,7 +10,7 @@ from api.db import SessionDep
 from api.edge.access import Anyone
 from api.edge.deps import StorageDep
 from api.edge.problems import problem_responses
-from api.schemas import Health, Readiness
+from api.schemas.common import Health, Readiness
 
 router = APIRouter(tags=["health"])
 

@@ -12,7 +12,8 @@ from api.edge.access import Editor, Reader
 from api.edge.deps import LimitsDep, ModelDep, ReferencesDep
 from api.edge.presenters import model_read, model_summary, model_url, set_model_headers
 from api.edge.problems import problem_responses
-from api.schemas import MAX_OFFSET, ModelExport, ModelList, ModelRead, ModelUpdate
+from api.schemas.common import MAX_OFFSET
+from api.schemas.models import ModelExport, ModelList, ModelRead, ModelUpdate
 from api.services import audit
 from api.services import models as service
 from api.services.references import read_reference, reference_pages

@@ -14,7 +14,9 @@ from api.edge.deps import PipelineDep, ReviewsDep, SettingsDep
 from api.edge.presenters import API_PREFIX, extraction_read, review_read
 from api.edge.problems import problem_responses
 from api.imaging.overlay import draw_overlay
-from api.schemas import MAX_OFFSET, ExtractionRead, ReviewList, ReviewRead, ReviewResolve
+from api.schemas.common import MAX_OFFSET
+from api.schemas.extraction import ExtractionRead
+from api.schemas.reviews import ReviewList, ReviewRead, ReviewResolve
 from api.services import reviews as service
 from api.services.pictures import open_upload
 from api.services.review_items import EXTENSIONS

@@ -12,7 +12,8 @@ from api.db import SessionDep
 from api.edge.access import Admin
 from api.edge.presenters import API_PREFIX
 from api.edge.problems import problem_responses
-from api.schemas import MAX_OFFSET, UserCreate, UserList, UserRead, UserUpdate
+from api.schemas.access import UserCreate, UserList, UserRead, UserUpdate
+from api.schemas.common import MAX_OFFSET
 from api.services import accounts, audit
 
 router = APIRouter(prefix="/users", tags=["users"])

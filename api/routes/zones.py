@@ -14,7 +14,8 @@ from api.edge.deps import LimitsDep, ModelDep
 from api.edge.presenters import model_read, model_url, set_model_headers
 from api.edge.problems import problem_responses
 from api.routes.models import IfMatch
-from api.schemas import MAX_OFFSET, ModelRead, Page, ZoneCreate, ZoneRead, ZonesReplace, ZoneUpdate
+from api.schemas.common import MAX_OFFSET, Page
+from api.schemas.models import ModelRead, ZoneCreate, ZoneRead, ZonesReplace, ZoneUpdate
 from api.services import audit
 from api.services import models as service
 

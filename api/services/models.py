@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from api import errors
 from api.db import on_commit, on_rollback
 from api.imaging.decode import Picture
-from api.schemas import ModelExport, ModelUpdate, ZoneCreate, ZoneReplace, ZoneUpdate
+from api.schemas.models import ModelExport, ModelUpdate, ZoneCreate, ZoneReplace, ZoneUpdate
 from api.services.pictures import decode_upload, open_upload
 from api.services.references import (
     page_record,

@@ -1,0 +1,194 @@
+"""Models, their zones and reference pictures: what comes in and what goes out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.imaging.encode import OutputFormat
+from api.schemas.common import (
+    AlignmentMethod,
+    Coordinate,
+    Extent,
+    FolderPath,
+    InputModel,
+    ModelName,
+    OnRefusal,
+    OnRefusalField,
+    Page,
+    PageNumber,
+    ZoneName,
+)
+
+
+class ZoneCreate(InputModel):
+    """A zone to add: a rectangle in reference-picture pixels and where its crops go."""
+
+    name: ZoneName
+    folder: FolderPath
+    page: PageNumber | None = Field(
+        default=None,
+        description="The page of the reference it is drawn on, from 1. Left out: page 1, "
+        "or in a replacement the zone's page so far.",
+    )
+    x: Coordinate = Field(examples=[120])
+    y: Coordinate = Field(examples=[840])
+    width: Extent = Field(examples=[600])
+    height: Extent = Field(examples=[180])
+
+
+class ZoneReplace(ZoneCreate):
+    """A zone in a full replacement; give the ``id`` of an existing zone to keep it."""
+
+    id: uuid.UUID | None = None
+
+
+class ZoneUpdate(InputModel):
+    """Fields of a zone to change; the others stay."""
+
+    name: ZoneName | None = None
+    folder: FolderPath | None = None
+    page: PageNumber | None = None
+    x: Coordinate | None = None
+    y: Coordinate | None = None
+    width: Extent | None = None
+    height: Extent | None = None
+
+
+class ZoneRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    folder: str
+    page: int = Field(description="The page of the reference the zone is drawn on, from 1.")
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class ZonesReplace(InputModel):
+    """All zones of a model, in order; replaces the previous list at once."""
+
+    zones: list[ZoneReplace] = Field(
+        examples=[
+            [
+                {
+                    "name": "signature",
+                    "folder": "signatures",
+                    "x": 120,
+                    "y": 840,
+                    "width": 600,
+                    "height": 180,
+                },
+                {
+                    "name": "total",
+                    "folder": "invoices/totals",
+                    "x": 900,
+                    "y": 1300,
+                    "width": 400,
+                    "height": 90,
+                },
+            ]
+        ]
+    )
+
+
+class ImagePage(BaseModel):
+    """One page of a model's reference."""
+
+    page: int = Field(examples=[1])
+    width: int = Field(description="Pixels, after EXIF orientation.")
+    height: int
+    url: str = Field(examples=["/api/v1/models/5f0c.../image?page=2"])
+
+
+class ImageInfo(BaseModel):
+    """The reference picture: its first page, and the size of every page."""
+
+    width: int = Field(description="Pixels of page 1, after EXIF orientation.")
+    height: int
+    format: str = Field(examples=["jpeg"])
+    bytes: int
+    sha256: str
+    url: str = Field(examples=["/api/v1/models/5f0c.../image"])
+    pages: list[ImagePage] = Field(
+        description="Every page of the reference, page 1 first (one for a picture; a PDF "
+        "reference is rendered at 200 dpi)."
+    )
+
+
+class ModelRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    version: int = Field(description="Grows on every change; the ETag is this number.")
+    alignment: AlignmentMethod
+    on_refusal: OnRefusalField
+    output_format: OutputFormat
+    output_quality: int
+    filename_template: str
+    image: ImageInfo
+    zones: list[ZoneRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModelSummary(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    version: int
+    alignment: AlignmentMethod
+    zone_count: int
+    image: ImageInfo
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModelUpdate(InputModel):
+    """Fields of a model to change; the others stay."""
+
+    name: ModelName | None = None
+    description: str | None = Field(default=None, max_length=5000)
+    alignment: AlignmentMethod | None = None
+    on_refusal: OnRefusalField | None = None
+    output_format: OutputFormat | None = None
+    output_quality: int | None = Field(default=None, ge=1, le=100)
+    filename_template: str | None = Field(
+        default=None, min_length=1, max_length=200, examples=["{date}_{source}_{zone}"]
+    )
+
+
+class ExportedImage(BaseModel):
+    format: str
+    data_base64: str
+
+
+class ModelExport(BaseModel):
+    """A model as one portable document, reference picture included."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zonecut_export: Literal[1] = 1
+    name: ModelName
+    description: str = Field(default="", max_length=5000)
+    alignment: AlignmentMethod = "scale"
+    on_refusal: OnRefusal = "review"
+    output_format: OutputFormat = "png"
+    output_quality: int = Field(default=90, ge=1, le=100)
+    filename_template: str = Field(default="{source}_{zone}", min_length=1, max_length=200)
+    zones: list[ZoneCreate] = Field(default_factory=list)
+    image: ExportedImage
+    pages: list[ExportedImage] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="The reference's further pages (2, 3, …), for a model of several pages.",
+    )
+
+
+ModelList = Page[ModelSummary]
