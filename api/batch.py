@@ -445,9 +445,9 @@ class LocalCutter:
 
     def __init__(self, settings: Settings | None = None) -> None:
         from api.db import make_engine, make_sessionmaker, upgrade_database
-        from api.services import intents
-        from api.services.alignment import ReferenceCache
-        from api.services.extraction import Pipeline
+        from api.services.extraction import intents
+        from api.services.extraction.alignment import ReferenceCache
+        from api.services.extraction.run import Pipeline
         from api.settings import Settings
         from api.storage.factory import open_storage
 
@@ -483,7 +483,7 @@ class LocalCutter:
         """The model by id or name, from the database."""
         from api import errors
         from api.db import session_scope
-        from api.services.models import find_model
+        from api.services.models.catalog import find_model
 
         try:
             with session_scope(self._pipeline.sessions) as session:
@@ -496,7 +496,7 @@ class LocalCutter:
         """Run the extraction service on the file, as ``POST /extract`` does."""
         from api import errors
         from api.edge.problems import to_problem
-        from api.services.extraction import ExtractRequest, run_extraction
+        from api.services.extraction.run import ExtractRequest, run_extraction
 
         try:
             if len(upload.data) > self._max_bytes:
@@ -528,7 +528,7 @@ class LocalCutter:
     def crops(self, extraction_id: str) -> Iterator[tuple[str, bytes]]:
         """The crops, read from the store where they were filed."""
         from api.db import session_scope
-        from api.services.extraction import load_extraction
+        from api.services.extraction.run import load_extraction
 
         with session_scope(self._pipeline.sessions) as session:
             record = load_extraction(session, uuid.UUID(extraction_id))

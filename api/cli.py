@@ -54,7 +54,7 @@ def _print_setup_link(settings: Settings, host: str, port: int) -> None:
     link replaces the last one at every start. Only the token's hash is stored.
     """
     from api.db import make_engine, make_sessionmaker
-    from api.services.accounts import issue_setup_token
+    from api.services.identity.accounts import issue_setup_token
 
     engine = make_engine(settings.effective_database_url)
     try:
@@ -133,7 +133,8 @@ def users_create(args: argparse.Namespace) -> None:
     from api import errors
     from api.db import session_scope
     from api.schemas.access import Password, Username
-    from api.services import accounts, audit
+    from api.services import audit
+    from api.services.identity import accounts
 
     if not args.password_stdin:
         _fail("give the password on standard input with --password-stdin")
@@ -155,7 +156,7 @@ def users_create(args: argparse.Namespace) -> None:
 def users_list(args: argparse.Namespace) -> None:
     """Print every user with role and state."""
     from api.db import session_scope
-    from api.services import accounts
+    from api.services.identity import accounts
 
     with session_scope(_session_factory()) as session:
         users, _ = accounts.list_users(session, limit=10_000, offset=0)
@@ -171,7 +172,8 @@ def keys_create(args: argparse.Namespace) -> None:
 
     from api import errors
     from api.db import session_scope
-    from api.services import api_keys, audit
+    from api.services import audit
+    from api.services.identity import api_keys
 
     try:
         models = [uuid.UUID(m) for m in args.model] if args.model else None

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from starlette.formparsers import MultiPartParser
 
 from api.db import is_at_head, make_sessionmaker, migration_lock, upgrade_database
-from api.services.alignment import ReferenceCache
-from api.services.intents import IntentSweeper
+from api.services.extraction.alignment import ReferenceCache
+from api.services.extraction.intents import IntentSweeper
 from api.services.outputs import register_existing
 from api.settings import Settings
 from api.storage.factory import open_storage

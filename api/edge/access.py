@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, HTTPBearer
 
 from api import errors
-from api.services.credentials import Principal, Role
+from api.services.identity.credentials import Principal, Role
 
 SESSION_COOKIE = "zonecut_session"
 PRINCIPAL_SCOPE_KEY = "zonecut.principal"

@@ -24,7 +24,7 @@ from api import errors
 from api.db import session_scope
 from api.edge.access import PRINCIPAL_SCOPE_KEY, SESSION_COOKIE, Rule
 from api.edge.problems import problem_response
-from api.services.credentials import Principal, resolve_api_key, resolve_session
+from api.services.identity.credentials import Principal, resolve_api_key, resolve_session
 from api.settings import Settings
 from api.tables import utcnow
 

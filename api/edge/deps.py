@@ -10,9 +10,9 @@ from fastapi import Depends, Path, Request
 
 from api.db import SessionDep
 from api.edge.access import principal_of, require_model
-from api.services.alignment import ReferenceCache
-from api.services.extraction import Pipeline
-from api.services.models import Limits, load_model
+from api.services.extraction.alignment import ReferenceCache
+from api.services.extraction.run import Pipeline
+from api.services.models.catalog import Limits, load_model
 from api.settings import Settings
 from api.storage import Storage
 from api.tables import Model

@@ -10,7 +10,7 @@ from api.schemas.extraction import CropRead, ExtractionRead, Source, Transform
 from api.schemas.folders import FileRead, FolderRead
 from api.schemas.models import ImageInfo, ImagePage, ModelRead, ModelSummary, ZoneRead
 from api.schemas.reviews import ReviewRead
-from api.services.references import reference_pages
+from api.services.models.references import reference_pages
 from api.storage import FolderInfo, StoredFile
 from api.tables import Extraction, Model, Review
 

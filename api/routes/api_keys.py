@@ -14,9 +14,9 @@ from api.edge.presenters import API_PREFIX
 from api.edge.problems import problem_responses
 from api.schemas.access import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead
 from api.schemas.common import MAX_OFFSET
-from api.services import api_keys as service
 from api.services import audit
-from api.services.credentials import as_role
+from api.services.identity import api_keys as service
+from api.services.identity.credentials import as_role
 from api.tables import ApiKey
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])

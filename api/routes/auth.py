@@ -12,7 +12,8 @@ from api.edge.access import SESSION_COOKIE, Anyone, Reader
 from api.edge.deps import SettingsDep
 from api.edge.problems import problem_responses
 from api.schemas.access import LoginRequest, Me, SetupRequest, UserRead
-from api.services import accounts, audit
+from api.services import audit
+from api.services.identity import accounts
 from api.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -8,17 +8,7 @@ import uuid
 import zipfile
 from typing import Annotated, Literal
 
-from fastapi import (
-    APIRouter,
-    File,
-    Form,
-    Header,
-    Path,
-    Query,
-    Request,
-    Response,
-    UploadFile,
-)
+from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Response, UploadFile
 
 from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
@@ -30,17 +20,17 @@ from api.imaging.encode import OutputFormat
 from api.imaging.overlay import Outline, draw_overlay
 from api.schemas.common import MAX_OFFSET, AlignmentMethod
 from api.schemas.extraction import ExtractionBatch, ExtractionList, ExtractionRead
-from api.services.batches import BatchOutcome, BatchRequest, Part, nothing_filed, run_batch
-from api.services.extraction import (
+from api.services.extraction.batch import BatchOutcome, BatchRequest, Part, nothing_filed, run_batch
+from api.services.extraction.run import (
     ExtractionOutcome,
     ExtractRequest,
     Pipeline,
     load_extraction,
     run_extraction,
 )
-from api.services.extraction import list_extractions as list_records
-from api.services.models import find_model
-from api.services.pictures import open_upload
+from api.services.extraction.run import list_extractions as list_records
+from api.services.models.catalog import find_model
+from api.services.uploads import open_upload
 from api.storage import FileNotFoundInStorage, Storage
 from api.tables import Extraction
 

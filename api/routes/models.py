@@ -15,8 +15,8 @@ from api.edge.problems import problem_responses
 from api.schemas.common import MAX_OFFSET
 from api.schemas.models import ModelExport, ModelList, ModelRead, ModelUpdate
 from api.services import audit
-from api.services import models as service
-from api.services.references import read_reference, reference_pages
+from api.services.models import catalog as service
+from api.services.models.references import read_reference, reference_pages
 
 router = APIRouter(prefix="/models", tags=["models"])
 

@@ -17,9 +17,9 @@ from api.imaging.overlay import draw_overlay
 from api.schemas.common import MAX_OFFSET
 from api.schemas.extraction import ExtractionRead
 from api.schemas.reviews import ReviewList, ReviewRead, ReviewResolve
-from api.services import reviews as service
-from api.services.pictures import open_upload
-from api.services.review_items import EXTENSIONS
+from api.services.extraction.refusals import EXTENSIONS
+from api.services.reviews import resolving as service
+from api.services.uploads import open_upload
 from api.storage import FileNotFoundInStorage
 from api.tables import Review
 

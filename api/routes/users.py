@@ -14,7 +14,8 @@ from api.edge.presenters import API_PREFIX
 from api.edge.problems import problem_responses
 from api.schemas.access import UserCreate, UserList, UserRead, UserUpdate
 from api.schemas.common import MAX_OFFSET
-from api.services import accounts, audit
+from api.services import audit
+from api.services.identity import accounts
 
 router = APIRouter(prefix="/users", tags=["users"])
 

@@ -17,7 +17,7 @@ from api.routes.models import IfMatch
 from api.schemas.common import MAX_OFFSET, Page
 from api.schemas.models import ModelRead, ZoneCreate, ZoneRead, ZonesReplace, ZoneUpdate
 from api.services import audit
-from api.services import models as service
+from api.services.models import catalog as service
 
 router = APIRouter(prefix="/models/{model_id:uuid}/zones", tags=["zones"])
 

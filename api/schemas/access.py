@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.schemas.common import InputModel, Page
-from api.services.credentials import Role
+from api.services.identity.credentials import Role
 
 RoleField = Annotated[
     Role,

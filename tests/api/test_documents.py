@@ -526,7 +526,7 @@ def test_a_claim_is_held_while_running_and_taken_over_once_abandoned(api: Runnin
 
     from api import errors
     from api.db import make_engine, make_sessionmaker
-    from api.services import idempotency
+    from api.services.extraction import replay as idempotency
 
     engine = make_engine(api.settings.effective_database_url)
     sessions = make_sessionmaker(engine)

@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import create_engine, update
 
 from api.db import make_sessionmaker
-from api.services.intents import remove_expired_sources
+from api.services.extraction.intents import remove_expired_sources
 from api.storage.factory import open_storage
 from api.tables import Extraction, utcnow
 from tests.api.conftest import RunningApi

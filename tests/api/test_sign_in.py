@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import create_engine, update
 
 from api.db import make_engine, make_sessionmaker
-from api.services.accounts import issue_setup_token
+from api.services.identity.accounts import issue_setup_token
 from api.tables import UserSession, utcnow
 from tests.api.conftest import PASSWORD, RunningApi
 from tests.api.factories import assert_problem, picture_bytes

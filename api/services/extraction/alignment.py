@@ -13,7 +13,7 @@ from PIL import Image
 from api import errors
 from api.imaging.decode import decode_picture
 from api.imaging.geometry import Box, Matrix
-from api.services.references import features_path
+from api.services.models.references import features_path
 from api.storage import FileNotFoundInStorage, Storage
 
 if TYPE_CHECKING:

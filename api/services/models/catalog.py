@@ -18,13 +18,13 @@ from api import errors
 from api.db import on_commit, on_rollback
 from api.imaging.decode import Picture
 from api.schemas.models import ModelExport, ModelUpdate, ZoneCreate, ZoneReplace, ZoneUpdate
-from api.services.pictures import decode_upload, open_upload
-from api.services.references import (
+from api.services.models.references import (
     page_record,
     reference_pages,
     remove_reference,
     store_reference,
 )
+from api.services.uploads import decode_upload, open_upload
 from api.storage import Storage
 from api.storage.names import InvalidName, normalize_folder, validate_template
 from api.tables import Model, Zone, utcnow

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import errors
-from api.services.credentials import (
+from api.services.identity.credentials import (
     API_KEY_PREFIX,
     BOOTSTRAP_KEY_NAME,
     Role,

@@ -37,10 +37,12 @@ from api.imaging.crop import crop
 from api.imaging.decode import Picture
 from api.imaging.encode import EXTENSIONS, encode_image
 from api.imaging.geometry import Box, Matrix, map_box_by_scale, scale_matrix
-from api.services import alignment, idempotency, intents, review_items
-from api.services.models import find_model
-from api.services.pictures import Upload, open_upload
-from api.services.references import reference_pages
+from api.services.extraction import alignment, intents
+from api.services.extraction import refusals as review_items
+from api.services.extraction import replay as idempotency
+from api.services.models.catalog import find_model
+from api.services.models.references import reference_pages
+from api.services.uploads import Upload, open_upload
 from api.storage import Storage, StoredFile
 from api.storage.names import render_filename, safe_component, source_stem
 from api.tables import Crop, Extraction, Model, OutputFile, utcnow

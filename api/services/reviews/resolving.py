@@ -1,6 +1,6 @@
 """The review queue: refused pictures a person places by hand, then cut like any other.
 
-A review item is made by the extraction pipeline (:mod:`api.services.review_items`). A
+A review item is made by the extraction pipeline (:mod:`api.services.extraction.refusals`). A
 person resolves it with the reference's four corners in the picture (one homography for
 the page; for a document, each page's corners) or with one quad per zone (one homography
 per zone); the crops are then cut, filed and recorded exactly as an extraction's, with
@@ -28,8 +28,9 @@ from api.imaging.align_homography import fit_homography
 from api.imaging.decode import Picture
 from api.imaging.geometry import Box, Matrix
 from api.imaging.overlay import Outline
-from api.services import alignment, audit
-from api.services.extraction import (
+from api.services import audit
+from api.services.extraction import alignment
+from api.services.extraction.run import (
     ExtractionOutcome,
     ExtractRequest,
     ModelSnapshot,
@@ -40,8 +41,8 @@ from api.services.extraction import (
     ZonePlacer,
     cut_and_file_pages,
 )
-from api.services.pictures import open_upload
-from api.services.references import reference_pages
+from api.services.models.references import reference_pages
+from api.services.uploads import open_upload
 from api.storage import FileNotFoundInStorage, Storage
 from api.tables import Model, Review, utcnow
 

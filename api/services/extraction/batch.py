@@ -23,8 +23,8 @@ from sqlalchemy.orm import selectinload
 from api import errors
 from api.db import session_scope
 from api.imaging.encode import encode_image
-from api.services import idempotency
-from api.services.extraction import (
+from api.services.extraction import replay as idempotency
+from api.services.extraction.run import (
     ExtractionOutcome,
     ExtractRequest,
     ModelSnapshot,
@@ -34,8 +34,8 @@ from api.services.extraction import (
     cut_pictures,
     extract_upload,
 )
-from api.services.models import find_model
-from api.services.pictures import Upload, open_upload
+from api.services.models.catalog import find_model
+from api.services.uploads import Upload, open_upload
 from api.tables import Extraction
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import errors
 from api.db import session_scope
 from api.services import audit
-from api.services.credentials import Role, new_secret, secret_hash
-from api.services.passwords import hash_password, needs_rehash, verify_password
+from api.services.identity.credentials import Role, new_secret, secret_hash
+from api.services.identity.passwords import hash_password, needs_rehash, verify_password
 from api.tables import LoginFailure, SetupToken, User, UserSession, utcnow
 
 THROTTLE_FAILURES = 5

@@ -17,7 +17,7 @@ from api.storage import Storage
 from api.tables import Review, utcnow
 
 if TYPE_CHECKING:
-    from api.services.extraction import ExtractRequest, ModelSnapshot
+    from api.services.extraction.run import ExtractRequest, ModelSnapshot
 
 EXTENSIONS = {
     "jpeg": "jpg",

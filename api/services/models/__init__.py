@@ -1,0 +1,1 @@
+"""Models: the templates (reference pictures and zones) and their rules."""

@@ -1,0 +1,1 @@
+"""The review queue: refused pictures a person places by hand."""
