@@ -447,7 +447,7 @@ class LocalCutter:
         from api.db import make_engine, make_sessionmaker, upgrade_database
         from api.services.extraction import intents
         from api.services.extraction.alignment import ReferenceCache
-        from api.services.extraction.run import Pipeline
+        from api.services.extraction.pipeline import Pipeline
         from api.settings import Settings
         from api.storage.factory import open_storage
 
@@ -496,7 +496,8 @@ class LocalCutter:
         """Run the extraction service on the file, as ``POST /extract`` does."""
         from api import errors
         from api.edge.problems import to_problem
-        from api.services.extraction.run import ExtractRequest, run_extraction
+        from api.services.extraction.pipeline import ExtractRequest
+        from api.services.extraction.run import run_extraction
 
         try:
             if len(upload.data) > self._max_bytes:
@@ -528,7 +529,7 @@ class LocalCutter:
     def crops(self, extraction_id: str) -> Iterator[tuple[str, bytes]]:
         """The crops, read from the store where they were filed."""
         from api.db import session_scope
-        from api.services.extraction.run import load_extraction
+        from api.services.extraction.records import load_extraction
 
         with session_scope(self._pipeline.sessions) as session:
             record = load_extraction(session, uuid.UUID(extraction_id))

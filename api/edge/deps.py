@@ -11,7 +11,7 @@ from fastapi import Depends, Path, Request
 from api.db import SessionDep
 from api.edge.access import principal_of, require_model
 from api.services.extraction.alignment import ReferenceCache
-from api.services.extraction.run import Pipeline
+from api.services.extraction.pipeline import Pipeline
 from api.services.models.catalog import Limits, load_model
 from api.settings import Settings
 from api.storage import Storage

@@ -21,14 +21,10 @@ from api.imaging.overlay import Outline, draw_overlay
 from api.schemas.common import MAX_OFFSET, AlignmentMethod
 from api.schemas.extraction import ExtractionBatch, ExtractionList, ExtractionRead
 from api.services.extraction.batch import BatchOutcome, BatchRequest, Part, nothing_filed, run_batch
-from api.services.extraction.run import (
-    ExtractionOutcome,
-    ExtractRequest,
-    Pipeline,
-    load_extraction,
-    run_extraction,
-)
-from api.services.extraction.run import list_extractions as list_records
+from api.services.extraction.pipeline import ExtractionOutcome, ExtractRequest, Pipeline
+from api.services.extraction.records import list_extractions as list_records
+from api.services.extraction.records import load_extraction
+from api.services.extraction.run import run_extraction
 from api.services.models.catalog import find_model
 from api.services.uploads import open_upload
 from api.storage import FileNotFoundInStorage, Storage

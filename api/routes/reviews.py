@@ -17,9 +17,8 @@ from api.imaging.overlay import draw_overlay
 from api.schemas.common import MAX_OFFSET
 from api.schemas.extraction import ExtractionRead
 from api.schemas.reviews import ReviewList, ReviewRead, ReviewResolve
-from api.services.extraction.refusals import EXTENSIONS
 from api.services.reviews import resolving as service
-from api.services.uploads import open_upload
+from api.services.uploads import KEPT_EXTENSIONS, open_upload
 from api.storage import FileNotFoundInStorage
 from api.tables import Review
 
@@ -98,7 +97,7 @@ def get_review_picture(
     except FileNotFoundInStorage as exc:
         raise errors.NotFound(f"the picture of review {review_id} is no longer kept") from exc
     media = PICTURE_TYPES.get(review.source_format, "application/octet-stream")
-    name = f"review-{review_id}.{EXTENSIONS.get(review.source_format, 'bin')}"
+    name = f"review-{review_id}.{KEPT_EXTENSIONS.get(review.source_format, 'bin')}"
     return Response(
         data, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'}
     )

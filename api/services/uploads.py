@@ -12,6 +12,16 @@ from api.imaging import errors as imaging_errors
 from api.imaging.decode import Picture, decode_picture
 from api.imaging.documents import Document, open_document
 
+# The file extension an uploaded picture or document is kept under, by its format.
+KEPT_EXTENSIONS = {
+    "jpeg": "jpg",
+    "png": "png",
+    "webp": "webp",
+    "tiff": "tif",
+    "bmp": "bmp",
+    "pdf": "pdf",
+}
+
 
 def decode_upload(data: bytes, *, max_pixels: int, field: str = "image") -> Picture:
     """Decode an uploaded picture, or raise the API error that names what is wrong."""

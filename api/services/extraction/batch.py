@@ -23,17 +23,15 @@ from sqlalchemy.orm import selectinload
 from api import errors
 from api.db import session_scope
 from api.imaging.encode import encode_image
-from api.services.extraction import replay as idempotency
-from api.services.extraction.run import (
+from api.services.extraction import replay
+from api.services.extraction.pipeline import (
     ExtractionOutcome,
     ExtractRequest,
     ModelSnapshot,
     Pipeline,
     SourceFacts,
-    check_has_zones,
-    cut_pictures,
-    extract_upload,
 )
+from api.services.extraction.run import check_has_zones, cut_pictures, extract_upload
 from api.services.models.catalog import find_model
 from api.services.uploads import Upload, open_upload
 from api.tables import Extraction
@@ -106,24 +104,24 @@ def run_batch(pipeline: Pipeline, request: BatchRequest) -> BatchOutcome:
     key = request.idempotency_key if request.store else None
     claim: uuid.UUID | None = None
     if key is not None:
-        claimed = idempotency.claim(
+        claimed = replay.claim(
             pipeline.sessions,
             caller=request.created_by,
             key=key,
             fingerprint=request.fingerprint(model.id, hashes),
             stale_after=pipeline.pending_timeout,
         )
-        if isinstance(claimed, idempotency.KeptAnswer):
+        if isinstance(claimed, replay.KeptAnswer):
             return _replayed(pipeline, claimed)
         claim = claimed
     try:
         outcome = _cut_all(pipeline, request, model, hashes)
     except BaseException:
         if claim is not None:
-            idempotency.release(pipeline.sessions, claim)
+            replay.release(pipeline.sessions, claim)
         raise
     if claim is not None:
-        idempotency.finish(
+        replay.finish(
             pipeline.sessions,
             claim,
             [item.record.id for item in outcome.items],
@@ -230,7 +228,7 @@ def _refuse(
     outcome.refused.append(refusal.as_refusal(part=part, page=page))
 
 
-def _replayed(pipeline: Pipeline, answer: idempotency.KeptAnswer) -> BatchOutcome:
+def _replayed(pipeline: Pipeline, answer: replay.KeptAnswer) -> BatchOutcome:
     with session_scope(pipeline.sessions) as session:
         records = session.scalars(
             select(Extraction)

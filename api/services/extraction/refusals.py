@@ -1,10 +1,9 @@
-"""Keeping a refused picture as a review item (the rest of the queue: services/reviews)."""
+"""Keeping a refused picture as a review item (the rest of the queue: services/reviews/)."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,25 +12,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import errors
 from api.db import session_scope
 from api.imaging.decode import Picture
+from api.services.extraction.pipeline import ExtractRequest, ModelSnapshot
+from api.services.uploads import KEPT_EXTENSIONS
 from api.storage import Storage
 from api.tables import Review, utcnow
-
-if TYPE_CHECKING:
-    from api.services.extraction.run import ExtractRequest, ModelSnapshot
-
-EXTENSIONS = {
-    "jpeg": "jpg",
-    "png": "png",
-    "webp": "webp",
-    "tiff": "tif",
-    "bmp": "bmp",
-    "pdf": "pdf",
-}
 
 
 def picture_path(review_id: uuid.UUID, source_format: str) -> str:
     """Where a review item's picture is kept in the reviews storage."""
-    return f"{review_id}/picture.{EXTENSIONS.get(source_format, source_format)}"
+    return f"{review_id}/picture.{KEPT_EXTENSIONS.get(source_format, source_format)}"
 
 
 def keep(

@@ -22,10 +22,11 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api import errors
 from api.db import session_scope
+from api.services.extraction.pipeline import ExtractionOutcome
 from api.tables import Extraction, IdempotentRequest, utcnow
 
 
@@ -149,3 +150,26 @@ def _still_running(key: str) -> errors.StillRunning:
         f"a request with Idempotency-Key '{key}' is still being cut; ask again shortly",
         headers={"Retry-After": "2"},
     )
+
+
+def replay_single(session: Session, key: str, fingerprint: str) -> ExtractionOutcome | None:
+    """The answer kept for a one-picture request's key: None if the key is new; 409 while
+    it is still being cut, 422 when it named a different request."""
+    record = session.scalar(
+        select(Extraction)
+        .where(Extraction.idempotency_key == key)
+        .options(selectinload(Extraction.crops))
+    )
+    if record is None:
+        return None
+    if record.status == "pending":
+        raise errors.StillRunning(
+            f"a request with Idempotency-Key '{key}' is still being cut; ask again shortly",
+            headers={"Retry-After": "2"},
+        )
+    if record.request_fingerprint != fingerprint:
+        raise errors.IdempotencyKeyReused(
+            f"Idempotency-Key '{key}' was already used for a different request; "
+            "use a new key for a new request"
+        )
+    return ExtractionOutcome(record, replayed=True)

@@ -30,7 +30,7 @@ from api.imaging.geometry import Box, Matrix
 from api.imaging.overlay import Outline
 from api.services import audit
 from api.services.extraction import alignment
-from api.services.extraction.run import (
+from api.services.extraction.pipeline import (
     ExtractionOutcome,
     ExtractRequest,
     ModelSnapshot,
@@ -39,8 +39,8 @@ from api.services.extraction.run import (
     Placement,
     SourceFacts,
     ZonePlacer,
-    cut_and_file_pages,
 )
+from api.services.extraction.run import cut_and_file_pages
 from api.services.models.references import reference_pages
 from api.services.uploads import open_upload
 from api.storage import FileNotFoundInStorage, Storage

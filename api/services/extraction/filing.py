@@ -1,0 +1,219 @@
+"""Filing the crops of an extraction: names reserved, files written side by side, the
+record marked done, or everything undone; the picture kept for the overlay."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import timedelta
+from functools import cache
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from api import errors
+from api.db import session_scope
+from api.services.extraction import intents
+from api.services.extraction.pipeline import (
+    CutCrop,
+    ExtractionOutcome,
+    ExtractRequest,
+    ModelSnapshot,
+    Pipeline,
+    elapsed_ms,
+)
+from api.services.extraction.replay import replay_single
+from api.services.uploads import KEPT_EXTENSIONS
+from api.storage import StoredFile
+from api.storage.names import render_filename, source_stem
+from api.tables import Crop, Extraction, OutputFile
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def _filing_threads() -> ThreadPoolExecutor:
+    """The threads of this process that write crops (one per core)."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="filing")
+
+
+def file_and_record(
+    pipeline: Pipeline,
+    request: ExtractRequest,
+    model: ModelSnapshot,
+    record: Extraction,
+    crops: Sequence[CutCrop],
+    started: float,
+    fingerprint: str | None,
+) -> ExtractionOutcome:
+    """Record the intent with its names reserved, write the files, then mark it done."""
+    source = source_stem(request.filename)
+    if record.source_page is not None:
+        source = f"{source}-p{record.source_page}"  # the pages of one file apart
+    record.status = "pending"
+    record.duration_ms = 0  # known once it is done
+    record.crops = []  # the crops are recorded when the files are filed
+    planned: list[str] = []
+    try:
+        with session_scope(pipeline.sessions) as session:
+            session.add(record)
+            session.flush()  # a second request with this Idempotency-Key fails here
+            for cut in crops:
+                stem = render_filename(
+                    model.filename_template,
+                    source=source,
+                    zone=cut.zone.name,
+                    model=model.name,
+                    extraction=str(record.id)[:8],
+                    moment=record.created_at,
+                )
+                planned.append(
+                    intents.reserve_path(
+                        session,
+                        folder=cut.zone.folder,
+                        stem=stem,
+                        extension=cut.extension,
+                        extraction_id=record.id,
+                        taken=planned,
+                    )
+                )
+    except IntegrityError:
+        if request.idempotency_key is None or fingerprint is None:
+            raise
+        with session_scope(pipeline.sessions) as session:
+            replay = replay_single(session, request.idempotency_key, fingerprint)
+        if replay is None:
+            raise
+        return replay
+    try:
+        # Writing releases the GIL too: the files are written side by side. Every write
+        # has ended before anything is undone, so no file lands after the clean-up.
+        writes = [
+            _filing_threads().submit(_write_reserved, pipeline, record.id, path, cut)
+            for path, cut in zip(planned, crops, strict=True)
+        ]
+        wait(writes)
+        for cut, write in zip(crops, writes, strict=True):
+            if write.exception() is None:
+                cut.stored = write.result()
+        for write in writes:
+            write.result()  # the first failure, if any
+        duration_ms = elapsed_ms(started)
+        with session_scope(pipeline.sessions) as session:
+            claimed = session.execute(
+                update(Extraction)
+                .where(Extraction.id == record.id, Extraction.status == "pending")
+                .values(status="done", duration_ms=duration_ms)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise errors.ServiceUnavailable(
+                    "the extraction took too long and was swept; nothing was filed, try again",
+                    headers={"Retry-After": "1"},
+                )
+            session.add_all(
+                [crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
+            )
+            session.add_all(_output_file(cut, record) for cut in crops)
+            intents.release(session, record.id)
+    except BaseException:
+        _undo(pipeline, record.id, crops)
+        raise
+    record.status = "done"
+    record.duration_ms = duration_ms
+    _keep_source(pipeline, record, request.data)
+    filed = [crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
+    set_committed_value(record, "crops", filed)  # as stored: the record is detached now
+    return ExtractionOutcome(record, list(crops))
+
+
+def _keep_source(pipeline: Pipeline, record: Extraction, data: bytes) -> None:
+    """Keep the picture for the extraction's overlay (best effort: the crops are filed).
+
+    A page cut as its own picture is kept alone, as PNG.
+    """
+    if pipeline.sources is None or pipeline.keep_sources <= timedelta(0):
+        return
+    kept_format = "png" if record.source_page is not None else record.source_format
+    path = f"{record.id}/source.{KEPT_EXTENSIONS.get(kept_format, 'bin')}"
+    until = record.created_at + pipeline.keep_sources
+    try:
+        pipeline.sources.put_exact(path, data)
+        with session_scope(pipeline.sessions) as session:
+            session.execute(
+                update(Extraction)
+                .where(Extraction.id == record.id)
+                .values(source_path=path, source_kept_until=until)
+            )
+    except Exception:
+        log.warning("could not keep the picture of extraction %s", record.id, exc_info=True)
+        return
+    record.source_path, record.source_kept_until = path, until
+
+
+def _output_file(cut: CutCrop, record: Extraction) -> OutputFile:
+    assert cut.stored is not None
+    return OutputFile(
+        path=cut.stored.path,
+        folder=cut.stored.folder,
+        name=cut.stored.name,
+        bytes=cut.stored.bytes,
+        created_at=record.created_at,
+        extraction_id=record.id,
+    )
+
+
+def _write_reserved(
+    pipeline: Pipeline, extraction_id: uuid.UUID, path: str, cut: CutCrop
+) -> StoredFile:
+    """Write a crop at its reserved path; when something else put a file there, reserve
+    the next free name and write there instead (nothing is ever overwritten)."""
+    while True:
+        stored = pipeline.storage.put_exact(path, cut.data)
+        if stored is not None:
+            return stored
+        folder, name = path.rsplit("/", 1)
+        with session_scope(pipeline.sessions) as session:
+            path = intents.reserve_path(
+                session,
+                folder=folder,
+                stem=name.rsplit(".", 1)[0],
+                extension=cut.extension,
+                extraction_id=extraction_id,
+            )
+
+
+def _undo(pipeline: Pipeline, extraction_id: uuid.UUID, crops: Sequence[CutCrop]) -> None:
+    """Remove what a failed extraction wrote and its intent; a sweep finishes the rest."""
+    for cut in crops:
+        if cut.stored is not None:
+            try:
+                pipeline.storage.delete(cut.stored.path)
+            except Exception:
+                log.exception("could not remove %s of a failed extraction", cut.stored.path)
+            cut.stored = None
+    try:
+        intents.abandon(pipeline.sessions, pipeline.storage, extraction_id)
+    except Exception:
+        log.exception("extraction %s is left pending for the sweep", extraction_id)
+
+
+def crop_record(position: int, cut: CutCrop, extraction_id: uuid.UUID | None = None) -> Crop:
+    return Crop(
+        id=uuid.uuid4(),
+        extraction_id=extraction_id,
+        position=position,
+        zone_id=cut.zone.id,
+        zone_name=cut.zone.name,
+        folder=cut.zone.folder,
+        page=cut.zone.page,
+        path=cut.stored.path if cut.stored else "",
+        width=cut.width,
+        height=cut.height,
+        bytes=len(cut.data),
+        quad=cut.placement.quad,
+        confidence=cut.placement.confidence,
+    )

@@ -1,0 +1,98 @@
+"""Placing a model's zones on a picture: by scale, or by features refined locally."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from api import errors
+from api.imaging import errors as imaging_errors
+from api.imaging.crop import crop
+from api.imaging.decode import Picture
+from api.imaging.geometry import Box, Matrix, map_box_by_scale, scale_matrix
+from api.services.extraction import alignment
+from api.services.extraction.pipeline import (
+    ModelSnapshot,
+    Pipeline,
+    Placement,
+    ZonePlacer,
+)
+
+
+def place_page(
+    pipeline: Pipeline, model: ModelSnapshot, number: int, picture: Picture, method: str
+) -> ZonePlacer:
+    """How the zones of page ``number`` land on its picture, aligned on that page alone."""
+    try:
+        return _place_zones(pipeline, model.page(number), picture, method)
+    except errors.PictureDoesNotMatch as refusal:
+        if model.page_count > 1:
+            refusal.detail = f"page {number} of {model.page_count}: {refusal.detail}"
+            refusal.args = (refusal.detail,)
+        raise
+
+
+def _place_zones(
+    pipeline: Pipeline, model: ModelSnapshot, picture: Picture, method: str
+) -> ZonePlacer:
+    """How the model's zones land on the picture, by ``method``.
+
+    By features, each zone is placed through the page's homography refined locally where
+    the page is not flat, and judged on its own: a crop's confidence is the lesser of the
+    page's and its zone's (see api/imaging/align_zones.py).
+    """
+    if method == "features":
+        return _place_by_features(
+            pipeline, model.reference_path, picture, [(z.name, z.box) for z in model.zones]
+        )
+    try:
+        matrix = scale_matrix(model.reference_size, (picture.width, picture.height))
+    except imaging_errors.AspectMismatch as exc:
+        raise errors.PictureDoesNotMatch(str(exc)) from exc
+    size = (picture.width, picture.height)
+
+    def mapped(box: Box) -> Placement:
+        cut = map_box_by_scale(box, matrix, size)
+        corners = [(cut.x, cut.y), (cut.right, cut.y), (cut.right, cut.bottom), (cut.x, cut.bottom)]
+        return Placement([[float(x), float(y)] for x, y in corners], 1.0)
+
+    return ZonePlacer(
+        {"method": "scale", "matrix": _rows(matrix), "local": None},
+        mapped,
+        lambda box: crop(picture.image, map_box_by_scale(box, matrix, size)),
+    )
+
+
+def _place_by_features(
+    pipeline: Pipeline, reference_path: str, picture: Picture, zones: Sequence[tuple[str, Box]]
+) -> ZonePlacer:
+    """Feature alignment of ``picture`` to the reference at ``reference_path``, verified
+    zone by zone for the named ``zones`` (reference pixels)."""
+    reference = pipeline.references.features(reference_path)
+    aligned = alignment.align(reference, picture.image, zones)
+    page = _page_confidence(aligned.figures)
+    scores = {box: score for (_, box), score in zip(zones, aligned.zone_scores, strict=False)}
+
+    def place(box: Box) -> Placement:
+        score = scores.get(box)
+        confidence = page if score is None else min(page, round(score, 4))
+        return Placement(aligned.zone_quad(box), confidence)
+
+    local = aligned.local_summary([box for _, box in zones])
+    if local is not None:
+        local["zones_refined"] = int(local["zones_refined"])
+    figures = {k: v for k, v in aligned.figures.items() if k != "local_shift_px"}
+    return ZonePlacer(
+        {"method": "features", "matrix": _rows(aligned.matrix), **figures, "local": local},
+        place,
+        lambda box: alignment.cut(picture.image, aligned, box),
+    )
+
+
+def _page_confidence(figures: dict[str, float]) -> float:
+    """How sure a feature alignment is: the share of the model's landmarks found in place."""
+    value = figures.get("found_ratio", figures.get("inlier_ratio", 0.0))
+    return round(min(1.0, max(0.0, float(value))), 4)
+
+
+def _rows(matrix: Matrix) -> list[list[float]]:
+    return [[float(value) for value in row] for row in matrix]
