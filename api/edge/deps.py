@@ -12,7 +12,8 @@ from api.db import SessionDep
 from api.edge.access import principal_of, require_model
 from api.services.extraction.alignment import ReferenceCache
 from api.services.extraction.pipeline import Pipeline
-from api.services.models.catalog import Limits, load_model
+from api.services.models.catalog import load_model
+from api.services.models.rules import Limits
 from api.settings import Settings
 from api.storage import Storage
 from api.tables import Model

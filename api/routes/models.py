@@ -16,7 +16,17 @@ from api.schemas.common import MAX_OFFSET
 from api.schemas.models import ModelExport, ModelList, ModelRead, ModelUpdate
 from api.services import audit
 from api.services.models import catalog as service
+from api.services.models import portable
 from api.services.models.references import read_reference, reference_pages
+
+# The settings a portable document carries, set on the model it is imported as.
+PORTABLE_SETTINGS = {
+    "alignment",
+    "on_refusal",
+    "output_format",
+    "output_quality",
+    "filename_template",
+}
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -107,7 +117,17 @@ def import_model(
     response: Response,
     document: ModelExport,
 ) -> ModelRead:
-    model = service.import_model(session, references, document, limits)
+    model = portable.import_model(
+        session,
+        references,
+        name=document.name,
+        description=document.description,
+        settings=document.model_dump(include=PORTABLE_SETTINGS),
+        zones=[zone.spec() for zone in document.zones],
+        image_base64=document.image.data_base64,
+        pages_base64=[page.data_base64 for page in document.pages],
+        limits=limits,
+    )
     audit.record(session, editor.actor, "model.import", str(model.id), {"name": model.name})
     response.headers["Location"] = model_url(model)
     set_model_headers(response, model)
@@ -142,7 +162,7 @@ def update_model(
     if_match: IfMatch = None,
 ) -> ModelRead:
     service.check_if_match(model, if_match)
-    service.update_model(session, model, changes)
+    service.update_model(session, model, changes.model_dump(exclude_unset=True))
     audit.record(
         session, editor.actor, "model.update", str(model.id), changes.model_dump(exclude_unset=True)
     )
@@ -250,4 +270,4 @@ def export_model(
     images = [read_reference(references, page.path) for page in reference_pages(model)]
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in model.name)[:80] or "model"
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}.zonecut.json"'
-    return service.export_model(model, images)
+    return ModelExport.model_validate(portable.export_model(model, images))

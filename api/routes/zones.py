@@ -17,7 +17,8 @@ from api.routes.models import IfMatch
 from api.schemas.common import MAX_OFFSET, Page
 from api.schemas.models import ModelRead, ZoneCreate, ZoneRead, ZonesReplace, ZoneUpdate
 from api.services import audit
-from api.services.models import catalog as service
+from api.services.models import catalog
+from api.services.models import zones as service
 
 router = APIRouter(prefix="/models/{model_id:uuid}/zones", tags=["zones"])
 
@@ -67,8 +68,8 @@ def add_zone(
     response: Response,
     if_match: IfMatch = None,
 ) -> ZoneRead:
-    service.check_if_match(model, if_match)
-    created = service.add_zone(session, model, zone, limits)
+    catalog.check_if_match(model, if_match)
+    created = service.add_zone(session, model, zone.spec(), limits)
     audit.record(session, editor.actor, "zone.create", str(created.id), {"model": str(model.id)})
     response.headers["Location"] = f"{model_url(model)}/zones/{created.id}"
     set_model_headers(response, model)
@@ -92,8 +93,8 @@ def replace_zones(
     response: Response,
     if_match: IfMatch = None,
 ) -> ModelRead:
-    service.check_if_match(model, if_match)
-    service.replace_zones(session, model, body.zones, limits)
+    catalog.check_if_match(model, if_match)
+    service.replace_zones(session, model, [zone.spec() for zone in body.zones], limits)
     audit.record(session, editor.actor, "zones.replace", str(model.id), {"zones": len(body.zones)})
     set_model_headers(response, model)
     return model_read(model)
@@ -128,8 +129,10 @@ def update_zone(
     response: Response,
     if_match: IfMatch = None,
 ) -> ZoneRead:
-    service.check_if_match(model, if_match)
-    zone = service.update_zone(session, model, zone_id, changes, limits)
+    catalog.check_if_match(model, if_match)
+    zone = service.update_zone(
+        session, model, zone_id, changes.model_dump(exclude_unset=True), limits
+    )
     audit.record(
         session,
         editor.actor,
@@ -156,7 +159,7 @@ def delete_zone(
     zone_id: ZoneId,
     if_match: IfMatch = None,
 ) -> Response:
-    service.check_if_match(model, if_match)
+    catalog.check_if_match(model, if_match)
     service.delete_zone(session, model, zone_id)
     audit.record(session, editor.actor, "zone.delete", str(zone_id), {"model": str(model.id)})
     return Response(status_code=204, headers={"ETag": f'"{model.version}"'})

@@ -22,6 +22,7 @@ from api.schemas.common import (
     PageNumber,
     ZoneName,
 )
+from api.services.models.rules import ZoneSpec
 
 
 class ZoneCreate(InputModel):
@@ -38,6 +39,19 @@ class ZoneCreate(InputModel):
     y: Coordinate = Field(examples=[840])
     width: Extent = Field(examples=[600])
     height: Extent = Field(examples=[180])
+
+    def spec(self) -> ZoneSpec:
+        """The zone as the service takes it."""
+        return ZoneSpec(
+            name=self.name,
+            folder=self.folder,
+            x=self.x,
+            y=self.y,
+            width=self.width,
+            height=self.height,
+            page=self.page,
+            id=getattr(self, "id", None),
+        )
 
 
 class ZoneReplace(ZoneCreate):
