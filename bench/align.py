@@ -55,15 +55,15 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from api.imaging.align import (
+from api.imaging.align.homography import overlap_area, polygon_area
+from api.imaging.align.pipeline import (
     AlignmentFailed,
     ReferenceFeatures,
     align_picture,
     compute_reference_features,
     cut_zone,
 )
-from api.imaging.align_homography import overlap_area, polygon_area
-from api.imaging.align_warp import ZoneOutsidePicture
+from api.imaging.align.warp import ZoneOutsidePicture
 from api.imaging.errors import AspectMismatch
 from api.imaging.geometry import Box, scale_matrix
 from bench.align_bent import BEND_KINDS, Bend, BendKind, random_bend

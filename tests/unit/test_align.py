@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
-from api.imaging.align import (
+from api.imaging.align.homography import implausibility, shape_figures
+from api.imaging.align.pipeline import (
     Alignment,
     AlignmentFailed,
     ReferenceFeatures,
@@ -24,8 +25,7 @@ from api.imaging.align import (
     compute_reference_features,
     warp_crop,
 )
-from api.imaging.align_homography import implausibility, shape_figures
-from api.imaging.align_warp import ZoneOutsidePicture
+from api.imaging.align.warp import ZoneOutsidePicture
 from api.imaging.errors import ImagingError
 from api.imaging.geometry import Box
 from bench.align_fixtures import (

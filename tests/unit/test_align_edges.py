@@ -1,4 +1,4 @@
-"""Straight print as evidence for the mesh (api.imaging.align_edges): where the edges are,
+"""Straight print as evidence for the mesh (api.imaging.align.edges): where the edges are,
 how far across themselves they are found, and a nearly blank form's mesh fitted with them.
 """
 
@@ -8,8 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from api.imaging import align_edges, align_local, align_refine
-from api.imaging.align import ReferenceFeatures, compute_reference_features
+from api.imaging.align.edges import SEARCH, find_edges, measure
+from api.imaging.align.mesh import Mesh, fit_mesh, fit_to_points
+from api.imaging.align.pipeline import ReferenceFeatures, compute_reference_features
+from api.imaging.align.refine import normalise
 from bench.align_fixtures import Reference, blank_form
 from tests.unit.test_align_local import bow, seen_through
 
@@ -19,7 +21,7 @@ def boxes_picture() -> np.ndarray:
     image = np.full((300, 400), 245, np.uint8)
     cv2.rectangle(image, (40, 50), (360, 120), 30, 2)
     cv2.rectangle(image, (80, 170), (250, 260), 30, 2)
-    return align_refine.normalise(image)
+    return normalise(image)
 
 
 def shifted(image: np.ndarray, dx: float, dy: float) -> np.ndarray:
@@ -28,7 +30,7 @@ def shifted(image: np.ndarray, dx: float, dy: float) -> np.ndarray:
 
 
 def test_edge_points_lie_on_the_box_outlines_with_normals_across_them() -> None:
-    edges = align_edges.find_edges(boxes_picture())
+    edges = find_edges(boxes_picture())
     assert len(edges) > 60
     on_vertical = np.abs(edges.normals[:, 0]) > 0.95
     on_horizontal = np.abs(edges.normals[:, 1]) > 0.95
@@ -43,8 +45,8 @@ def test_edge_points_lie_on_the_box_outlines_with_normals_across_them() -> None:
 @pytest.mark.parametrize(("dx", "dy"), [(0.0, 0.0), (2.3, -1.6), (-4.5, 3.75)])
 def test_an_edge_is_found_across_itself_within_a_fraction_of_a_pixel(dx: float, dy: float) -> None:
     reference = boxes_picture()
-    edges = align_edges.find_edges(reference)
-    found = align_edges.measure(reference, shifted(reference, dx, dy), edges)
+    edges = find_edges(reference)
+    found = measure(reference, shifted(reference, dx, dy), edges)
     assert len(found) > 0.8 * len(edges)
     error = np.abs(found.values - found.normals @ np.array([dx, dy]))
     # Both this shift and the sampling interpolate a sharp line: a few hundredths remain.
@@ -54,9 +56,9 @@ def test_an_edge_is_found_across_itself_within_a_fraction_of_a_pixel(dx: float, 
 
 def test_an_edge_moved_beyond_the_search_is_not_found_elsewhere() -> None:
     reference = boxes_picture()
-    edges = align_edges.find_edges(reference)
-    far = align_edges.SEARCH + 4.0
-    found = align_edges.measure(reference, shifted(reference, far, far), edges)
+    edges = find_edges(reference)
+    far = SEARCH + 4.0
+    found = measure(reference, shifted(reference, far, far), edges)
     expected = found.normals @ np.array([far, far])
     # Whatever is still reported is never a confident wrong offset within the search.
     assert np.all(np.abs(found.values - expected) < 0.5) or len(found) < 0.1 * len(edges)
@@ -64,11 +66,9 @@ def test_an_edge_moved_beyond_the_search_is_not_found_elsewhere() -> None:
 
 def test_edge_offsets_alone_pin_the_mesh_across_the_lines() -> None:
     reference = boxes_picture()
-    edges = align_edges.find_edges(reference)
-    found = align_edges.measure(reference, shifted(reference, 1.5, -2.5), edges)
-    mesh = align_local.fit_to_points(
-        align_local.Mesh.zero(400, 300), np.zeros((0, 2)), np.zeros((0, 2)), edges=found
-    )
+    edges = find_edges(reference)
+    found = measure(reference, shifted(reference, 1.5, -2.5), edges)
+    mesh = fit_to_points(Mesh.zero(400, 300), np.zeros((0, 2)), np.zeros((0, 2)), edges=found)
     moved = mesh.displacement(found.points)
     assert np.abs(np.einsum("nc,nc->n", moved, found.normals) - found.values).max() < 0.3
 
@@ -104,13 +104,11 @@ def test_a_bowed_blank_form_is_followed_closer_with_its_lines(
     )
     true = np.column_stack(warp(outlines[:, 0], outlines[:, 1]))
 
-    def error(mesh: align_local.Mesh) -> float:
+    def error(mesh: Mesh) -> float:
         return float(np.abs(mesh.displacement(outlines)[:, 1] - true[:, 1]).max())
 
-    corners_only = align_local.fit_mesh(
-        blank_features.normalised, picture, blank_features.mesh_corners
-    )
-    with_lines = align_local.fit_mesh(
+    corners_only = fit_mesh(blank_features.normalised, picture, blank_features.mesh_corners)
+    with_lines = fit_mesh(
         blank_features.normalised, picture, blank_features.mesh_corners, blank_features.edges
     )
     assert error(with_lines) < 1.0

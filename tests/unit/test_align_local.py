@@ -1,5 +1,5 @@
-"""Pages that are not flat: the mesh (api.imaging.align_local), cutting through it, and
-judging each zone on its own (api.imaging.align_zones).
+"""Pages that are not flat: the mesh (api.imaging.align.mesh), cutting through it, and
+judging each zone on its own (api.imaging.align.zones).
 
 Warps are made here and known exactly, so the mesh can be held to what it should find.
 """
@@ -13,15 +13,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from api.imaging import align_local, align_zones
-from api.imaging.align import (
+from api.imaging.align.mesh import Mesh, fit_mesh
+from api.imaging.align.pipeline import (
     AlignmentFailed,
     ReferenceFeatures,
     align_picture,
     compute_reference_features,
     cut_zone,
 )
-from api.imaging.align_warp import warp_crop, warp_crop_mapped
+from api.imaging.align.warp import warp_crop, warp_crop_mapped
+from api.imaging.align.zones import match_zones
 from api.imaging.geometry import Box
 from bench.align import crop_error
 from bench.align_bent import Bend
@@ -88,17 +89,17 @@ def zone_points(form: Reference, features: ReferenceFeatures) -> np.ndarray:
 
 
 def test_a_zero_mesh_moves_nothing() -> None:
-    mesh = align_local.Mesh.zero(1024, 724)
+    mesh = Mesh.zero(1024, 724)
     points = np.array([[0.0, 0.0], [512.3, 300.9], [1024.0, 724.0]])
     assert np.array_equal(mesh.displacement(points), np.zeros((3, 2)))
     assert mesh.max_shift == 0.0
 
 
 def test_the_mesh_is_bilinear_between_its_nodes() -> None:
-    mesh = align_local.Mesh.zero(100, 100, spacing=50)  # 3 x 3 nodes, 50 pixels apart
+    mesh = Mesh.zero(100, 100, spacing=50)  # 3 x 3 nodes, 50 pixels apart
     nodes = np.zeros((3, 3, 2))
     nodes[1, 1] = [4.0, -2.0]
-    mesh = align_local.Mesh(100, 100, nodes)
+    mesh = Mesh(100, 100, nodes)
     shifted = mesh.displacement(np.array([[50.0, 50.0], [25.0, 50.0], [25.0, 25.0]]))
     assert np.allclose(shifted, [[4.0, -2.0], [2.0, -1.0], [1.0, -0.5]])
     dense = mesh.dense((100, 100))
@@ -115,7 +116,7 @@ def test_known_warps_are_recovered_within_a_pixel(
     height, width = features.grey.shape
     warp = make_warp(width, height)
     picture = seen_through(features.normalised, warp)
-    mesh = align_local.fit_mesh(features.normalised, picture, features.corners)
+    mesh = fit_mesh(features.normalised, picture, features.corners)
     points = zone_points(form, features)
     true = np.column_stack(warp(points[:, 0], points[:, 1]))
     error = np.linalg.norm(mesh.displacement(points) - true, axis=1)
@@ -125,7 +126,7 @@ def test_known_warps_are_recovered_within_a_pixel(
 
 
 def test_a_flat_page_gives_a_mesh_that_moves_nothing(features: ReferenceFeatures) -> None:
-    mesh = align_local.fit_mesh(features.normalised, features.normalised, features.corners)
+    mesh = fit_mesh(features.normalised, features.normalised, features.corners)
     assert mesh.max_shift < 0.3
 
 
@@ -179,19 +180,19 @@ def test_a_zone_is_judged_by_the_print_along_its_sides() -> None:
     everywhere = np.ones_like(reference, bool)
     none = (np.zeros((0, 2)), np.zeros((0, 2)))
 
-    in_place = align_zones.match_zones(reference, reference, everywhere, [zone], none)[0]
+    in_place = match_zones(reference, reference, everywhere, [zone], none)[0]
     assert not in_place.misplaced and not in_place.unmatched
     assert in_place.score is not None and in_place.score > 0.9
 
     # The print lies 9 pixels lower than where the zone would be cut.
     shifted = np.roll(reference, 9, axis=0)
-    off = align_zones.match_zones(reference, shifted, everywhere, [zone], none)[0]
+    off = match_zones(reference, shifted, everywhere, [zone], none)[0]
     assert off.misplaced and off.offset == pytest.approx(9, abs=1)
 
     # Hidden under a sticky note: no band says where the zone is, so it is not trusted.
     hidden = reference.copy()
     hidden[40:180, 60:260] = 128
-    unseen = align_zones.match_zones(reference, hidden, everywhere, [zone], none)[0]
+    unseen = match_zones(reference, hidden, everywhere, [zone], none)[0]
     assert not unseen.misplaced and unseen.unmatched
 
     # Written over along its right side; the corners around it are found in place.
@@ -199,9 +200,7 @@ def test_a_zone_is_judged_by_the_print_along_its_sides() -> None:
     cv2.line(scribbled, (200, 60), (240, 150), 20, 6)
     cv2.line(scribbled, (240, 60), (200, 150), 20, 6)
     corners = np.array([[100.0, 80.0], [220.0, 80.0], [220.0, 130.0], [100.0, 130.0], [140, 62]])
-    vouched = align_zones.match_zones(reference, scribbled, everywhere, [zone], (corners, corners))[
-        0
-    ]
+    vouched = match_zones(reference, scribbled, everywhere, [zone], (corners, corners))[0]
     assert not vouched.misplaced and not vouched.unmatched
 
 

@@ -17,14 +17,14 @@ from api.services.models.references import features_path
 from api.storage import FileNotFoundInStorage, Storage
 
 if TYPE_CHECKING:
-    from api.imaging import align as registration
+    from api.imaging.align import pipeline as registration
 
 
 def _registration() -> ModuleType:
     # OpenCV costs every worker memory at start; only models that align by features need it.
-    from api.imaging import align
+    from api.imaging.align import pipeline
 
-    return align
+    return pipeline
 
 
 class ReferenceCache:

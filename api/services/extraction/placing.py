@@ -38,7 +38,7 @@ def _place_zones(
 
     By features, each zone is placed through the page's homography refined locally where
     the page is not flat, and judged on its own: a crop's confidence is the lesser of the
-    page's and its zone's (see api/imaging/align_zones.py).
+    page's and its zone's (see api/imaging/align/zones.py).
     """
     if method == "features":
         return _place_by_features(

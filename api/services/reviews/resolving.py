@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api import errors
 from api.db import on_commit, session_scope
-from api.imaging.align_homography import fit_homography
+from api.imaging.align.homography import fit_homography
 from api.imaging.decode import Picture
 from api.imaging.geometry import Box, Matrix
 from api.imaging.overlay import Outline

@@ -10,7 +10,7 @@ How a picture is aligned, cheapest way first:
 1. Rough candidates. SIFT keypoints of a copy of the picture 800 pixels long are matched
    to the reference's (ratio test) and MAGSAC++ with PROSAC sampling fits a homography.
    A nearly blank form gives features nothing to hold on to, so boxes and the page
-   outline found in both pictures are paired up as quadrilaterals (``align_quads``).
+   outline found in both pictures are paired up as quadrilaterals (``quads``).
    Then both again on larger copies (1400 and 2048 pixels), for a page that is small in
    the picture.
 2. Refinement. The picture is warped into the reference's working frame, Lucas-Kanade
@@ -39,15 +39,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from api.imaging import (
-    align_edges,
-    align_features,
-    align_local,
-    align_quads,
-    align_refine,
-    align_zones,
-)
-from api.imaging.align_homography import (
+from api.imaging.align import edges as align_edges
+from api.imaging.align import features as align_features
+from api.imaging.align import mesh as align_local
+from api.imaging.align import quads as align_quads
+from api.imaging.align import refine as align_refine
+from api.imaging.align import zones as align_zones
+from api.imaging.align.homography import (
     implausibility,
     project,
     rectangle,
@@ -55,7 +53,7 @@ from api.imaging.align_homography import (
     shape_figures,
     visible_fraction,
 )
-from api.imaging.align_warp import ZoneOutsidePicture, warp_crop, warp_crop_mapped
+from api.imaging.align.warp import ZoneOutsidePicture, warp_crop, warp_crop_mapped
 from api.imaging.errors import ImagingError
 from api.imaging.geometry import Box, Matrix
 
@@ -491,7 +489,7 @@ def _judge_zones(
     """How sure each zone's placement is, and a reason to refuse the page when one of them
     is placed wrong. Two kinds of evidence, each where the reference has it: the print
     along the zone's outline must not be found clearly better elsewhere
-    (api/imaging/align_zones.py), and the reference's corners around the zone must be
+    (api/imaging/align/zones.py), and the reference's corners around the zone must be
     found where the alignment puts them."""
     if not zones or refined.warped is None or refined.inside is None:
         return (), None, {}

@@ -7,10 +7,10 @@ that drift: the frame point ``x`` is seen in the warped picture at ``x + d(x)``.
 
 The mesh is fitted to where the reference's corners were tracked in the warped picture
 (Lucas-Kanade with a deep pyramid, which follows drifts of tens of pixels), then to its
-straight print measured across itself (api/imaging/align_edges.py): robust least
+straight print measured across itself (api/imaging/align/edges.py): robust least
 squares, with a bending penalty that keeps it smooth where nothing was found. A zone
 far from any corner is placed by interpolation only; per-zone verification
-(api/imaging/align_zones.py) decides whether that can be trusted.
+(api/imaging/align/zones.py) decides whether that can be trusted.
 
 Everything here is in working-frame pixels; :class:`LocalMapping` turns a mesh back into
 reference -> picture pixels.
@@ -24,10 +24,11 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from api.imaging import align_edges, align_refine
-from api.imaging.align_homography import project
+from api.imaging.align import refine
+from api.imaging.align.edges import EdgeOffsets, Edges, measure
+from api.imaging.align.homography import project
 
-NEUTRAL = 128  # a normalised image where it shows nothing (align_refine.normalise)
+NEUTRAL = 128  # a normalised image where it shows nothing (refine.normalise)
 MESH_SPACING = 80.0  # frame pixels between nodes, at most
 POINT_SCALES = (12.0, 6.0, 3.0, 1.5, 1.5)  # frame pixels, per round: see fit_to_points
 POINT_BENDING = 0.05  # weight of the bending penalty against one corner
@@ -174,7 +175,7 @@ def fit_to_points(
     source: np.ndarray,
     target: np.ndarray,
     bending: float = POINT_BENDING,
-    edges: align_edges.EdgeOffsets | None = None,
+    edges: EdgeOffsets | None = None,
 ) -> Mesh:
     """The smooth mesh that best moves frame points ``source`` onto ``target`` (robustly:
     points the mesh cannot follow weigh less each round, by ``POINT_SCALES``). The scale
@@ -224,7 +225,7 @@ def fit_mesh(
     reference: np.ndarray,
     warped: np.ndarray,
     corners: np.ndarray,
-    edges: align_edges.Edges | None = None,
+    edges: Edges | None = None,
 ) -> Mesh:
     """The mesh over a frame that carries the normalised ``reference`` onto the normalised
     ``warped`` picture, from its ``corners`` tracked between them. Tracking again through
@@ -240,7 +241,7 @@ def fit_mesh(
     not swing from round to round, and a corner found wrong early drops out once the rest
     of the page says so.
 
-    Last, when ``edges`` are given (straight print of the reference, align_edges), they
+    Last, when ``edges`` are given (straight print of the reference, see edges.py), they
     are measured across themselves through that mesh, and the mesh is fitted once more
     to corners and edges together: a box's outline then holds the mesh all along its
     sides, not only at its four corners."""
@@ -249,7 +250,7 @@ def fit_mesh(
     found = np.full((len(corners), 2), np.nan)
     image = warped
     for round_ in range(MESH_ROUNDS):
-        tracked = align_refine.track(reference, image, corners, levels=3 if round_ == 0 else 2)
+        tracked = refine.track(reference, image, corners, levels=3 if round_ == 0 else 2)
         # Found at t through the mesh means found at t + d(t) in the warped picture.
         fresh = tracked.target + mesh.displacement(tracked.target)
         bending = FIRST_BENDING if round_ == 0 else POINT_BENDING
@@ -272,13 +273,13 @@ def fit_mesh(
         return mesh
     # Last, straight print measured across, through the mesh the corners gave.
     image = warp_locally([warped], mesh, (NEUTRAL,))[0]
-    offsets = align_edges.measure(reference, image, edges)
+    offsets = measure(reference, image, edges)
     if len(offsets) == 0:
         return mesh
     # Found s along n through the mesh: the picture shows p at about p + s n + d(p + s n).
     shown = offsets.points + offsets.values[:, None] * offsets.normals
     across = offsets.values + np.einsum("nc,nc->n", mesh.displacement(shown), offsets.normals)
-    lines = align_edges.EdgeOffsets(offsets.points, offsets.normals, across)
+    lines = EdgeOffsets(offsets.points, offsets.normals, across)
     known = ~np.isnan(found[:, 0])
     return fit_to_points(Mesh.zero(width, height), corners[known], found[known], edges=lines)
 

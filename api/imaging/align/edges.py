@@ -4,7 +4,7 @@ A nearly blank form has few corners (a box has four) but long lines, and a line 
 exactly where it is across itself, however little it says along it. So points are picked
 along the reference's straight, strong edges, each with the edge's normal, and found in
 the picture by sliding a short profile across the edge: the offset along the normal is
-one constraint on the mesh (:func:`api.imaging.align_local.fit_to_points`), as a corner
+one constraint on the mesh (:func:`api.imaging.align.mesh.fit_to_points`), as a corner
 gives two.
 
 The search reaches ``SEARCH`` pixels either way: less than half the gap between two

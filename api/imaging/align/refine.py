@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from api.imaging.align_homography import project, scaling, to_cv
+from api.imaging.align.homography import project, scaling, to_cv
 
 TRACK_WINDOW = (21, 21)
 TRACK_LEVELS = 3

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from api.imaging.align_homography import (
+from api.imaging.align.homography import (
     overlap_area,
     polygon_area,
     project,

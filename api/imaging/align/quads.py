@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from api.imaging.align_homography import overlap_area, rectangle
+from api.imaging.align.homography import overlap_area, rectangle
 
 MAX_QUADS = 40
 MIN_QUAD_SIDE = 12.0  # pixels of the image searched
