@@ -56,13 +56,8 @@ import numpy as np
 from PIL import Image
 
 from api.imaging.align.homography import overlap_area, polygon_area
-from api.imaging.align.pipeline import (
-    AlignmentFailed,
-    ReferenceFeatures,
-    align_picture,
-    compute_reference_features,
-    cut_zone,
-)
+from api.imaging.align.pipeline import AlignmentFailed, align_picture, cut_zone
+from api.imaging.align.reference import ReferenceFeatures, compute_reference_features
 from api.imaging.align.warp import ZoneOutsidePicture
 from api.imaging.errors import AspectMismatch
 from api.imaging.geometry import Box, scale_matrix

@@ -17,15 +17,9 @@ from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
 from api.imaging.align.homography import implausibility, shape_figures
-from api.imaging.align.pipeline import (
-    Alignment,
-    AlignmentFailed,
-    ReferenceFeatures,
-    align_picture,
-    compute_reference_features,
-    warp_crop,
-)
-from api.imaging.align.warp import ZoneOutsidePicture
+from api.imaging.align.pipeline import Alignment, AlignmentFailed, align_picture
+from api.imaging.align.reference import ReferenceFeatures, compute_reference_features
+from api.imaging.align.warp import ZoneOutsidePicture, warp_crop
 from api.imaging.errors import ImagingError
 from api.imaging.geometry import Box
 from bench.align_fixtures import (

@@ -10,7 +10,7 @@ import pytest
 
 from api.imaging.align.edges import SEARCH, find_edges, measure
 from api.imaging.align.mesh import Mesh, fit_mesh, fit_to_points
-from api.imaging.align.pipeline import ReferenceFeatures, compute_reference_features
+from api.imaging.align.reference import ReferenceFeatures, compute_reference_features
 from api.imaging.align.refine import normalise
 from bench.align_fixtures import Reference, blank_form
 from tests.unit.test_align_local import bow, seen_through

@@ -14,13 +14,8 @@ import pytest
 from PIL import Image
 
 from api.imaging.align.mesh import Mesh, fit_mesh
-from api.imaging.align.pipeline import (
-    AlignmentFailed,
-    ReferenceFeatures,
-    align_picture,
-    compute_reference_features,
-    cut_zone,
-)
+from api.imaging.align.pipeline import AlignmentFailed, align_picture, cut_zone
+from api.imaging.align.reference import ReferenceFeatures, compute_reference_features
 from api.imaging.align.warp import warp_crop, warp_crop_mapped
 from api.imaging.align.zones import match_zones
 from api.imaging.geometry import Box

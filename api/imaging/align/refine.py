@@ -1,4 +1,4 @@
-"""Refinement and verification of a rough alignment, in the reference's working frame.
+"""Tools to refine and verify a rough alignment in the reference's working frame.
 
 The picture is warped into the reference's frame with the rough homography; then
 Lucas-Kanade optical flow tracks the reference's corners into that warped picture, a robust
@@ -8,6 +8,8 @@ the fit exact when part of the page is hidden or written on: those points are ou
 
 Both images are first normalised for local contrast, so uneven light, shadows and colour
 casts do not move the fit, and the look-alike check compares structure, not brightness.
+
+The rounds themselves, and the decision, are in api/imaging/align/verify.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Cut a zone through a homography or a smooth mapping: an upright crop at the picture's
-own resolution."""
+"""Cut a zone through a homography or a smooth mapping, as an upright crop.
+
+The crop is at the picture's own resolution."""
 
 from __future__ import annotations
 

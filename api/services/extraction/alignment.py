@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from PIL import Image
@@ -17,14 +16,11 @@ from api.services.models.references import features_path
 from api.storage import FileNotFoundInStorage, Storage
 
 if TYPE_CHECKING:
-    from api.imaging.align import pipeline as registration
+    from api.imaging.align.pipeline import Alignment
+    from api.imaging.align.reference import ReferenceFeatures
 
-
-def _registration() -> ModuleType:
-    # OpenCV costs every worker memory at start; only models that align by features need it.
-    from api.imaging.align import pipeline
-
-    return pipeline
+# OpenCV costs every worker memory at start; only models that align by features need it,
+# so the alignment modules are imported by the functions that use them.
 
 
 class ReferenceCache:
@@ -34,10 +30,10 @@ class ReferenceCache:
         self._storage = storage
         self._max_pixels = max_pixels
         self._capacity = capacity
-        self._memory: OrderedDict[str, registration.ReferenceFeatures] = OrderedDict()
+        self._memory: OrderedDict[str, ReferenceFeatures] = OrderedDict()
         self._lock = threading.Lock()
 
-    def features(self, reference_path: str) -> registration.ReferenceFeatures:
+    def features(self, reference_path: str) -> ReferenceFeatures:
         """The features of the reference picture at ``reference_path`` in the storage."""
         with self._lock:
             cached = self._memory.get(reference_path)
@@ -51,21 +47,20 @@ class ReferenceCache:
                 self._memory.popitem(last=False)
         return features
 
-    def _load_or_compute(self, reference_path: str) -> registration.ReferenceFeatures:
+    def _load_or_compute(self, reference_path: str) -> ReferenceFeatures:
+        from api.imaging.align.reference import ReferenceFeatures, compute_reference_features
+
         sidecar = features_path(reference_path)
         damaged = False
         try:
-            features: registration.ReferenceFeatures = _registration().ReferenceFeatures.from_bytes(
-                self._storage.read(sidecar)
-            )
-            return features
+            return ReferenceFeatures.from_bytes(self._storage.read(sidecar))
         except FileNotFoundInStorage:
             pass
         except (ValueError, KeyError, OSError):
             damaged = True  # written by another version or damaged: compute it again
         data = self._storage.read(reference_path)
         picture = decode_picture(data, max_pixels=self._max_pixels)
-        features = _registration().compute_reference_features(picture.image)
+        features = compute_reference_features(picture.image)
         if damaged:
             self._storage.delete(sidecar)
         # another instance may have written the same features meanwhile: both are equal
@@ -74,19 +69,17 @@ class ReferenceCache:
 
 
 def align(
-    reference: registration.ReferenceFeatures,
+    reference: ReferenceFeatures,
     picture: Image.Image,
     zones: Sequence[tuple[str, Box]] = (),
-) -> registration.Alignment:
+) -> Alignment:
     """Register the picture to the reference, checking each named zone where it lands,
     or answer 422 with the confidence figures (naming the zone that did not match)."""
-    module = _registration()
+    from api.imaging.align.pipeline import AlignmentFailed, align_picture
+
     try:
-        alignment: registration.Alignment = module.align_picture(
-            reference, picture, [box for _, box in zones]
-        )
-        return alignment
-    except module.AlignmentFailed as exc:
+        return align_picture(reference, picture, [box for _, box in zones])
+    except AlignmentFailed as exc:
         message = str(exc)
         index = int(exc.figures.get("zone", 0))
         if 0 < index <= len(zones):
@@ -94,16 +87,15 @@ def align(
         raise errors.PictureDoesNotMatch(message, figures=dict(exc.figures)) from exc
 
 
-def cut(picture: Image.Image, placement: registration.Alignment | Matrix, box: Box) -> Image.Image:
+def cut(picture: Image.Image, placement: Alignment | Matrix, box: Box) -> Image.Image:
     """The zone ``box`` (reference pixels) as an upright crop of the picture, through a
     homography or an alignment (and its mesh, where the page is not flat)."""
-    module = _registration()
+    from api.imaging.align.pipeline import Alignment, cut_zone
+    from api.imaging.align.warp import ZoneOutsidePicture, warp_crop
+
     try:
-        image: Image.Image = (
-            module.cut_zone(picture, placement, box)
-            if isinstance(placement, module.Alignment)
-            else module.warp_crop(picture, placement, box)
-        )
-    except module.ZoneOutsidePicture as exc:
+        if isinstance(placement, Alignment):
+            return cut_zone(picture, placement, box)
+        return warp_crop(picture, placement, box)
+    except ZoneOutsidePicture as exc:
         raise errors.PictureDoesNotMatch(str(exc)) from exc
-    return image
