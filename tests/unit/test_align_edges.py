@@ -13,7 +13,7 @@ from api.imaging.align.mesh import Mesh, fit_mesh, fit_to_points
 from api.imaging.align.reference import ReferenceFeatures, compute_reference_features
 from api.imaging.align.refine import normalise
 from bench.align_fixtures import Reference, blank_form
-from tests.unit.test_align_local import bow, seen_through
+from tests.unit.test_align_bent import bow, seen_through
 
 
 def boxes_picture() -> np.ndarray:
