@@ -6,9 +6,6 @@
 from __future__ import annotations
 
 from api.storage.base import (
-    BatchClosed,
-    BatchState,
-    FileBatch,
     FileNotFoundInStorage,
     FolderInfo,
     Storage,
@@ -46,9 +43,6 @@ __all__ = [
     "MAX_STEM_BYTES",
     "MAX_TEMPLATE_LENGTH",
     "TEMP_PREFIX",
-    "BatchClosed",
-    "BatchState",
-    "FileBatch",
     "FileNotFoundInStorage",
     "FolderInfo",
     "InvalidName",

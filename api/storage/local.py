@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from api.storage.base import (
-    FileBatch,
     FileNotFoundInStorage,
     FolderInfo,
     StorageError,
@@ -131,8 +130,8 @@ class LocalStorage:
     """A :class:`~api.storage.base.Storage` over a local directory.
 
     ``root`` is created on first use. With ``fsync=True`` every file and its directory
-    entry are flushed to disk before :meth:`FileBatch.put_new` returns (slower; for
-    storage that must survive a power cut).
+    entry are flushed to disk before a write returns (slower; for storage that must
+    survive a power cut).
     """
 
     def __init__(self, root: Path | str, *, fsync: bool = False) -> None:
@@ -146,10 +145,6 @@ class LocalStorage:
         return self._root
 
     # -- the Storage interface -------------------------------------------------------
-
-    def batch(self) -> FileBatch:
-        """Start a group of all-or-nothing writes (see :class:`~api.storage.base.FileBatch`)."""
-        return FileBatch(self._put_new, self.delete)
 
     def list_folders(self) -> list[FolderInfo]:
         """Every folder, at any depth, that directly holds files; sorted by path.
@@ -200,9 +195,8 @@ class LocalStorage:
     def put_exact(self, path: str, data: bytes) -> StoredFile | None:
         """Write ``data`` at exactly ``path`` unless a file is there; None if one is.
 
-        Atomic like :meth:`FileBatch.put_new`: the bytes go to a temporary file that is
-        then linked under the name, so a reader never sees half a file and an existing
-        file is never overwritten.
+        Atomic: the bytes go to a temporary file that is then linked under the name, so a
+        reader never sees half a file and an existing file is never overwritten.
         """
         folder, name = split_file_path(path)
         for _ in range(_WRITE_ATTEMPTS):

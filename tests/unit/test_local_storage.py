@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from api.storage import (
     TEMP_PREFIX,
-    BatchClosed,
     FileNotFoundInStorage,
     FolderInfo,
     InvalidName,
@@ -41,10 +40,9 @@ def storage(tmp_path: Path) -> LocalStorage:
 
 
 def put(storage: LocalStorage, folder: str, stem: str, data: bytes, ext: str = "png") -> StoredFile:
-    with storage.batch() as batch:
-        stored = batch.put_new(folder, stem, ext, data)
-    batch.commit()
-    return stored
+    # The writer that takes the first free name itself; the server reserves names in the
+    # database and writes with put_exact instead.
+    return storage._put_new(folder, stem, ext, data)
 
 
 def files_on_disk(root: Path) -> set[str]:
@@ -137,8 +135,8 @@ def test_put_new_normalises_the_folder(storage: LocalStorage) -> None:
     ],
 )
 def test_put_new_rejects_bad_names(storage: LocalStorage, folder: str, stem: str, ext: str) -> None:
-    with pytest.raises(InvalidName), storage.batch() as batch:
-        batch.put_new(folder, stem, ext, b"x")
+    with pytest.raises(InvalidName):
+        put(storage, folder, stem, b"x", ext=ext)
     assert files_on_disk(storage.root) == set()
 
 
@@ -224,99 +222,6 @@ def test_concurrent_processes_get_distinct_files(storage: LocalStorage) -> None:
             paths = [future.result(timeout=120) for future in futures]
 
     _assert_distinct_files(storage, paths)
-
-
-# -- batches ----------------------------------------------------------------------------
-
-
-def test_failure_inside_a_batch_leaves_no_file(storage: LocalStorage) -> None:
-    with pytest.raises(RuntimeError, match="boom"), storage.batch() as batch:
-        batch.put_new("a", "one", "png", b"1")
-        batch.put_new("a/deep/er", "two", "png", b"2")
-        raise RuntimeError("boom")
-
-    assert batch.state == "rolled_back"
-    assert files_on_disk(storage.root) == set()
-    assert list(storage.root.iterdir()) == []  # folders the batch made are gone too
-    assert storage.list_folders() == []
-
-
-def test_bad_name_inside_a_batch_undoes_the_earlier_files(storage: LocalStorage) -> None:
-    with pytest.raises(InvalidName), storage.batch() as batch:
-        batch.put_new("a", "one", "png", b"1")
-        batch.put_new("../b", "two", "png", b"2")
-
-    assert files_on_disk(storage.root) == set()
-
-
-def test_rollback_after_the_block_removes_the_files(storage: LocalStorage) -> None:
-    with storage.batch() as batch:
-        first = batch.put_new("a", "one", "png", b"1")
-        batch.put_new("b", "two", "png", b"2")
-    assert storage.stat(first.path) == first
-
-    batch.rollback()  # e.g. the database commit failed after the block
-
-    assert files_on_disk(storage.root) == set()
-    assert batch.state == "rolled_back"
-    batch.rollback()  # idempotent
-
-
-def test_rollback_keeps_files_the_batch_did_not_write(storage: LocalStorage) -> None:
-    put(storage, "a", "name", b"old")
-    with storage.batch() as batch:
-        assert batch.put_new("a", "name", "png", b"new").name == "name-2.png"
-    batch.rollback()
-
-    assert files_on_disk(storage.root) == {"a/name.png"}
-    assert storage.open_path("a/name.png").read_bytes() == b"old"
-
-
-def test_rollback_tolerates_files_already_deleted(storage: LocalStorage) -> None:
-    batch = storage.batch()
-    stored = batch.put_new("a", "x", "png", b"1")
-    kept = batch.put_new("a", "y", "png", b"2")
-    storage.delete(stored.path)
-
-    batch.rollback()
-
-    assert files_on_disk(storage.root) == set()
-    assert batch.files == ()
-    assert kept.path not in files_on_disk(storage.root)
-
-
-def test_committed_batch_is_final(storage: LocalStorage) -> None:
-    batch = storage.batch()
-    stored = batch.put_new("a", "x", "png", b"1")
-    assert batch.files == (stored,)
-    batch.commit()
-
-    with pytest.raises(BatchClosed):
-        batch.rollback()
-    with pytest.raises(BatchClosed):
-        batch.put_new("a", "y", "png", b"2")
-    assert files_on_disk(storage.root) == {"a/x.png"}
-
-
-def test_an_exception_after_commit_inside_the_block_keeps_the_files(
-    storage: LocalStorage,
-) -> None:
-    with pytest.raises(RuntimeError), storage.batch() as batch:
-        batch.put_new("a", "x", "png", b"1")
-        batch.commit()
-        raise RuntimeError("late")
-
-    assert files_on_disk(storage.root) == {"a/x.png"}
-
-
-def test_rolled_back_batch_cannot_commit_or_write(storage: LocalStorage) -> None:
-    batch = storage.batch()
-    batch.rollback()
-
-    with pytest.raises(BatchClosed):
-        batch.commit()
-    with pytest.raises(BatchClosed):
-        batch.put_new("a", "x", "png", b"1")
 
 
 # -- listing ----------------------------------------------------------------------------
@@ -466,8 +371,8 @@ def test_a_symlinked_folder_is_not_followed(storage: LocalStorage, outside: Path
         storage.list_files("evil")
     with pytest.raises(FileNotFoundInStorage):
         storage.delete("evil/secret.png")
-    with pytest.raises(StorageError), storage.batch() as batch:
-        batch.put_new("evil/sub", "x", "png", b"x")
+    with pytest.raises(StorageError):
+        put(storage, "evil/sub", "x", b"x")
     assert storage.list_folders() == []
     assert {p.name for p in outside.iterdir()} == {"secret.png"}
 
