@@ -9,8 +9,8 @@ the name is reserved with ``O_CREAT | O_EXCL`` and the temporary file renamed ov
 reservation.
 
 Nothing below the root is reached through a symbolic link: paths are checked against
-their resolved form, and listings skip links, hidden entries (``.tmp-…`` included) and
-names the rules of :mod:`api.storage.names` would not produce.
+their resolved form, and listings (:mod:`api.storage.listing`) skip links, hidden entries
+(``.tmp-…`` included) and names the rules of :mod:`api.storage.names` would not produce.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import stat
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,9 +35,9 @@ from api.storage.base import (
     StorageUnavailable,
     StoredFile,
 )
+from api.storage.listing import Entry, files_in, folders_under, scan, stored_file
 from api.storage.names import (
     MAX_FOLDER_SEGMENTS,
-    InvalidName,
     check_extension,
     check_file_name,
     normalize_folder,
@@ -69,41 +68,6 @@ _NO_HARD_LINKS = frozenset(
 )
 _COPY_CHUNK = 1024 * 1024
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """A file found on disk, with the facts needed to list, sort and zip it."""
-
-    path: str
-    real: Path
-    size: int
-    mtime_ns: int
-
-
-def _is_listable(name: str) -> bool:
-    """Whether a directory entry is one the storage would have made (not hidden, valid)."""
-    if name.startswith("."):
-        return False
-    try:
-        return check_file_name(name) == name
-    except InvalidName:
-        return False
-
-
-def _created_at(mtime_ns: int) -> datetime:
-    return datetime.fromtimestamp(mtime_ns / 1e9, tz=UTC)
-
-
-def _stored(entry: _Entry) -> StoredFile:
-    folder, _, name = entry.path.rpartition("/")
-    return StoredFile(
-        path=entry.path,
-        name=name,
-        folder=folder,
-        bytes=entry.size,
-        created_at=_created_at(entry.mtime_ns),
-    )
 
 
 def _zip_time(mtime_ns: int) -> tuple[int, int, int, int, int, int]:
@@ -151,19 +115,7 @@ class LocalStorage:
 
         ``file_count`` and ``bytes`` count the folder's own files, not its subfolders'.
         """
-        root = self._ready_root()
-        folders: list[FolderInfo] = []
-        pending: list[tuple[Path, str]] = [(root, "")]
-        while pending:
-            directory, rel = pending.pop()
-            files, subdirs = self._scan(directory, rel)
-            if rel and files:
-                folders.append(
-                    FolderInfo(path=rel, file_count=len(files), bytes=sum(f.size for f in files))
-                )
-            if rel.count("/") + 1 < MAX_FOLDER_SEGMENTS or not rel:
-                pending.extend(subdirs)
-        return sorted(folders, key=lambda info: info.path)
+        return folders_under(self._ready_root())
 
     def list_files(self, folder: str) -> list[StoredFile]:
         """The direct files of ``folder``, newest first, then by name.
@@ -172,9 +124,7 @@ class LocalStorage:
         :class:`FileNotFoundInStorage` for one that does not exist.
         """
         canonical, directory = self._existing_dir(folder)
-        files, _ = self._scan(directory, canonical)
-        files.sort(key=lambda entry: (-entry.mtime_ns, entry.path))
-        return [_stored(entry) for entry in files]
+        return files_in(directory, canonical)
 
     def stat(self, path: str) -> StoredFile:
         """The facts of the file at ``path`` (``folder/name.ext``).
@@ -182,7 +132,7 @@ class LocalStorage:
         Raises :class:`~api.storage.names.InvalidName` for a bad path and
         :class:`FileNotFoundInStorage` when there is no such file.
         """
-        return _stored(self._existing_file(path))
+        return stored_file(self._existing_file(path))
 
     def exists(self, path: str) -> bool:
         """Whether a file is at ``path`` (checked like :meth:`stat`)."""
@@ -214,8 +164,8 @@ class LocalStorage:
                 return None
             if self._fsync:
                 _fsync_dir(directory)
-            return _stored(
-                _Entry(f"{folder}/{name}", directory / name, info.st_size, info.st_mtime_ns)
+            return stored_file(
+                Entry(f"{folder}/{name}", directory / name, info.st_size, info.st_mtime_ns)
             )
         raise StorageError(f"folder '{folder}' keeps disappearing while writing into it")
 
@@ -267,11 +217,11 @@ class LocalStorage:
         while the archive is written are left out.
         """
         canonical, directory = self._existing_dir(folder)
-        entries: list[_Entry] = []
+        entries: list[Entry] = []
         pending: list[tuple[Path, str]] = [(directory, canonical)]
         while pending:
             current, rel = pending.pop()
-            files, subdirs = self._scan(current, rel)
+            files, subdirs = scan(current, rel)
             entries.extend(files)
             if rel.count("/") + 1 < MAX_FOLDER_SEGMENTS:
                 pending.extend(subdirs)
@@ -353,29 +303,6 @@ class LocalStorage:
         """Whether ``path`` (built on the resolved root) is reached without symbolic links."""
         return os.path.normcase(os.path.realpath(path)) == os.path.normcase(path)
 
-    def _scan(self, directory: Path, rel: str) -> tuple[list[_Entry], list[tuple[Path, str]]]:
-        """The listable files and subfolders directly inside ``directory``."""
-        files: list[_Entry] = []
-        subdirs: list[tuple[Path, str]] = []
-        try:
-            with os.scandir(directory) as iterator:
-                entries = list(iterator)
-        except (FileNotFoundError, NotADirectoryError):
-            return files, subdirs
-        for item in entries:
-            if not _is_listable(item.name):
-                continue
-            child = f"{rel}/{item.name}" if rel else item.name
-            try:
-                if item.is_dir(follow_symlinks=False):
-                    subdirs.append((Path(item.path), child))
-                elif item.is_file(follow_symlinks=False):
-                    info = item.stat(follow_symlinks=False)
-                    files.append(_Entry(child, Path(item.path), info.st_size, info.st_mtime_ns))
-            except FileNotFoundError:
-                continue
-        return files, subdirs
-
     def _existing_dir(self, folder: str) -> tuple[str, Path]:
         canonical = normalize_folder(folder)
         directory = self._ready_root().joinpath(*canonical.split("/"))
@@ -387,7 +314,7 @@ class LocalStorage:
             raise FileNotFoundInStorage(f"folder '{canonical}' not found")
         return canonical, directory
 
-    def _existing_file(self, path: str) -> _Entry:
+    def _existing_file(self, path: str) -> Entry:
         folder, name = split_file_path(path)
         canonical = f"{folder}/{name}"
         real = self._ready_root().joinpath(*folder.split("/"), name)
@@ -397,7 +324,7 @@ class LocalStorage:
             raise FileNotFoundInStorage(f"file '{canonical}' not found") from exc
         if not stat.S_ISREG(info.st_mode) or not self._is_direct(real):
             raise FileNotFoundInStorage(f"file '{canonical}' not found")
-        return _Entry(canonical, real, info.st_size, info.st_mtime_ns)
+        return Entry(canonical, real, info.st_size, info.st_mtime_ns)
 
     def _make_dir(self, folder: str) -> Path:
         """Create ``<root>/<folder>`` (checked, canonical) and return it."""
@@ -444,8 +371,8 @@ class LocalStorage:
                 temp.unlink(missing_ok=True)
             if self._fsync:
                 _fsync_dir(directory)
-            entry = _Entry(f"{canonical}/{name}", directory / name, info.st_size, info.st_mtime_ns)
-            return _stored(entry)
+            entry = Entry(f"{canonical}/{name}", directory / name, info.st_size, info.st_mtime_ns)
+            return stored_file(entry)
         raise StorageError(f"folder '{canonical}' keeps disappearing while writing into it")
 
     def _write_temp(self, directory: Path, data: bytes) -> Path:
