@@ -4,8 +4,11 @@ AWS S3, MinIO, Cloudflare R2, Ceph and others speak the same API; boto3 is the c
 (the reference implementation of it, with the standard AWS credential chain). A new
 object is written with ``If-None-Match: *``, so an existing object is never overwritten,
 even by another instance writing the same name at the same moment: the store answers 412
-and the writer takes the next name. A single PUT is atomic, so a reader never sees half
-an object. What lives where is recorded in the database, so nothing lists the bucket.
+and :meth:`S3Storage.put_exact` returns None, writing nothing. The storage never picks a
+name itself: the services reserve names in the database, and an extraction whose write
+finds its name taken reserves the next free one and writes there. A single PUT is
+atomic, so a reader never sees half an object. What lives where is recorded in the
+database, so nothing lists the bucket.
 """
 
 from __future__ import annotations
