@@ -26,7 +26,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from api import batch, cli
+from api import batch
+from api.cli.main import main
 from tests.api.conftest import ADMIN_KEY, RunningApi, bearer
 from tests.api.factories import encode, extract, model_with_zones, quadrant_picture
 from tests.api.processes import free_port, start_server, stop
@@ -338,7 +339,7 @@ def test_usage_errors_exit_2_before_anything_is_cut(
 ) -> None:
     monkeypatch.delenv("ZONECUT_API_KEY", raising=False)
     with pytest.raises(SystemExit) as exit_:
-        cli.main(["extract", *arguments])
+        main(["extract", *arguments])
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
 

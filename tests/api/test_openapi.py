@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import yaml
 
-from api.cli import openapi_document
+from api.cli.openapi import openapi_document
 from tests.api.conftest import RunningApi
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,0 +1,69 @@
+"""``zonecut serve``: migrate, print the first admin's setup link, then run uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from api.settings import Settings
+
+
+def workers_default() -> int:
+    """``ZONECUT_WORKERS``, else the CPU count up to 4."""
+    return int(os.environ.get("ZONECUT_WORKERS", 0)) or min(os.cpu_count() or 1, 4)
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Apply pending migrations once, then serve the API (and the web app) with uvicorn."""
+    import uvicorn
+
+    from api.db import upgrade_database
+    from api.logs import log_config
+    from api.settings import Settings
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_database(settings.effective_database_url)
+    _print_setup_link(settings, args.host, args.port)
+    # Workers write their metrics here and /metrics adds them up; a fresh folder each start.
+    # Set before anything imports prometheus_client (api.metrics reads the same name).
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="zonecut-metrics-")
+    uvicorn.run(
+        "api.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+
+
+def _print_setup_link(settings: Settings, host: str, port: int) -> None:
+    """While no admin exists, print a one-time link that lets the first person make one.
+
+    Printed here, by the process that starts the workers, so it is printed once; a new
+    link replaces the last one at every start. Only the token's hash is stored.
+    """
+    from api.db import make_engine, make_sessionmaker
+    from api.services.identity.accounts import issue_setup_token
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        token = issue_setup_token(make_sessionmaker(engine))
+    finally:
+        engine.dispose()
+    if token is None:
+        return
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    print(
+        "\nNo admin account yet. Open this link to create one (it works once):\n"
+        f"\n    http://{shown_host}:{port}/setup#token={token}\n",
+        flush=True,
+    )
