@@ -16,23 +16,28 @@ from api.cli.users import users_create, users_list
 
 
 def extract(args: argparse.Namespace) -> None:
-    """Cut every picture under the paths with one model (see :mod:`api.batch`)."""
+    """Cut every picture under the paths with one model (see :mod:`api.cli.extract`); on
+    this instance, in-process, when no ``--server`` is given."""
     from pathlib import Path
 
-    from api import batch
+    from api.cli.extract.plan import Options, Plan, UsageError
+    from api.cli.extract.run import extract_command
+    from api.cli.local_cutter import LocalCutter
 
-    plan = batch.Plan(
+    plan = Plan(
         model=args.model,
         paths=tuple(args.paths),
         jobs=args.jobs,
         report=Path(args.report) if args.report else None,
         refused_dir=Path(args.refused) if args.refused else None,
         download_dir=Path(args.download) if args.download else None,
-        options=batch.Options(pages_each=args.pages_each),
+        options=Options(pages_each=args.pages_each),
     )
     try:
-        status = batch.extract_command(plan, server=args.server, api_key=args.api_key)
-    except batch.UsageError as exc:
+        status = extract_command(
+            plan, server=args.server, api_key=args.api_key, local_cutter=LocalCutter
+        )
+    except UsageError as exc:
         fail(str(exc))
     raise SystemExit(status)
 

@@ -26,7 +26,13 @@ import httpx
 import pytest
 from PIL import Image
 
-from api import batch
+from api.cli.extract.answers import REPLAYED
+from api.cli.extract.client import HttpCutter
+from api.cli.extract.copies import safe_destination
+from api.cli.extract.cutter import DownloadFailed
+from api.cli.extract.inputs import find_input_files
+from api.cli.extract.plan import Options, Plan, idempotency_key
+from api.cli.extract.run import ATTEMPTS, run_extract
 from api.cli.main import main
 from tests.api.conftest import ADMIN_KEY, RunningApi, bearer
 from tests.api.factories import encode, extract, model_with_zones, quadrant_picture
@@ -228,7 +234,7 @@ def test_a_folder_is_cut_with_a_report_refused_copies_and_a_mirror(
     report = json.loads((tmp_path / "again.json").read_text())
     assert len(report) == 31
     replays = [entry for entry in report if entry["status"] == "filed"]
-    assert all(entry["reason"] == batch.REPLAYED for entry in replays)
+    assert all(entry["reason"] == REPLAYED for entry in replays)
     assert {entry["extraction_id"] for entry in replays} == set(records)
     assert files_below(tmp_path / "refused") == refused | {
         "wide-2.png": (other / "wide.png").read_bytes()
@@ -270,7 +276,7 @@ def test_a_killed_run_resumes_and_cuts_every_file_exactly_once(
     with (tmp_path / "resumed.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 60 and {row["status"] for row in rows} == {"filed"}
-    assert sum(row["reason"] == batch.REPLAYED for row in rows) >= 3  # the first run's
+    assert sum(row["reason"] == REPLAYED for row in rows) >= 3  # the first run's
     match = re.search(r"60 files: 60 filed \((\d+) were already cut\)", done.stdout)
     assert match is not None, done.stdout
 
@@ -311,7 +317,7 @@ def test_without_server_the_local_instance_cuts_as_cli(
     # The key is the one a run over HTTP sends: the server answers the local run's cut.
     report = {entry["file"]: entry for entry in json.loads((tmp_path / "local.json").read_text())}
     data = pictures["c/d.png"]
-    key = batch.idempotency_key(sha256(data), model["id"], batch.Options())
+    key = idempotency_key(sha256(data), model["id"], Options())
     replay = extract(api.client, model["id"], data, "d.png", headers={"Idempotency-Key": key})
     assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"
     assert replay.json()["id"] == report["scans/c/d.png"]["extraction_id"]
@@ -347,7 +353,7 @@ def test_usage_errors_exit_2_before_anything_is_cut(
 MODEL_ID = "5a1c3c9e-51d6-4b7e-9a8c-2f1a4b7d9e01"
 
 
-def stub_cutter(answer: Callable[[str, dict[str, str]], httpx.Response]) -> batch.HttpCutter:
+def stub_cutter(answer: Callable[[str, dict[str, str]], httpx.Response]) -> HttpCutter:
     """An HTTP cutter whose server is ``answer(file name, form fields)`` for every POST."""
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -361,7 +367,7 @@ def stub_cutter(answer: Callable[[str, dict[str, str]], httpx.Response]) -> batc
         assert name is not None and fields["model"] == MODEL_ID
         return answer(name.group(1), fields)
 
-    return batch.HttpCutter("http://zonecut.test", "zc_stub", transport=httpx.MockTransport(handle))
+    return HttpCutter("http://zonecut.test", "zc_stub", transport=httpx.MockTransport(handle))
 
 
 def filed(number: int, crops: int = 2) -> dict[str, Any]:
@@ -376,14 +382,12 @@ def problem(
 
 
 def run_stubbed(
-    tmp_path: Path, cutter: batch.HttpCutter, options: batch.Options | None = None
+    tmp_path: Path, cutter: HttpCutter, options: Options | None = None
 ) -> tuple[int, list[dict[str, Any]], list[float]]:
     pauses: list[float] = []
-    plan = batch.Plan(
-        "Form", ("in",), jobs=2, report=tmp_path / "r.json", options=options or batch.Options()
-    )
-    sources = batch.find_sources([str(tmp_path / "in")])
-    status = batch.run_batch(
+    plan = Plan("Form", ("in",), jobs=2, report=tmp_path / "r.json", options=options or Options())
+    sources = find_input_files([str(tmp_path / "in")])
+    status = run_extract(
         plan, cutter, sources, out=io.StringIO(), progress=io.StringIO(), pause=pauses.append
     )
     report = json.loads((tmp_path / "r.json").read_text())
@@ -415,7 +419,7 @@ def test_busy_answers_are_retried_and_a_lost_connection_fails_only_its_file(
     ]
     assert "network error: ConnectError: connection refused" in report[1]["reason"]
     assert "gave up after 5 attempts" in report[1]["reason"]
-    assert calls == {"a.png": 2, "b.png": batch.ATTEMPTS, "c.png": 3}
+    assert calls == {"a.png": 2, "b.png": ATTEMPTS, "c.png": 3}
     assert sorted(pauses).count(0.0) == 2 and 3.0 in pauses  # Retry-After, as asked
 
 
@@ -432,7 +436,7 @@ def test_pages_each_sends_the_option_and_reads_both_answers(tmp_path: Path) -> N
             return httpx.Response(201, json={"items": items, "refused": [refusal]})
         return problem(422, "Nothing filed", "no page matched", refused=[refusal | {"page": 1}])
 
-    status, report, _ = run_stubbed(tmp_path, stub_cutter(answer), batch.Options(pages_each=True))
+    status, report, _ = run_stubbed(tmp_path, stub_cutter(answer), Options(pages_each=True))
     assert status == 1
     mixed, none = report
     assert mixed["status"] == "filed" and mixed["crops"] == 4
@@ -445,13 +449,13 @@ def test_pages_each_sends_the_option_and_reads_both_answers(tmp_path: Path) -> N
     "name", ["../evil.png", "a/../../evil.png", "/etc/evil", "a\\b.png", "C:/evil", "a//b", ""]
 )
 def test_archive_entries_cannot_leave_the_download_folder(tmp_path: Path, name: str) -> None:
-    with pytest.raises(batch.DownloadFailed):
-        batch.safe_destination(tmp_path, name)
+    with pytest.raises(DownloadFailed):
+        safe_destination(tmp_path, name)
 
 
 def test_a_link_in_the_download_folder_cannot_lead_out(tmp_path: Path) -> None:
     (tmp_path / "mirror").mkdir()
     (tmp_path / "mirror" / "folder").symlink_to(tmp_path)
-    assert batch.safe_destination(tmp_path / "mirror", "a/b.png").name == "b.png"
-    with pytest.raises(batch.DownloadFailed):
-        batch.safe_destination(tmp_path / "mirror", "folder/b.png")
+    assert safe_destination(tmp_path / "mirror", "a/b.png").name == "b.png"
+    with pytest.raises(DownloadFailed):
+        safe_destination(tmp_path / "mirror", "folder/b.png")
