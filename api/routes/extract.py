@@ -6,7 +6,7 @@ import io
 import json
 import uuid
 import zipfile
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Response, UploadFile
 
@@ -19,7 +19,7 @@ from api.edge.problems import problem_responses
 from api.imaging.encode import OutputFormat
 from api.imaging.overlay import Outline, draw_overlay
 from api.schemas.common import MAX_OFFSET, AlignmentMethod
-from api.schemas.extraction import ExtractionBatch, ExtractionList, ExtractionRead
+from api.schemas.extraction import ExtractionBatch, ExtractionList, ExtractionRead, PagesMode
 from api.services.extraction.batch import BatchOutcome, BatchRequest, Part, nothing_filed, run_batch
 from api.services.extraction.pipeline import ExtractionOutcome, ExtractRequest, Pipeline
 from api.services.extraction.records import list_extractions as list_records
@@ -101,7 +101,7 @@ def extract(
     ] = None,
     store: Annotated[bool, Form(description="File the crops and record the run.")] = True,
     pages: Annotated[
-        Literal["each"] | None,
+        PagesMode | None,
         Form(description="`each`: cut every page of a document as its own picture."),
     ] = None,
     idempotency_key: Annotated[
@@ -115,11 +115,12 @@ def extract(
             model_id = find_model(session, model).id
         require_model(reader, model_id)
         model = str(model_id)  # the model checked is the model cut, even if renamed meanwhile
-    if len(image) > 1 or pages == "each":
+    each_page = pages is PagesMode.EACH
+    if len(image) > 1 or each_page:
         batch = BatchRequest(
             model=model,
             parts=tuple(Part(part.filename or "picture", part.file.read()) for part in image),
-            each_page=pages == "each",
+            each_page=each_page,
             output_format=output_format,
             alignment=alignment,
             store=store,

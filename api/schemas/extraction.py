@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import Refusal
 from api.schemas.common import Page
+
+
+# An enum, not Literal["each"]: a literal of one value is a `const` in the schema, which
+# client generators turn into code that cannot run; an enum they generate as a named type.
+class PagesMode(StrEnum):
+    """`each`: cut every page of a document as its own picture."""
+
+    EACH = "each"
 
 
 class Source(BaseModel):

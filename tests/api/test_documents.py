@@ -440,6 +440,21 @@ def test_pages_each_files_every_page_and_refuses_the_impostors(
     assert Image.open(io.BytesIO(overlay.content)).size == SIZE
 
 
+@pytest.mark.parametrize("value", ["all", "EACH", "each ", "1", "null"])
+def test_pages_takes_each_and_nothing_else(
+    api: RunningApi, one_page_model: dict[str, Any], value: str
+) -> None:
+    answer = extract(api.client, one_page_model["id"], encode(page_picture(1)), pages=value)
+    problem = assert_problem(answer, 422)
+    assert problem["errors"] == [{"field": "pages", "message": "Input should be 'each'"}]
+
+
+def test_pages_left_empty_cuts_one_picture(api: RunningApi, one_page_model: dict[str, Any]) -> None:
+    answer = extract(api.client, one_page_model["id"], encode(page_picture(1)), pages="")
+    assert answer.status_code == 201, answer.text
+    assert "crops" in answer.json() and "items" not in answer.json()
+
+
 def test_pages_each_with_a_model_of_several_pages_is_refused(
     api: RunningApi, pdf_model: dict[str, Any], three_pages: bytes
 ) -> None:
