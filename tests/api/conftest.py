@@ -7,7 +7,10 @@ other roles, keys limited to some models, and signed-in browsers are made throug
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +27,8 @@ from api.settings import Settings
 
 ADMIN_KEY = "zc_test-admin-key-0123456789abcdefghijklmnop"
 PASSWORD = "correct horse battery staple"
+REPOSITORY = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 
 
 def bearer(secret: str) -> dict[str, str]:
@@ -144,3 +149,49 @@ def make_api(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Runnin
 def api(make_api: Callable[..., RunningApi]) -> RunningApi:
     """A server with default settings."""
     return make_api()
+
+
+@pytest.fixture(scope="session")
+def generated_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Python client generated from the committed openapi.yaml with openapi-python-client
+    and installed into a folder of its own, as README shows: put it on ``PYTHONPATH``."""
+    work = tmp_path_factory.mktemp("sdk")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    generated = subprocess.run(
+        [
+            str(BIN / "openapi-python-client"),
+            "generate",
+            "--path",
+            str(REPOSITORY / "openapi.yaml"),
+            "--meta",
+            "setup",
+            "--output-path",
+            str(work / "zonecut-client"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    assert "Warning" not in generated.stdout, generated.stdout  # no operation left out
+    site = work / "site"
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(work / "zonecut-client"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return site

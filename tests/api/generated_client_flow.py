@@ -23,6 +23,7 @@ from zonecut_client.models import (
     ExtractionRead,
     ModelRead,
     PageFileRead,
+    PagesMode,
     Problem,
     ZoneReplace,
     ZonesReplace,
@@ -37,6 +38,15 @@ def picture(width: int, height: int) -> File:
     image.save(buffer, "PNG")
     buffer.seek(0)
     return File(payload=buffer, file_name="scan.png", mime_type="image/png")
+
+
+def document(width: int, height: int, pages: int) -> File:
+    """A PDF of ``pages`` pages, each the picture of :func:`picture` (at 72 dpi)."""
+    image = Image.open(picture(width, height).payload)
+    buffer = io.BytesIO()
+    image.save(buffer, "PDF", save_all=True, append_images=[image] * (pages - 1))
+    buffer.seek(0)
+    return File(payload=buffer, file_name="batch.pdf", mime_type="application/pdf")
 
 
 def main() -> None:
@@ -81,6 +91,14 @@ def main() -> None:
         client=client, body=BodyExtract(model="Invoice", image=[picture(800, 600)] * 2)
     )
     assert isinstance(several, ExtractionBatch) and len(several.items) == 2, several
+
+    each = extract.sync(
+        client=client,
+        body=BodyExtract(model="Invoice", image=[document(800, 600, 2)], pages=PagesMode.EACH),
+    )
+    assert isinstance(each, ExtractionBatch) and not each.refused, each
+    assert [item.source.page for item in each.items] == [1, 2], each
+    assert all(item.crops[0].folder == "totals" for item in each.items), each
 
     wrong_shape = extract.sync(
         client=client, body=BodyExtract(model=str(model.id), image=[picture(900, 300)])
