@@ -2,10 +2,11 @@
 // who opened it makes the admin account, and is signed in as that admin.
 
 import { useEffect, useState } from "preact/hooks";
+import { MIN_PASSWORD } from "../../api/limits";
 import { ApiError, detailOf, explain } from "../../api/problem";
 import { navigate, routes, setupToken } from "../../app/router";
 import { setUp } from "../../app/session";
-import { Field } from "../../components/Field";
+import { PasswordField, UsernameField } from "../../components/CredentialFields";
 import { Notice } from "../../components/Notice";
 import { AuthCard } from "./AuthCard";
 
@@ -15,8 +16,6 @@ function takeToken(): string | null {
   if (location.hash !== "") history.replaceState(history.state, "", location.pathname + location.search);
   return token;
 }
-
-const MIN_PASSWORD = 8;
 
 export function SetupPage() {
   const [token, setToken] = useState(takeToken);
@@ -91,55 +90,30 @@ export function SetupPage() {
       lead="This Zonecut server has no admin yet. The account you make here is its first admin: it can add people, make API keys and read the audit log."
     >
       <form class="form" onSubmit={submit} noValidate>
-        <Field label="Username" hint="Letters, digits and . @ + - _" error={fieldError("username")}>
-          {(control) => (
-            <input
-              {...control}
-              name="username"
-              autoComplete="username"
-              autoCapitalize="none"
-              spellcheck={false}
-              required
-              maxLength={100}
-              value={username}
-              onInput={(e) => setUsername(e.currentTarget.value)}
-              autoFocus
-            />
-          )}
-        </Field>
-        <Field
-          label="Password"
+        <UsernameField
+          purpose="new-account"
+          name="username"
+          value={username}
+          onValue={setUsername}
+          error={fieldError("username")}
+          autoFocus
+        />
+        <PasswordField
+          purpose="new"
+          name="new-password"
           hint={`At least ${MIN_PASSWORD} characters; a long passphrase is best.`}
+          value={password}
+          onValue={setPassword}
           error={fieldError("password") ?? (checked ? tooShort : undefined)}
-        >
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              name="new-password"
-              autoComplete="new-password"
-              required
-              minLength={MIN_PASSWORD}
-              maxLength={1024}
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label="Repeat password" error={checked ? mismatch : undefined}>
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              name="repeat-password"
-              autoComplete="new-password"
-              required
-              maxLength={1024}
-              value={repeat}
-              onInput={(e) => setRepeat(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        />
+        <PasswordField
+          purpose="repeat"
+          label="Repeat password"
+          name="repeat-password"
+          value={repeat}
+          onValue={setRepeat}
+          error={checked ? mismatch : undefined}
+        />
         {error !== null && !fieldError("username") && !fieldError("password") && (
           <Notice kind="error">{error instanceof ApiError ? detailOf(error) : explain(error)}</Notice>
         )}

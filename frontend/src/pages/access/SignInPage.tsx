@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { ApiError, detailOf, explain } from "../../api/problem";
 import type { Me } from "../../api/types";
 import { signIn } from "../../app/session";
-import { Field } from "../../components/Field";
+import { PasswordField, UsernameField } from "../../components/CredentialFields";
 import { Notice } from "../../components/Notice";
 import { formatWait } from "../../lib/format";
 import { AuthCard } from "./AuthCard";
@@ -45,37 +45,20 @@ export function SignInPage({ ended }: { ended: Me | null }) {
         <Notice kind="info">Your session has ended. Sign in again to carry on where you were.</Notice>
       )}
       <form class="form" onSubmit={submit}>
-        <Field label="Username">
-          {(control) => (
-            <input
-              {...control}
-              name="username"
-              autoComplete="username"
-              autoCapitalize="none"
-              spellcheck={false}
-              required
-              maxLength={200}
-              value={username}
-              onInput={(e) => setUsername(e.currentTarget.value)}
-              autoFocus={username === ""}
-            />
-          )}
-        </Field>
-        <Field label="Password">
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              name="password"
-              autoComplete="current-password"
-              required
-              maxLength={1024}
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-              autoFocus={username !== ""}
-            />
-          )}
-        </Field>
+        <UsernameField
+          purpose="sign-in"
+          name="username"
+          value={username}
+          onValue={setUsername}
+          autoFocus={username === ""}
+        />
+        <PasswordField
+          purpose="sign-in"
+          name="password"
+          value={password}
+          onValue={setPassword}
+          autoFocus={username !== ""}
+        />
         {error !== null && <Notice kind="error">{signInFailure(error)}</Notice>}
         <button type="submit" class="button button-primary button-block" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}

@@ -2,14 +2,14 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { createUser } from "../../api/access";
+import { MIN_PASSWORD } from "../../api/limits";
 import { ApiError, detailOf } from "../../api/problem";
 import type { Role, User } from "../../api/types";
+import { PasswordField, UsernameField } from "../../components/CredentialFields";
 import { Dialog } from "../../components/Dialog";
 import { Field } from "../../components/Field";
 import { Notice } from "../../components/Notice";
 import { ROLE_SUMMARY, ROLES } from "../../components/RoleBadge";
-
-export const MIN_PASSWORD = 8;
 
 export function NewUserDialog({
   open,
@@ -56,39 +56,21 @@ export function NewUserDialog({
   return (
     <Dialog open={open} title="New user" onClose={() => !busy && onClose()}>
       <form class="form" onSubmit={submit}>
-        <Field label="Username" hint="Letters, digits and . @ + - _" error={fieldError("username")}>
-          {(control) => (
-            <input
-              {...control}
-              autoComplete="off"
-              autoCapitalize="none"
-              spellcheck={false}
-              required
-              maxLength={100}
-              value={username}
-              onInput={(e) => setUsername(e.currentTarget.value)}
-              autoFocus
-            />
-          )}
-        </Field>
-        <Field
-          label="Password"
+        <UsernameField
+          purpose="new-account"
+          autoComplete="off"
+          value={username}
+          onValue={setUsername}
+          error={fieldError("username")}
+          autoFocus
+        />
+        <PasswordField
+          purpose="new"
           hint={`At least ${MIN_PASSWORD} characters. Tell it to them in person; they can be given a new one here.`}
+          value={password}
+          onValue={setPassword}
           error={fieldError("password")}
-        >
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              autoComplete="new-password"
-              required
-              minLength={MIN_PASSWORD}
-              maxLength={1024}
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        />
         <Field label="Role" hint={ROLE_SUMMARY[role]} error={fieldError("role")}>
           {(control) => (
             <select {...control} value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>

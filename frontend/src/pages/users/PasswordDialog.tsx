@@ -2,12 +2,12 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { updateUser } from "../../api/access";
+import { MIN_PASSWORD } from "../../api/limits";
 import { ApiError, detailOf } from "../../api/problem";
 import type { User } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
-import { Field } from "../../components/Field";
+import { PasswordField } from "../../components/CredentialFields";
 import { Notice } from "../../components/Notice";
-import { MIN_PASSWORD } from "./NewUserDialog";
 
 export function PasswordDialog({
   user,
@@ -60,34 +60,22 @@ export function PasswordDialog({
             ? "You are signed out everywhere, this browser too; sign in again with the new password."
             : `${user?.username ?? ""} is signed out everywhere and signs in again with the new password.`}
         </p>
-        <Field label="New password" hint={`At least ${MIN_PASSWORD} characters.`} error={passwordError}>
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              autoComplete="new-password"
-              required
-              minLength={MIN_PASSWORD}
-              maxLength={1024}
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-              autoFocus
-            />
-          )}
-        </Field>
-        <Field label="Repeat the new password" error={mismatch}>
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              autoComplete="new-password"
-              required
-              maxLength={1024}
-              value={repeat}
-              onInput={(e) => setRepeat(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <PasswordField
+          purpose="new"
+          label="New password"
+          hint={`At least ${MIN_PASSWORD} characters.`}
+          value={password}
+          onValue={setPassword}
+          error={passwordError}
+          autoFocus
+        />
+        <PasswordField
+          purpose="repeat"
+          label="Repeat the new password"
+          value={repeat}
+          onValue={setRepeat}
+          error={mismatch}
+        />
         {error !== null && !passwordError && <Notice kind="error">{detailOf(error)}</Notice>}
         <div class="dialog-actions">
           <button type="button" class="button" onClick={onClose} disabled={busy}>
