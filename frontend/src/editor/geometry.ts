@@ -26,6 +26,9 @@ export interface Rect {
   readonly height: number;
 }
 
+/** Four corners in image pixels, clockwise from the top-left: a page placed on a picture. */
+export type ImageQuad = readonly [ImagePoint, ImagePoint, ImagePoint, ImagePoint];
+
 /** The eight resize handles, named by compass direction. */
 export type Handle = "nw" | "n" | "ne" | "e" | "se" | "s" | "sw" | "w";
 export const HANDLES: readonly Handle[] = ["nw", "n", "ne", "e", "se", "s", "sw", "w"];
@@ -137,6 +140,16 @@ export function resizeRect(start: Rect, handle: Handle, dx: number, dy: number, 
   if (handle.includes("n")) [y0, y1] = resolveAxis(bottom, top + dy, -1, bounds.height, MIN_ZONE_SIZE);
   if (handle.includes("s")) [y0, y1] = resolveAxis(top, bottom + dy, 1, bounds.height, MIN_ZONE_SIZE);
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+/** `quad` with corner `index` at `to`, kept on a picture of `bounds` and rounded to a
+ *  tenth of a pixel. */
+export function moveQuadCorner(quad: ImageQuad, index: number, to: ImagePoint, bounds: Size): ImageQuad {
+  const moved = imagePoint(
+    Math.round(clamp(to.x, 0, bounds.width) * 10) / 10,
+    Math.round(clamp(to.y, 0, bounds.height) * 10) / 10,
+  );
+  return quad.map((p, i) => (i === index ? moved : p)) as unknown as ImageQuad;
 }
 
 /** Where a handle sits on a rectangle. */

@@ -1,9 +1,19 @@
-// What is under a point: a handle of the selected zone, a zone, or empty picture.
+// What is under a point: a handle of the selected zone, a zone, or empty picture; or
+// one of the corners of a quad placed on the picture.
 // Tolerances are given in screen pixels so handles feel the same at every zoom.
 
 import type { PageView } from "./document";
-import { HANDLES, handlePosition, rectContains, type Handle, type Rect, type ScreenPoint } from "./geometry";
-import { imageRectToScreen, type Viewport } from "./viewport";
+import {
+  distance,
+  HANDLES,
+  handlePosition,
+  rectContains,
+  type Handle,
+  type ImageQuad,
+  type Rect,
+  type ScreenPoint,
+} from "./geometry";
+import { imageRectToScreen, imageToScreen, type Viewport } from "./viewport";
 
 /** Half the side of a drawn handle, CSS pixels. */
 export const HANDLE_RADIUS = 4;
@@ -33,6 +43,21 @@ export function hitHandle(vp: Viewport, rect: Rect, p: ScreenPoint, radius = HAN
     const d = Math.max(Math.abs(c.x - p.x), Math.abs(c.y - p.y));
     if (d <= radius && d < bestDistance) {
       best = handle;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** The corner of `quad` whose round handle of `radius` CSS pixels is under `p`: the
+ *  nearest where handles overlap, or null. */
+export function hitQuadCorner(vp: Viewport, quad: ImageQuad, p: ScreenPoint, radius: number): number | null {
+  let best: number | null = null;
+  let bestDistance = Infinity;
+  for (const [i, corner] of quad.entries()) {
+    const d = distance(imageToScreen(vp, corner), p);
+    if (d <= radius && d < bestDistance) {
+      best = i;
       bestDistance = d;
     }
   }

@@ -32,6 +32,24 @@ export const NUDGE_LARGE = 10;
 /** Commands that still apply while the focus is in a text field. */
 export const WORKS_IN_TEXT_FIELDS: ReadonlySet<Command["kind"]> = new Set(["save"]);
 
+/** The step an arrow key asks for, in pixels: NUDGE, or NUDGE_LARGE with Shift; null for
+ *  any other key. Modifiers other than Shift are the caller's to weigh. */
+export function arrowStep(e: Pick<KeyInput, "key" | "shiftKey">): { readonly dx: number; readonly dy: number } | null {
+  const step = e.shiftKey ? NUDGE_LARGE : NUDGE;
+  switch (e.key) {
+    case "ArrowLeft":
+      return { dx: -step, dy: 0 };
+    case "ArrowRight":
+      return { dx: step, dy: 0 };
+    case "ArrowUp":
+      return { dx: 0, dy: -step };
+    case "ArrowDown":
+      return { dx: 0, dy: step };
+    default:
+      return null;
+  }
+}
+
 export function commandForKey(e: KeyInput): Command | null {
   const mod = e.ctrlKey || e.metaKey;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
@@ -48,16 +66,9 @@ export function commandForKey(e: KeyInput): Command | null {
     return null;
   }
   if (mod || e.altKey) return null;
-  const step = e.shiftKey ? NUDGE_LARGE : NUDGE;
+  const nudge = arrowStep(e);
+  if (nudge !== null) return { kind: "nudge", ...nudge };
   switch (key) {
-    case "ArrowLeft":
-      return { kind: "nudge", dx: -step, dy: 0 };
-    case "ArrowRight":
-      return { kind: "nudge", dx: step, dy: 0 };
-    case "ArrowUp":
-      return { kind: "nudge", dx: 0, dy: -step };
-    case "ArrowDown":
-      return { kind: "nudge", dx: 0, dy: step };
     case "Delete":
     case "Backspace":
       return { kind: "delete" };

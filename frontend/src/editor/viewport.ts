@@ -122,6 +122,18 @@ export function fitImage(vp: Viewport, image: Size, padding = 24): Viewport {
   };
 }
 
+/** A canvas exactly the size of the whole picture shown as large as fits in `room` (CSS
+ *  pixels), at whatever zoom that takes: for a view that grows with its page instead of
+ *  zooming and panning inside a fixed canvas. Null while there is no room. */
+export function viewportFitting(image: Size, room: Size, dpr = 1): Viewport | null {
+  const zoom = Math.min(room.width / image.width, room.height / image.height);
+  if (!(zoom > 0) || !Number.isFinite(zoom)) return null;
+  return {
+    ...createViewport(Math.round(image.width * zoom), Math.round(image.height * zoom), dpr),
+    zoom,
+  };
+}
+
 /** The canvas was resized: keep the image point at the old centre at the new centre. */
 export function resizeViewport(vp: Viewport, width: number, height: number, dpr: number): Viewport {
   if (vp.width === width && vp.height === height && vp.dpr === dpr) return vp;

@@ -6,10 +6,12 @@ import {
   handleCursor,
   handlePosition,
   imagePoint,
+  moveQuadCorner,
   moveRect,
   rectFromCorners,
   resizeRect,
   type Handle,
+  type ImageQuad,
   type Rect,
 } from "../../src/editor/geometry";
 
@@ -142,5 +144,25 @@ describe("handles", () => {
     expect(handleCursor("ne")).toBe("nesw-resize");
     expect(handleCursor("n")).toBe("ns-resize");
     expect(handleCursor("w")).toBe("ew-resize");
+  });
+});
+
+describe("moveQuadCorner", () => {
+  const quad: ImageQuad = [imagePoint(10, 20), imagePoint(900, 30), imagePoint(880, 700), imagePoint(15, 690)];
+
+  it("moves one corner and keeps the others", () => {
+    const moved = moveQuadCorner(quad, 2, imagePoint(850.04, 650.06), PICTURE);
+    expect(moved.map((p) => [p.x, p.y])).toEqual([
+      [10, 20],
+      [900, 30],
+      [850, 650.1],
+      [15, 690],
+    ]);
+    expect(quad[2]).toEqual(imagePoint(880, 700));
+  });
+
+  it("keeps the corner on the picture", () => {
+    expect(moveQuadCorner(quad, 0, imagePoint(-40, -3), PICTURE)[0]).toEqual(imagePoint(0, 0));
+    expect(moveQuadCorner(quad, 2, imagePoint(1200, 801), PICTURE)[2]).toEqual(imagePoint(1000, 800));
   });
 });

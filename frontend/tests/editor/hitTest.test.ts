@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createDoc, pageView, type Zone } from "../../src/editor/document";
-import { HANDLES, handlePosition, screenPoint } from "../../src/editor/geometry";
-import { HANDLE_HIT_RADIUS, hitTest, visibleHandles } from "../../src/editor/hitTest";
-import { createViewport, imageRectToScreen, type Viewport } from "../../src/editor/viewport";
+import { HANDLES, handlePosition, imagePoint, screenPoint, type ImageQuad } from "../../src/editor/geometry";
+import { HANDLE_HIT_RADIUS, hitQuadCorner, hitTest, visibleHandles } from "../../src/editor/hitTest";
+import { createViewport, imageRectToScreen, imageToScreen, type Viewport } from "../../src/editor/viewport";
 
 const zone = (id: string, x: number, y: number, width: number, height: number): Zone => ({
   id,
@@ -81,5 +81,36 @@ describe("hitTest", () => {
       zoneId: "a",
       handle: "se",
     });
+  });
+});
+
+describe("hitQuadCorner", () => {
+  const quad: ImageQuad = [imagePoint(0, 0), imagePoint(1000, 40), imagePoint(980, 800), imagePoint(20, 780)];
+
+  for (const zoom of [0.25, 1, 4]) {
+    it(`finds each corner within the handle's radius on screen at zoom ${zoom}`, () => {
+      const v = view(zoom, 2);
+      quad.forEach((corner, i) => {
+        const c = imageToScreen(v, corner);
+        expect(hitQuadCorner(v, quad, c, 11)).toBe(i);
+        expect(hitQuadCorner(v, quad, screenPoint(c.x + 7, c.y - 8), 11)).toBe(i);
+        // Round handles: a point at the corner of the bounding square is outside.
+        expect(hitQuadCorner(v, quad, screenPoint(c.x + 10, c.y + 10), 11)).toBeNull();
+      });
+    });
+  }
+
+  it("takes the nearest corner where handles overlap", () => {
+    const v = view(0.01);
+    const close: ImageQuad = [imagePoint(0, 0), imagePoint(1000, 0), imagePoint(1000, 800), imagePoint(0, 800)];
+    // 1000 image px is 10 screen px here: the handles of the top corners overlap.
+    const left = imageToScreen(v, close[0]);
+    expect(hitQuadCorner(v, close, screenPoint(left.x + 3, left.y), 11)).toBe(0);
+    expect(hitQuadCorner(v, close, screenPoint(left.x + 7, left.y), 11)).toBe(1);
+  });
+
+  it("finds nothing away from the corners", () => {
+    const v = view(1);
+    expect(hitQuadCorner(v, quad, imageToScreen(v, imagePoint(500, 400)), 11)).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commandForKey, type KeyInput } from "../../src/editor/keymap";
+import { arrowStep, commandForKey, type KeyInput } from "../../src/editor/keymap";
 
 const key = (k: string, mods: Partial<KeyInput> = {}): KeyInput => ({
   key: k,
@@ -26,6 +26,11 @@ describe("commandForKey", () => {
     expect(commandForKey(key("ArrowDown", { shiftKey: true }))).toEqual({ kind: "nudge", dx: 0, dy: 10 });
   });
 
+  it("leaves an arrow with Ctrl, Cmd or Alt to the browser", () => {
+    expect(commandForKey(key("ArrowLeft", { ctrlKey: true }))).toBeNull();
+    expect(commandForKey(key("ArrowLeft", { altKey: true }))).toBeNull();
+  });
+
   it("deletes with Delete and Backspace", () => {
     expect(commandForKey(key("Delete"))).toEqual({ kind: "delete" });
     expect(commandForKey(key("Backspace"))).toEqual({ kind: "delete" });
@@ -43,5 +48,19 @@ describe("commandForKey", () => {
     expect(commandForKey(key("q"))).toBeNull();
     expect(commandForKey(key("c", { ctrlKey: true }))).toBeNull();
     expect(commandForKey(key("z", { ctrlKey: true, altKey: true }))).toBeNull();
+  });
+});
+
+describe("arrowStep", () => {
+  it("gives each arrow's step, ten times larger with Shift", () => {
+    expect(arrowStep({ key: "ArrowLeft", shiftKey: false })).toEqual({ dx: -1, dy: 0 });
+    expect(arrowStep({ key: "ArrowRight", shiftKey: false })).toEqual({ dx: 1, dy: 0 });
+    expect(arrowStep({ key: "ArrowUp", shiftKey: true })).toEqual({ dx: 0, dy: -10 });
+    expect(arrowStep({ key: "ArrowDown", shiftKey: true })).toEqual({ dx: 0, dy: 10 });
+  });
+
+  it("is null for other keys", () => {
+    expect(arrowStep({ key: "Enter", shiftKey: false })).toBeNull();
+    expect(arrowStep({ key: "a", shiftKey: true })).toBeNull();
   });
 });

@@ -19,6 +19,7 @@ import {
   steppedZoom,
   zoomAt,
   zoomBy,
+  viewportFitting,
   type Viewport,
 } from "../../src/editor/viewport";
 
@@ -153,5 +154,31 @@ describe("fit, pan and resize", () => {
     expect(after.x).toBeCloseTo(before.x, 9);
     expect(after.y).toBeCloseTo(before.y, 9);
     expect(r.dpr).toBe(2);
+  });
+});
+
+describe("viewportFitting", () => {
+  it("sizes the canvas to the whole picture at the largest zoom that fits", () => {
+    const wide = viewportFitting({ width: 3200, height: 1200 }, { width: 1000, height: 612 }, 2);
+    expect(wide).toEqual({ zoom: 1000 / 3200, offsetX: 0, offsetY: 0, width: 1000, height: 375, dpr: 2 });
+    const tall = viewportFitting({ width: 1000, height: 2000 }, { width: 1000, height: 612 });
+    expect(tall).toMatchObject({ zoom: 0.306, width: 306, height: 612, dpr: 1 });
+  });
+
+  it("magnifies a small picture and shrinks a huge one past the zoom limits", () => {
+    expect(viewportFitting({ width: 100, height: 50 }, { width: 800, height: 800 })?.zoom).toBe(8);
+    expect(viewportFitting({ width: 100, height: 50 }, { width: 1600, height: 1600 })?.zoom).toBe(16);
+    expect(viewportFitting({ width: 40000, height: 100 }, { width: 800, height: 800 })?.zoom).toBe(0.02);
+  });
+
+  it("places image pixels on the canvas by the zoom alone", () => {
+    const v = viewportFitting({ width: 3200, height: 1200 }, { width: 1000, height: 612 });
+    if (v === null) throw new Error("no viewport");
+    expect(imageToScreen(v, imagePoint(3200, 1200))).toEqual(screenPoint(1000, 375));
+    expect(screenToImage(v, screenPoint(500, 0))).toEqual(imagePoint(1600, 0));
+  });
+
+  it("is null while there is no room", () => {
+    expect(viewportFitting({ width: 3200, height: 1200 }, { width: 0, height: 612 })).toBeNull();
   });
 });
