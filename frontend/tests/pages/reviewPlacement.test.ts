@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Review } from "../../src/api/types";
-import { initialCorners, reasonText } from "../../src/pages/review/placement";
+import { imagePoint } from "../../src/editor/geometry";
+import { fromImageQuad, initialCorners, reasonText, toImageQuad } from "../../src/pages/review/placement";
 
 const item = (guess: number[][] | null): Review =>
   ({
@@ -42,6 +43,18 @@ describe("review placement", () => {
       [0, 0, 1],
     ];
     expect(initialCorners(item(mirrored), { width: 1600, height: 1200 })[1]).toEqual([3200, 0]);
+  });
+
+  it("hands the corners to the editor core as image points, and takes them back", () => {
+    const corners = [
+      [100, 50],
+      [900.5, 50],
+      [900, 650],
+      [100, 650.25],
+    ] as const;
+    const quad = toImageQuad(corners);
+    expect(quad[1]).toEqual(imagePoint(900.5, 50));
+    expect(fromImageQuad(quad)).toEqual(corners);
   });
 
   it("puts reasons in words", () => {

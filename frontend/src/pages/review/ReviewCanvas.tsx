@@ -1,14 +1,23 @@
 // A review item's picture on a canvas, the model's zones drawn where the current
 // placement puts them, and four page-corner handles to drag (or move with the arrow
 // keys once focused). The zones follow live: each zone rectangle goes through the
-// homography from the reference's corners to the handles.
+// homography from the reference's corners to the handles. The editor core does the
+// rest: the viewport fits the picture and converts between screen and picture
+// pixels, CornerDragTool takes and moves a corner, drawPlacement draws.
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { fetchFile } from "../../api/http";
 import { explain } from "../../api/problem";
 import type { ZoneRead } from "../../api/types";
-import { folderColor, withAlpha } from "../../editor/colors";
-import { applyHomography, homographyFromPoints, rectCorners, type Point, type Quad } from "../../lib/homography";
+import type { ScreenPoint } from "../../editor/geometry";
+import { arrowStep } from "../../editor/keymap";
+import { Picture } from "../../editor/picture";
+import { sizeLayer } from "../../editor/renderer";
+import { CornerDragTool, nudgeCorner } from "../../editor/tools/cornerDragTool";
+import { clientToScreen, imageToScreen, viewportFitting } from "../../editor/viewport";
+import type { Quad } from "../../lib/homography";
+import { drawPlacement } from "./drawPlacement";
+import { fromImageQuad, toImageQuad } from "./placement";
 
 export const CORNER_NAMES = ["Top-left", "Top-right", "Bottom-right", "Bottom-left"] as const;
 
@@ -25,36 +34,41 @@ export interface ReviewCanvasProps {
 }
 
 const MAX_HEIGHT_SHARE = 0.68;
-
-function clamp(v: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, v));
-}
+/** A corner handle is a round button this many CSS pixels across its middle. */
+const HANDLE_RADIUS = 11;
 
 export function ReviewCanvas(props: ReviewCanvasProps) {
   const { pictureUrl, picture, reference, zones, folderOrder, corners, onCorners } = props;
   const wrapRef = useRef<HTMLDivElement>(null);
+  const stageRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [bitmap, setBitmap] = useState<ImageBitmap | null>(null);
+  const handleRefs = useRef<(HTMLButtonElement | null)[]>([]);
+  const [decoded, setDecoded] = useState<Picture | null>(null);
+  // Grows as the picture's smaller copies come in: each is a reason to draw again.
+  const [levels, setLevels] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [width, setWidth] = useState(0);
-  const dragging = useRef<number | null>(null);
+  const [tool] = useState(() => new CornerDragTool(HANDLE_RADIUS));
+  const dragPointer = useRef<number | null>(null);
 
   // The picture, decoded once per item.
   useEffect(() => {
     const abort = new AbortController();
-    let decoded: ImageBitmap | null = null;
-    setBitmap(null);
+    let mine: Picture | null = null;
+    setDecoded(null);
     setError(null);
     fetchFile(pictureUrl, abort.signal)
-      .then((blob) => createImageBitmap(blob, { imageOrientation: "from-image" }))
+      .then((blob) =>
+        Picture.decode(blob, { width: picture.width, height: picture.height }, () => setLevels((n) => n + 1)),
+      )
       .then(
-        (b) => {
+        (p) => {
           if (abort.signal.aborted) {
-            b.close();
+            p.close();
             return;
           }
-          decoded = b;
-          setBitmap(b);
+          mine = p;
+          setDecoded(p);
         },
         (e: unknown) => {
           if (!abort.signal.aborted) setError(explain(e));
@@ -62,9 +76,9 @@ export function ReviewCanvas(props: ReviewCanvasProps) {
       );
     return () => {
       abort.abort();
-      decoded?.close();
+      mine?.close();
     };
-  }, [pictureUrl]);
+  }, [pictureUrl, picture.width, picture.height]);
 
   // The room there is: the wrapper's width, and a share of the window's height.
   useEffect(() => {
@@ -77,133 +91,109 @@ export function ReviewCanvas(props: ReviewCanvasProps) {
   }, []);
 
   const maxHeight = Math.max(240, window.innerHeight * MAX_HEIGHT_SHARE);
-  const scale = width > 0 ? Math.min(width / picture.width, maxHeight / picture.height) : 0;
-  const cssW = Math.round(picture.width * scale);
-  const cssH = Math.round(picture.height * scale);
+  const dpr = window.devicePixelRatio || 1;
+  const vp = useMemo(
+    () => viewportFitting(picture, { width, height: maxHeight }, dpr),
+    [picture.width, picture.height, width, maxHeight, dpr],
+  );
 
-  // Draw: the picture, the page outline, then every zone through the placement.
   useEffect(() => {
     const canvas = canvasRef.current;
-    if (canvas === null || scale === 0) return;
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.max(1, Math.round(cssW * dpr));
-    canvas.height = Math.max(1, Math.round(cssH * dpr));
+    if (canvas === null || vp === null) return;
+    sizeLayer(canvas, vp);
     const ctx = canvas.getContext("2d");
     if (ctx === null) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, cssW, cssH);
-    if (bitmap !== null) ctx.drawImage(bitmap, 0, 0, cssW, cssH);
-    const toCss = ([x, y]: Point): Point => [x * scale, y * scale];
-    const path = (quad: readonly Point[]): void => {
-      ctx.beginPath();
-      quad.forEach((p, i) => {
-        const [x, y] = toCss(p);
-        if (i === 0) ctx.moveTo(x, y);
-        else ctx.lineTo(x, y);
-      });
-      ctx.closePath();
-    };
-    path(corners);
-    ctx.setLineDash([6, 4]);
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = "#2459c2";
-    ctx.stroke();
-    ctx.setLineDash([]);
-    const h = homographyFromPoints(rectCorners(0, 0, reference.width, reference.height), corners);
-    if (h === null) return;
-    ctx.font = "600 12px system-ui, sans-serif";
-    ctx.textBaseline = "bottom";
-    for (const zone of zones) {
-      const quad = rectCorners(zone.x, zone.y, zone.width, zone.height).map((p) => applyHomography(h, p));
-      const color = folderColor(zone.folder, folderOrder);
-      path(quad);
-      ctx.fillStyle = withAlpha(color, 0.18);
-      ctx.fill();
-      ctx.lineWidth = 2;
-      ctx.strokeStyle = color;
-      ctx.stroke();
-      const [lx, ly] = toCss(quad[0] as Point);
-      const label = zone.name;
-      const tw = ctx.measureText(label).width;
-      ctx.fillStyle = color;
-      ctx.fillRect(lx, ly - 17, tw + 8, 17);
-      ctx.fillStyle = "#ffffff";
-      ctx.fillText(label, lx + 4, ly - 3);
-    }
-  }, [bitmap, corners, cssH, cssW, folderOrder, reference.height, reference.width, scale, zones]);
+    drawPlacement(ctx, { viewport: vp, picture: decoded, corners, reference, zones, folderOrder });
+  }, [vp, decoded, levels, corners, reference.width, reference.height, zones, folderOrder]);
 
-  const move = (index: number, p: Point): void => {
-    const next = [...corners] as Point[];
-    next[index] = [
-      Math.round(clamp(p[0], 0, picture.width) * 10) / 10,
-      Math.round(clamp(p[1], 0, picture.height) * 10) / 10,
-    ];
-    onCorners(next as unknown as Quad);
+  const quad = toImageQuad(corners);
+  const at = (e: PointerEvent): ScreenPoint =>
+    clientToScreen(e.clientX, e.clientY, (stageRef.current as HTMLElement).getBoundingClientRect());
+
+  // A press on a corner's handle drags that corner; the handle keeps the pointer (and
+  // its grabbing cursor) until the release.
+  const onPointerDown = (e: PointerEvent): void => {
+    if (vp === null) return;
+    const corner = tool.pointerDown(vp, quad, at(e));
+    if (corner === null) return;
+    e.preventDefault();
+    const handle = handleRefs.current[corner];
+    handle?.focus();
+    handle?.setPointerCapture(e.pointerId);
+    dragPointer.current = e.pointerId;
   };
-
-  const fromEvent = (e: PointerEvent): Point => {
-    const rect = (wrapRef.current?.querySelector(".review-stage") as HTMLElement).getBoundingClientRect();
-    return [(e.clientX - rect.left) / scale, (e.clientY - rect.top) / scale];
+  const onPointerMove = (e: PointerEvent): void => {
+    if (vp === null || e.pointerId !== dragPointer.current) return;
+    const next = tool.pointerMove(vp, quad, at(e), picture);
+    if (next !== null) onCorners(fromImageQuad(next));
+  };
+  const onPointerUp = (e: PointerEvent): void => {
+    if (e.pointerId !== dragPointer.current) return;
+    dragPointer.current = null;
+    if (vp === null) {
+      tool.cancel();
+      return;
+    }
+    const next = tool.pointerUp(vp, quad, at(e), picture);
+    if (next !== null) onCorners(fromImageQuad(next));
+  };
+  const onPointerCancel = (e: PointerEvent): void => {
+    if (e.pointerId !== dragPointer.current) return;
+    dragPointer.current = null;
+    tool.cancel();
   };
 
   return (
     <div class="review-canvas-wrap" ref={wrapRef}>
       {error !== null && <p class="picture-error">{error}</p>}
       <div
+        ref={stageRef}
         class="review-stage"
-        style={{ width: `${cssW}px`, height: `${cssH}px` }}
-        data-scale={scale}
+        style={{ width: `${vp?.width ?? 0}px`, height: `${vp?.height ?? 0}px` }}
+        data-scale={vp?.zoom ?? 0}
         data-testid="review-stage"
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={onPointerCancel}
       >
         <canvas
           ref={canvasRef}
           class="review-canvas"
-          style={{ width: `${cssW}px`, height: `${cssH}px` }}
+          style={{ width: `${vp?.width ?? 0}px`, height: `${vp?.height ?? 0}px` }}
           role="img"
           aria-label={`The picture with ${zones.length} zones placed on it`}
-          aria-busy={bitmap === null}
+          aria-busy={decoded === null}
         />
-        {scale > 0 &&
-          corners.map((p, i) => (
-            <button
-              key={CORNER_NAMES[i]}
-              type="button"
-              class="review-handle"
-              style={{ left: `${p[0] * scale}px`, top: `${p[1] * scale}px` }}
-              aria-label={`${CORNER_NAMES[i]} corner of the page`}
-              title={`${CORNER_NAMES[i]} corner: ${Math.round(p[0])}, ${Math.round(p[1])}. Drag it, or use the arrow keys.`}
-              data-corner={i}
-              onPointerDown={(e) => {
-                e.preventDefault();
-                e.currentTarget.focus();
-                e.currentTarget.setPointerCapture(e.pointerId);
-                dragging.current = i;
-              }}
-              onPointerMove={(e) => {
-                if (dragging.current === i) move(i, fromEvent(e));
-              }}
-              onPointerUp={(e) => {
-                if (dragging.current === i) move(i, fromEvent(e));
-                dragging.current = null;
-              }}
-              onPointerCancel={() => {
-                dragging.current = null;
-              }}
-              onKeyDown={(e) => {
-                const step = (e.shiftKey ? 10 : 1) / scale;
-                const d: Record<string, Point> = {
-                  ArrowLeft: [-step, 0],
-                  ArrowRight: [step, 0],
-                  ArrowUp: [0, -step],
-                  ArrowDown: [0, step],
-                };
-                const by = d[e.key];
-                if (by === undefined) return;
-                e.preventDefault();
-                move(i, [p[0] + by[0], p[1] + by[1]]);
-              }}
-            />
-          ))}
+        {vp !== null &&
+          quad.map((corner, i) => {
+            const s = imageToScreen(vp, corner);
+            return (
+              <button
+                key={CORNER_NAMES[i]}
+                ref={(el) => {
+                  handleRefs.current[i] = el;
+                }}
+                type="button"
+                class="review-handle"
+                style={{
+                  left: `${s.x}px`,
+                  top: `${s.y}px`,
+                  width: `${2 * HANDLE_RADIUS}px`,
+                  height: `${2 * HANDLE_RADIUS}px`,
+                }}
+                aria-label={`${CORNER_NAMES[i]} corner of the page`}
+                title={`${CORNER_NAMES[i]} corner: ${Math.round(corner.x)}, ${Math.round(corner.y)}. Drag it, or use the arrow keys.`}
+                data-corner={i}
+                onKeyDown={(e) => {
+                  const step = arrowStep(e);
+                  if (step === null) return;
+                  e.preventDefault();
+                  onCorners(fromImageQuad(nudgeCorner(vp, quad, i, step.dx, step.dy, picture)));
+                }}
+              />
+            );
+          })}
       </div>
     </div>
   );
