@@ -7,7 +7,7 @@ import type { PageView } from "./document";
 import { handlePosition, type Rect } from "./geometry";
 import { HANDLE_RADIUS, visibleHandles } from "./hitTest";
 import type { Picture } from "./picture";
-import { backingSize, imageRectToScreen, imageToDeviceTransform, type Viewport } from "./viewport";
+import { backingSize, imageRectToScreen, imageToDeviceTransform, visibleImageRect, type Viewport } from "./viewport";
 
 export interface Scene {
   /** The page shown: its size and only its zones. */
@@ -77,12 +77,13 @@ export function drawPicture(ctx: Ctx2D, vp: Viewport, picture: Picture | null): 
   // Magnified, show the pixels as they are; reduced, smooth.
   ctx.imageSmoothingEnabled = deviceScale < 2;
   ctx.imageSmoothingQuality = "low";
-  // Only the visible part of the picture, in image pixels.
+  // Only the visible part of the picture, in whole image pixels.
   const { width: iw, height: ih } = picture.size;
-  const x0 = Math.max(0, Math.floor(-vp.offsetX / vp.zoom));
-  const y0 = Math.max(0, Math.floor(-vp.offsetY / vp.zoom));
-  const x1 = Math.min(iw, Math.ceil((vp.width - vp.offsetX) / vp.zoom));
-  const y1 = Math.min(ih, Math.ceil((vp.height - vp.offsetY) / vp.zoom));
+  const seen = visibleImageRect(vp);
+  const x0 = Math.max(0, Math.floor(seen.x));
+  const y0 = Math.max(0, Math.floor(seen.y));
+  const x1 = Math.min(iw, Math.ceil(seen.x + seen.width));
+  const y1 = Math.min(ih, Math.ceil(seen.y + seen.height));
   if (x1 <= x0 || y1 <= y0) return;
   const s = level.scale;
   ctx.drawImage(level.bitmap, x0 * s, y0 * s, (x1 - x0) * s, (y1 - y0) * s, x0, y0, x1 - x0, y1 - y0);
