@@ -51,6 +51,7 @@ class LocalCutter:
             storage=outputs,
             references=ReferenceCache(references, max_pixels=settings.max_image_pixels),
             max_pixels=settings.max_image_pixels,
+            max_pages=settings.max_pages,
             reviews=reviews,
             sources=sources,
             keep_sources=timedelta(days=settings.keep_sources_days),

@@ -17,7 +17,7 @@ from api.imaging.overlay import draw_overlay
 from api.schemas.common import MAX_OFFSET
 from api.schemas.extraction import ExtractionRead
 from api.schemas.reviews import ReviewList, ReviewRead, ReviewResolve
-from api.services.reviews import resolving as service
+from api.services.reviews import queue, resolving
 from api.services.uploads import KEPT_EXTENSIONS, open_upload
 from api.storage import FileNotFoundInStorage
 from api.tables import Review
@@ -36,7 +36,7 @@ PICTURE_TYPES = {
 
 
 def _load(session: SessionDep, reader: Reader, review_id: uuid.UUID) -> Review:
-    review = service.load_review(session, review_id)
+    review = queue.load_review(session, review_id)
     require_model(reader, review.model_id)
     return review
 
@@ -57,7 +57,7 @@ def list_reviews(
     model_id: Annotated[uuid.UUID | None, Query()] = None,
     status: Annotated[Literal["open", "resolved", "discarded"] | None, Query()] = None,
 ) -> ReviewList:
-    items, total = service.list_reviews(
+    items, total = queue.list_reviews(
         session, limit=limit, offset=offset, model_id=model_id, status=status, only=reader.models
     )
     return ReviewList(
@@ -134,8 +134,8 @@ def get_review_overlay(
                 f"the picture of review {review_id} has {upload.page_count} page(s); "
                 f"there is no page {page}"
             )
-        picture = upload.page(page, service.page_width(session, review, page))
-    outlines = service.overlay_outlines(session, review, page, (picture.width, picture.height))
+        picture = upload.page(page, queue.page_width(session, review, page))
+    outlines = queue.overlay_outlines(session, review, page, (picture.width, picture.height))
     return Response(draw_overlay(picture.image, outlines), media_type="image/jpeg")
 
 
@@ -168,12 +168,12 @@ def resolve_review(
             [errors.FieldError(field="body", message="give exactly one of corners, pages or quads")]
         )
     session.commit()  # no transaction is held while the picture is cut
-    placing = service.Placing(
+    placing = resolving.Placing(
         corners=body.corners,
         quads={k: v for k, v in body.quads.items()} if body.quads is not None else None,
         pages=dict(body.pages) if body.pages is not None else None,
     )
-    outcome = service.resolve(pipeline, storage, review_id, placing, reader.actor)
+    outcome = resolving.resolve(pipeline, storage, review_id, placing, reader.actor)
     response.headers["Location"] = f"{API_PREFIX}/extractions/{outcome.record.id}"
     return extraction_read(outcome.record)
 
@@ -189,5 +189,5 @@ def resolve_review(
 def discard_review(
     reader: Reader, session: SessionDep, storage: ReviewsDep, review_id: ReviewId
 ) -> Response:
-    service.discard(session, storage, _load(session, reader, review_id), reader.actor)
+    queue.discard(session, storage, _load(session, reader, review_id), reader.actor)
     return Response(status_code=204)

@@ -219,7 +219,7 @@ class Pipeline:
     storage: Storage
     references: alignment.ReferenceCache
     max_pixels: int
-    max_pages: int = 50
+    max_pages: int
     # where refused pictures are kept for review; None keeps none
     reviews: Storage | None = None
     # where the pictures cut are kept for overlays, and for how long (0: not kept)

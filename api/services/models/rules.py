@@ -20,7 +20,7 @@ class Limits:
     max_zones: int
     max_coordinate: int
     max_pixels: int
-    max_pages: int = 50
+    max_pages: int
 
 
 def name_key(name: str) -> str:

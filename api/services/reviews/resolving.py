@@ -13,21 +13,19 @@ import contextlib
 import hashlib
 import time
 import uuid
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from api import errors
-from api.db import on_commit, session_scope
+from api.db import session_scope
 from api.imaging.align.homography import fit_homography
 from api.imaging.decode import Picture
 from api.imaging.geometry import Box, Matrix
-from api.imaging.overlay import Outline
 from api.services import audit
 from api.services.extraction import alignment
 from api.services.extraction.pipeline import (
@@ -41,63 +39,17 @@ from api.services.extraction.pipeline import (
     ZonePlacer,
 )
 from api.services.extraction.run import cut_and_file_pages
-from api.services.models.references import reference_pages
+from api.services.reviews.queue import (
+    check_open,
+    load_review,
+    project,
+    rectangle_corners,
+)
 from api.services.uploads import open_upload
-from api.storage import FileNotFoundInStorage, Storage
+from api.storage import Storage
 from api.tables import Model, Review, utcnow
 
 Quad = list[list[float]]
-
-
-def load_review(session: Session, review_id: uuid.UUID) -> Review:
-    """One review item, or 404."""
-    review = session.get(Review, review_id)
-    if review is None:
-        raise errors.NotFound(f"review {review_id} does not exist")
-    return review
-
-
-def list_reviews(
-    session: Session,
-    *,
-    limit: int,
-    offset: int,
-    model_id: uuid.UUID | None,
-    status: str | None,
-    only: Collection[uuid.UUID] | None = None,
-) -> tuple[Sequence[Review], int]:
-    """A page of review items, newest first, and the total."""
-    query = select(Review)
-    if model_id is not None:
-        query = query.where(Review.model_id == model_id)
-    if status is not None:
-        query = query.where(Review.status == status)
-    if only is not None:
-        query = query.where(Review.model_id.in_(list(only)))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(Review.created_at.desc(), Review.id).limit(limit).offset(offset)
-    ).all()
-    return items, total
-
-
-def _check_open(review: Review) -> None:
-    if review.status != "open":
-        raise errors.Conflict(f"review {review.id} is {review.status} already")
-
-
-def discard(session: Session, storage: Storage, review: Review, actor: str) -> None:
-    """Drop a review item and its picture; 409 unless it is open."""
-    _check_open(review)
-    review.status, review.decided_by, review.decided_at = "discarded", actor, utcnow()
-    audit.record(session, actor, "review.discard", str(review.id))
-    path = review.picture_path
-
-    def remove() -> None:
-        with contextlib.suppress(FileNotFoundInStorage):
-            storage.delete(path)
-
-    on_commit(session, remove)
 
 
 @dataclass(frozen=True)
@@ -117,7 +69,7 @@ def resolve(
     started = time.perf_counter()
     with session_scope(pipeline.sessions) as session:
         review = load_review(session, review_id)
-        _check_open(review)
+        check_open(review)
         if review.model_id is None:
             raise errors.Conflict(f"the model of review {review_id} was deleted")
         model_row = session.scalar(
@@ -263,7 +215,7 @@ def _manual_placer(model: ModelSnapshot, picture: Image.Image, placing: Placing)
 
     def place(box: Box) -> Placement:
         matrix = per_zone[boxes[box]]
-        quad = _project(matrix, rectangle_corners(box))
+        quad = project(matrix, rectangle_corners(box))
         return Placement([[round(x, 2), round(y, 2)] for x, y in quad], 1.0)
 
     def cut(box: Box) -> Image.Image:
@@ -271,13 +223,6 @@ def _manual_placer(model: ModelSnapshot, picture: Image.Image, placing: Placing)
 
     transform: dict[str, Any] = {"method": "manual", "matrix": page.tolist(), "local": None}
     return ZonePlacer(transform, place, cut)
-
-
-def rectangle_corners(box: Box) -> np.ndarray:
-    """A box's corners, clockwise from the top-left."""
-    return np.array(
-        [[box.x, box.y], [box.right, box.y], [box.right, box.bottom], [box.x, box.bottom]], float
-    )
 
 
 def _fit(field: str, source: np.ndarray, quad: Quad) -> np.ndarray:
@@ -306,58 +251,6 @@ def _convex_clockwise(quad: np.ndarray) -> bool:
     return all(cross > 0 for cross in crosses)  # clockwise on screen (y grows downwards)
 
 
-def _project(matrix: np.ndarray, points: np.ndarray) -> list[tuple[float, float]]:
-    homogeneous = np.c_[points, np.ones(len(points))] @ matrix.T
-    return [(float(x / w), float(y / w)) for x, y, w in homogeneous]
-
-
 def _as_matrix(matrix: np.ndarray) -> Matrix:
     rows = [(float(r[0]), float(r[1]), float(r[2])) for r in matrix.tolist()]
     return (rows[0], rows[1], rows[2])
-
-
-def _review_model(session: Session, review: Review) -> Model | None:
-    if review.model_id is None:
-        return None
-    model: Model | None = session.scalar(
-        select(Model).where(Model.id == review.model_id).options(selectinload(Model.zones))
-    )
-    return model
-
-
-def page_width(session: Session, review: Review, page: int) -> int:
-    """The width a page of the review's document is rendered at: its reference page's."""
-    model = _review_model(session, review)
-    if model is None:
-        return review.source_width
-    pages = reference_pages(model)
-    return pages[page - 1].width if page <= len(pages) else review.source_width
-
-
-def overlay_outlines(
-    session: Session, review: Review, page: int = 1, size: tuple[int, int] | None = None
-) -> list[Outline]:
-    """Where the model's zones of ``page`` land on that page of the review's picture (of
-    ``size``) by the best guess: the guessed homography when there is one (for a model of
-    one page), else the reference page stretched over the whole picture."""
-    model = _review_model(session, review)
-    if model is None:
-        return []
-    pages = reference_pages(model)
-    if page > len(pages):
-        return []
-    width, height = size or (review.source_width, review.source_height)
-    if review.guess is not None and len(pages) == 1:
-        matrix = np.asarray(review.guess, float)
-    else:
-        reference = rectangle_corners(Box(0, 0, pages[page - 1].width, pages[page - 1].height))
-        picture = rectangle_corners(Box(0, 0, width, height))
-        matrix = fit_homography(reference, picture)
-    return [
-        Outline(
-            zone.name,
-            _project(matrix, rectangle_corners(Box(zone.x, zone.y, zone.width, zone.height))),
-        )
-        for zone in model.zones
-        if zone.page == page
-    ]
