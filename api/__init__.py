@@ -1,0 +1,1 @@
+"""Zonecut: the server, its command line and the client behind ``zonecut extract``."""

@@ -1,0 +1,1 @@
+"""Pure pixel work: decoding, documents, alignment, cutting, encoding; nothing else of Zonecut."""

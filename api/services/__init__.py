@@ -1,0 +1,1 @@
+"""The rules of Zonecut, grouped by domain, in their own types and errors."""

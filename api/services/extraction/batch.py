@@ -3,7 +3,7 @@
 
 Each page or part is an extraction of its own, filed or refused on its own: a refused
 page files nothing and the others are still filed. The answer lists the extractions and
-the refusals in order; with an Idempotency-Key it is kept (``services.idempotency``) and
+the refusals in order; with an Idempotency-Key it is kept (:mod:`.replay`) and
 a retry gets it again. A server error (503: the store or the database away) ends the
 request there: what was filed by then stays filed, and the key is given up so that a
 retry can run again.

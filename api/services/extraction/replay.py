@@ -1,4 +1,4 @@
-"""Answers to requests of several pictures, kept per caller and Idempotency-Key.
+"""Idempotency-Keys: a retry gets the answer the first request was given.
 
 A request that cuts several pictures (every page of a document, or several parts) files
 several extractions and refuses some pages, so no single extraction can stand for its
@@ -9,8 +9,8 @@ answer again, one while the first is still being cut a 409, and one with another
 fingerprint a 422. A claim left pending by a process that died is taken over once it is
 older than the pending timeout.
 
-A request of one picture keeps its key on its extraction (see ``services.extraction``);
-a key is never good for both kinds.
+A request of one picture keeps its key on its extraction (written by :mod:`.filing`,
+found again by :func:`replay_single`); a key is never good for both kinds.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The review queue: refused pictures a person places by hand, then cut like any other.
+"""Resolving a review item: the picture placed by hand, then cut like any other.
 
 A review item is made by the extraction pipeline (:mod:`api.services.extraction.refusals`). A
 person resolves it with the reference's four corners in the picture (one homography for
