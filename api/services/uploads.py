@@ -55,19 +55,15 @@ class Upload:
     def __init__(self, picture: Picture | None, document: Document | None) -> None:
         self._picture = picture
         self._document = document
-
-    @property
-    def format(self) -> str:
-        """The upload's format: a picture format, ``pdf`` or ``tiff``."""
-        if self._document is not None:
-            return self._document.format
-        assert self._picture is not None
-        return self._picture.format
-
-    @property
-    def page_count(self) -> int:
-        """How many pages it has (1 for a picture)."""
-        return self._document.page_count if self._document is not None else 1
+        # The upload's format (a picture format, ``pdf`` or ``tiff``) and its pages (1 for
+        # a picture).
+        self.format: str
+        self.page_count: int
+        if document is not None:
+            self.format, self.page_count = document.format, document.page_count
+        else:
+            assert picture is not None
+            self.format, self.page_count = picture.format, 1
 
     def check_widths(self, widths: Sequence[int | None]) -> None:
         """413 if a page rendered at its width (see :meth:`page`) would be too large."""
@@ -84,11 +80,13 @@ class Upload:
         with answering():
             return self._document.render(number, width)
 
-    def pages(self, widths: Sequence[int | None]) -> Iterator[Picture]:
+    def pages(self, widths: Sequence[int | None]) -> list[Picture]:
         """Every page in order, rendered at ``widths`` (checked all before the first)."""
         self.check_widths(widths)
-        for number in range(1, self.page_count + 1):
-            yield self.page(number, widths[number - 1] if number <= len(widths) else None)
+        return [
+            self.page(number, widths[number - 1] if number <= len(widths) else None)
+            for number in range(1, self.page_count + 1)
+        ]
 
     def close(self) -> None:
         """Release the document, if any."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PIL import Image
+
 from api import errors
 from api.imaging import errors as imaging_errors
 from api.imaging.crop import crop
@@ -13,8 +15,10 @@ from api.services.extraction import alignment
 from api.services.extraction.pipeline import (
     ModelSnapshot,
     Pipeline,
+    PlacedPage,
     Placement,
     ZonePlacer,
+    ZoneSnapshot,
 )
 
 
@@ -96,3 +100,14 @@ def _page_confidence(figures: dict[str, float]) -> float:
 
 def _rows(matrix: Matrix) -> list[list[float]]:
     return [[float(value) for value in row] for row in matrix]
+
+
+def cut_zones(
+    placed: Sequence[PlacedPage], zones: Sequence[ZoneSnapshot]
+) -> list[tuple[ZoneSnapshot, Image.Image, Placement]]:
+    """Every zone cut from its page where that page's placer puts it, with its placement."""
+    placers = {page.number: page.placer for page in placed}
+    return [
+        (zone, placers[zone.page].cut(zone.box), placers[zone.page].place(zone.box))
+        for zone in zones
+    ]

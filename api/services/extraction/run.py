@@ -34,10 +34,9 @@ from api.services.extraction.pipeline import (
     Pipeline,
     PlacedPage,
     SourceFacts,
-    ZoneSnapshot,
     elapsed_ms,
 )
-from api.services.extraction.placing import place_page
+from api.services.extraction.placing import cut_zones, place_page
 from api.services.extraction.replay import check_not_batch, replay_single
 from api.services.models.catalog import find_model
 from api.services.uploads import Upload, open_upload
@@ -92,7 +91,7 @@ def extract_upload(
     if upload.page_count != model.page_count:
         raise page_count_mismatch(upload.page_count, model)
     with metrics.stage("decode"):
-        pictures = list(upload.pages(model.page_widths))
+        pictures = upload.pages(model.page_widths)
     source = SourceFacts(
         filename=request.filename,
         format=upload.format,
@@ -161,17 +160,18 @@ def cut_and_file_pages(
     and record the crops."""
     output_format = request.output_format or model.output_format
     extension = EXTENSIONS[output_format]  # type: ignore[index]
-    placers = {page.number: page.placer for page in placed}
-
-    def cut_and_encode(zone: ZoneSnapshot) -> CutCrop:
-        placer = placers[zone.page]
-        image = placer.cut(zone.box)
-        data = encode_image(image, output_format, model.output_quality)  # type: ignore[arg-type]
-        placement = placer.place(zone.box)
-        return CutCrop(zone, image.width, image.height, data, extension, placement)
-
     with metrics.stage("encode"):
-        crops = [cut_and_encode(zone) for zone in model.zones]
+        crops = [
+            CutCrop(
+                zone,
+                image.width,
+                image.height,
+                encode_image(image, output_format, model.output_quality),  # type: ignore[arg-type]
+                extension,
+                placement,
+            )
+            for zone, image, placement in cut_zones(placed, model.zones)
+        ]
 
     record = Extraction(
         id=uuid.uuid4(),

@@ -97,7 +97,7 @@ def resolve(
                     f"the picture of review {review_id} has {upload.page_count} page(s) but "
                     f"model '{model.name}' now has {model.page_count}"
                 )
-            pictures = list(upload.pages(model.page_widths))
+            pictures = upload.pages(model.page_widths)
             facts = SourceFacts(
                 filename=source[0],
                 format=upload.format,
