@@ -3,8 +3,8 @@
 How a picture is opened, and why not with a bare ``Image.open``:
 
 1. The first bytes are matched against the signatures of the accepted formats. Anything
-   else is :class:`UnsupportedPicture`; a file that starts like an accepted format but
-   cannot be read is :class:`UndecodablePicture`.
+   else is :class:`UnsupportedFormat`; a file that starts like an accepted format but
+   cannot be read is :class:`DecodeFailed`.
 2. The format's own Pillow plugin class reads the header only. ``Image.open`` would do the
    same, then run Pillow's process-wide ``MAX_IMAGE_PIXELS`` check before ours; calling
    the plugin class directly makes ``max_pixels`` the limit that decides, with the real
@@ -51,7 +51,7 @@ from PIL import (
     WebPImagePlugin,
 )
 
-from api.imaging.errors import PictureTooLarge, UndecodablePicture, UnsupportedPicture
+from api.imaging.errors import DecodeFailed, PictureTooLarge, UnsupportedFormat
 
 pillow_heif.register_heif_opener()
 # The limit that counts is ``max_pixels``, checked from the header; Pillow's advisory
@@ -128,7 +128,7 @@ _ORIENTATION_TRANSPOSE: Final[dict[int, Image.Transpose]] = {
     8: Image.Transpose.ROTATE_90,
 }
 
-Source = bytes | BinaryIO | os.PathLike[str]
+PictureInput = bytes | BinaryIO | os.PathLike[str]
 
 
 @dataclass(frozen=True)
@@ -148,13 +148,13 @@ class Picture:
     orientation: int
 
 
-def decode_picture(source: Source, *, max_pixels: int) -> Picture:
+def decode_picture(source: PictureInput, *, max_pixels: int) -> Picture:
     """Decode ``source`` into an upright :class:`Picture` of at most ``max_pixels`` pixels.
 
     ``source`` is the file's bytes, a binary file object or a path. Raises
-    :class:`UnsupportedPicture` when it is not one of :data:`SUPPORTED_FORMATS`,
+    :class:`UnsupportedFormat` when it is not one of :data:`SUPPORTED_FORMATS`,
     :class:`PictureTooLarge` when its header declares more than ``max_pixels`` pixels
-    (before anything is decoded) and :class:`UndecodablePicture` when its data is
+    (before anything is decoded) and :class:`DecodeFailed` when its data is
     truncated or corrupt. GIF and multi-page TIFF give their first frame.
     """
     with _opened(source) as fp:
@@ -181,7 +181,7 @@ def decode_frame(
     except Image.DecompressionBombError as error:
         raise _pillow_refused(error, max_pixels, image.size) from error
     except _DECODE_ERRORS as error:
-        raise UndecodablePicture(fmt, _reason(error)) from error
+        raise DecodeFailed(fmt, _reason(error)) from error
     _check_pixels(image.size, max_pixels)
     # What is left to apply: recent Pillow versions turn TIFF upright while loading and
     # then drop the tag (and pillow-heif resets it, see _declared_orientation).
@@ -190,7 +190,7 @@ def decode_frame(
         normalised = normalise_mode(image)
     except ValueError as error:
         message = f"The picture's colour mode ({image.mode}) is not supported."
-        raise UnsupportedPicture(message) from error
+        raise UnsupportedFormat(message) from error
     upright = _upright(normalised, pending)
     if detach and upright is image:
         upright = image.copy()
@@ -203,7 +203,7 @@ def decode_frame(
     )
 
 
-def probe_picture(source: Source, *, max_pixels: int | None = None) -> tuple[str, int, int]:
+def probe_picture(source: PictureInput, *, max_pixels: int | None = None) -> tuple[str, int, int]:
     """Read ``(format, width, height)`` from the header, without decoding any pixel.
 
     The size is the upright one, after EXIF orientation, as :func:`decode_picture` would
@@ -250,7 +250,7 @@ def normalise_mode(image: Image.Image) -> Image.Image:
 
 
 @contextmanager
-def _opened(source: Source) -> Iterator[BinaryIO]:
+def _opened(source: PictureInput) -> Iterator[BinaryIO]:
     """Give a seekable binary file, positioned at the start, for any accepted source."""
     if isinstance(source, bytes | bytearray | memoryview):
         yield io.BytesIO(source)
@@ -270,7 +270,7 @@ def _open_header(fp: BinaryIO, max_pixels: int | None) -> tuple[str, ImageFile.I
     fp.seek(0)
     fmt = _sniff(head)
     if fmt is None:
-        raise UnsupportedPicture(_unsupported_message(head))
+        raise UnsupportedFormat(_unsupported_message(head))
     if fmt == "webp" and max_pixels is not None:
         canvas = _webp_canvas_size(head)
         if canvas is not None:
@@ -280,9 +280,9 @@ def _open_header(fp: BinaryIO, max_pixels: int | None) -> tuple[str, ImageFile.I
     except Image.DecompressionBombError as error:
         raise _pillow_refused(error, max_pixels, None) from error
     except _DECODE_ERRORS as error:
-        raise UndecodablePicture(fmt, _reason(error)) from error
+        raise DecodeFailed(fmt, _reason(error)) from error
     if image.width < 1 or image.height < 1:
-        raise UndecodablePicture(fmt, "it declares no pixels")
+        raise DecodeFailed(fmt, "it declares no pixels")
     if max_pixels is not None:
         _check_pixels(image.size, max_pixels)
     return fmt, image

@@ -38,12 +38,12 @@ from PIL import Image, TiffImagePlugin
 
 from api.imaging.decode import Picture, decode_frame
 from api.imaging.errors import (
+    DecodeFailed,
     EncryptedDocument,
     PageTooLarge,
     TooManyPages,
     UndecodableDocument,
-    UndecodablePicture,
-    UnsupportedPicture,
+    UnsupportedFormat,
 )
 
 DOCUMENT_FORMATS: Final[tuple[str, ...]] = ("pdf", "tiff")
@@ -155,7 +155,7 @@ def open_document(data: bytes, *, max_pages: int, max_pixels: int) -> Document |
     several pages (a single page is a picture: :func:`api.imaging.decode.decode_picture`).
     Raises :class:`TooManyPages` past ``max_pages``, :class:`EncryptedDocument`,
     :class:`UndecodableDocument` for a file that cannot be read or walked, and
-    :class:`UnsupportedPicture` for a PDF carrying JavaScript. Pixel limits are checked
+    :class:`UnsupportedFormat` for a PDF carrying JavaScript. Pixel limits are checked
     when pages are rendered (see :meth:`Document.check_pixels`).
     """
     kind = sniff_document(data)
@@ -270,8 +270,8 @@ def _page_size(pdf: pdfium.PdfDocument, index: int) -> tuple[float, float]:
     return float(width), float(height)
 
 
-def _script_refusal() -> UnsupportedPicture:
-    return UnsupportedPicture(
+def _script_refusal() -> UnsupportedFormat:
+    return UnsupportedFormat(
         "The PDF document contains JavaScript, which is not accepted: print it to a new "
         "PDF, or scan it, and send that."
     )
@@ -331,7 +331,7 @@ class _TiffDocument(Document):
         except Image.DecompressionBombError:
             return None  # decode_picture reports it, with its size
         except _TIFF_ERRORS as error:
-            raise UndecodablePicture("tiff", _reason(error)) from error
+            raise DecodeFailed("tiff", _reason(error)) from error
         sizes = [image.size]
         try:
             # Seeking reads one directory of tags, no pixels. A chain of directories that
@@ -345,7 +345,7 @@ class _TiffDocument(Document):
             image.seek(0)
         except _TIFF_ERRORS as error:
             image.close()
-            raise UndecodablePicture("tiff", f"page {len(sizes) + 1}: {_reason(error)}") from error
+            raise DecodeFailed("tiff", f"page {len(sizes) + 1}: {_reason(error)}") from error
         if len(sizes) > max_pages:
             image.close()
             raise TooManyPages(len(sizes), max_pages, at_least=True)
@@ -362,7 +362,7 @@ class _TiffDocument(Document):
         try:
             self._image.seek(number - 1)
         except _TIFF_ERRORS as error:
-            raise UndecodablePicture("tiff", f"page {number}: {_reason(error)}") from error
+            raise DecodeFailed("tiff", f"page {number}: {_reason(error)}") from error
         picture = decode_frame(self._image, "tiff", max_pixels=self.max_pixels, detach=True)
         return picture
 

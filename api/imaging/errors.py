@@ -39,7 +39,7 @@ class PictureTooLarge(ImagingError):
         super().__init__(message)
 
 
-class UnsupportedPicture(ImagingError):
+class UnsupportedFormat(ImagingError):
     """The data is not a picture in one of the accepted formats."""
 
     def __init__(self, message: str | None = None) -> None:
@@ -51,7 +51,7 @@ class UnsupportedPicture(ImagingError):
         super().__init__(message)
 
 
-class UndecodablePicture(ImagingError):
+class DecodeFailed(ImagingError):
     """The data starts like a supported picture but cannot be decoded (truncated or corrupt)."""
 
     def __init__(self, format: str, reason: str | None = None) -> None:
@@ -115,7 +115,7 @@ class TooManyPages(ImagingError):
         super().__init__(f"The document has {count} pages, more than the limit of {limit} pages.")
 
 
-class UndecodableDocument(UndecodablePicture):
+class UndecodableDocument(DecodeFailed):
     """The data starts like a supported document but cannot be read (damaged, truncated)."""
 
     def __init__(self, format: str, reason: str | None = None) -> None:

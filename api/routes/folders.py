@@ -22,7 +22,7 @@ from api.services import audit, outputs
 
 router = APIRouter(tags=["folders"])
 
-FolderPath = Annotated[str, Path(description="A folder such as `invoices/totals`.")]
+FolderInPath = Annotated[str, Path(description="A folder such as `invoices/totals`.")]
 FilePath = Annotated[str, Path(description="A file such as `signatures/scan_signature.png`.")]
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 PRESIGNED_SECONDS = 60
@@ -60,7 +60,7 @@ def list_folders(
 def list_folder_files(
     _reader: OutputReader,
     session: SessionDep,
-    folder: FolderPath,
+    folder: FolderInPath,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> FileList:
@@ -84,7 +84,7 @@ def list_folder_files(
     ),
 )
 def download_folder_archive(
-    _reader: OutputReader, sessions: SessionFactoryDep, storage: StorageDep, folder: FolderPath
+    _reader: OutputReader, sessions: SessionFactoryDep, storage: StorageDep, folder: FolderInPath
 ) -> StreamingResponse:
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it when sent
     try:

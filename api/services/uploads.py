@@ -39,9 +39,9 @@ def answering() -> Iterator[None]:
         raise errors.PayloadTooLarge(str(exc)) from exc
     except imaging_errors.TooManyPages as exc:
         raise errors.PayloadTooLarge(str(exc)) from exc
-    except imaging_errors.UnsupportedPicture as exc:
+    except imaging_errors.UnsupportedFormat as exc:
         raise errors.UnsupportedPicture(str(exc)) from exc
-    except imaging_errors.UndecodablePicture as exc:
+    except imaging_errors.DecodeFailed as exc:
         raise errors.UndecodablePicture(str(exc)) from exc
 
 

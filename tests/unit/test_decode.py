@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from api.imaging.decode import SUPPORTED_FORMATS, Picture, decode_picture, probe_picture
-from api.imaging.errors import PictureTooLarge, UndecodablePicture, UnsupportedPicture
+from api.imaging.errors import DecodeFailed, PictureTooLarge, UnsupportedFormat
 from tests.helpers import (
     BLUE,
     GREEN,
@@ -154,13 +154,13 @@ def test_an_unseekable_stream_is_read_whole() -> None:
     ],
 )
 def test_what_is_not_a_picture_is_unsupported(data: bytes) -> None:
-    with pytest.raises(UnsupportedPicture) as caught:
+    with pytest.raises(UnsupportedFormat) as caught:
         decode(data)
     assert "supported format" in str(caught.value)
 
 
 def test_a_pdf_is_named_in_the_refusal() -> None:
-    with pytest.raises(UnsupportedPicture, match="PDF"):
+    with pytest.raises(UnsupportedFormat, match="PDF"):
         decode(b"%PDF-1.4\n")
 
 
@@ -176,7 +176,7 @@ def test_a_pdf_is_named_in_the_refusal() -> None:
 def test_pictures_in_other_formats_are_unsupported(
     pillow_format: str, params: dict[str, object]
 ) -> None:
-    with pytest.raises(UnsupportedPicture):
+    with pytest.raises(UnsupportedFormat):
         decode(picture_file(QUADRANTS, pillow_format, **params))
 
 
@@ -186,7 +186,7 @@ def test_a_truncated_file_is_undecodable(fmt: str) -> None:
     # Big and noisy enough that half of the file stops in the middle of the pixel data.
     data = picture_file(unique_picture(200, 150), pillow_format, **params)
 
-    with pytest.raises(UndecodablePicture) as caught:
+    with pytest.raises(DecodeFailed) as caught:
         decode(data[: len(data) // 2])
     assert fmt.upper() in str(caught.value)
     assert "truncated or corrupt" in str(caught.value)
@@ -198,7 +198,7 @@ def test_a_file_cut_inside_its_header_is_undecodable(fmt: str) -> None:
     pillow_format, params = WRITERS[fmt]
     data = picture_file(QUADRANTS, pillow_format, **params)
 
-    with pytest.raises(UndecodablePicture):
+    with pytest.raises(DecodeFailed):
         decode(data[:40])
 
 
@@ -207,7 +207,7 @@ def test_corrupt_png_data_is_undecodable() -> None:
     start = data.index(b"IDAT") + 20
     data[start : start + 200] = bytes(200)
 
-    with pytest.raises(UndecodablePicture):
+    with pytest.raises(DecodeFailed):
         decode(bytes(data))
 
 
@@ -216,7 +216,7 @@ def test_truncation_is_not_papered_over() -> None:
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
     data = picture_file(unique_picture(100, 100), "JPEG")
-    with pytest.raises(UndecodablePicture):
+    with pytest.raises(DecodeFailed):
         decode(data[:-200])
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
 
@@ -299,7 +299,7 @@ def test_a_picture_without_pixels_is_undecodable() -> None:
     header = struct.pack(">IIBBBBB", 0, 10, 8, 0, 0, 0, 0)
     data = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IEND", b"")
 
-    with pytest.raises(UndecodablePicture):
+    with pytest.raises(DecodeFailed):
         decode(data)
 
 
@@ -421,7 +421,7 @@ def test_probe_does_not_decode_pixels() -> None:
     header_only = whole[: whole.index(b"IDAT") + 100]
 
     assert probe_picture(header_only) == ("png", 100, 200)
-    with pytest.raises(UndecodablePicture):
+    with pytest.raises(DecodeFailed):
         decode(header_only)
 
 
@@ -432,7 +432,7 @@ def test_probe_enforces_a_limit_when_given() -> None:
 
 
 def test_probe_refuses_what_is_not_a_picture() -> None:
-    with pytest.raises(UnsupportedPicture):
+    with pytest.raises(UnsupportedFormat):
         probe_picture(b"plain text, not a picture")
 
 

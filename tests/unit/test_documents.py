@@ -13,13 +13,13 @@ from PIL import Image, TiffImagePlugin
 
 from api.imaging.documents import REFERENCE_DPI, Document, open_document, sniff_document
 from api.imaging.errors import (
+    DecodeFailed,
     EncryptedDocument,
     PageTooLarge,
     PictureTooLarge,
     TooManyPages,
     UndecodableDocument,
-    UndecodablePicture,
-    UnsupportedPicture,
+    UnsupportedFormat,
 )
 from tests.helpers import (
     BLUE,
@@ -202,7 +202,7 @@ def test_an_encrypted_pdf_is_refused_as_encrypted() -> None:
     )
     with pytest.raises(EncryptedDocument, match="encrypted") as refusal:
         open_document(pdf, **LIMITS)
-    assert isinstance(refusal.value, UndecodablePicture)
+    assert isinstance(refusal.value, DecodeFailed)
 
 
 @pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
@@ -250,7 +250,7 @@ def test_a_pdf_with_javascript_is_refused(catalog: bytes, extra: bytes) -> None:
             extra,
         ]
     )
-    with pytest.raises(UnsupportedPicture, match="JavaScript"):
+    with pytest.raises(UnsupportedFormat, match="JavaScript"):
         open_document(pdf, **LIMITS)
 
 
@@ -320,5 +320,5 @@ def test_a_tiff_page_over_the_pixel_limit_is_refused_before_decoding() -> None:
 
 def test_a_damaged_tiff_page_is_refused_as_undecodable() -> None:
     data = tiff_of([Image.new("L", (64, 64), 10), Image.new("L", (64, 64), 20)])
-    with opened(data[: len(data) - 3000]) as document, pytest.raises(UndecodablePicture):
+    with opened(data[: len(data) - 3000]) as document, pytest.raises(DecodeFailed):
         document.render(2)

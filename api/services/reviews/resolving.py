@@ -35,6 +35,7 @@ from api.services.extraction.pipeline import (
     Pipeline,
     PlacedPage,
     Placement,
+    Quad,
     SourceFacts,
     ZonePlacer,
 )
@@ -48,8 +49,6 @@ from api.services.reviews.queue import (
 from api.services.uploads import open_upload
 from api.storage import Storage
 from api.tables import Model, Review, utcnow
-
-Quad = list[list[float]]
 
 
 @dataclass(frozen=True)
