@@ -15,6 +15,7 @@ from starlette.formparsers import MultiPartParser
 from api.db import is_at_head, make_sessionmaker, migration_lock, upgrade_database
 from api.services.extraction.alignment import ReferenceCache
 from api.services.extraction.intents import IntentSweeper
+from api.services.identity.passwords import limit_hashing
 from api.services.outputs import register_existing
 from api.settings import Settings
 from api.storage.factory import open_storage
@@ -35,6 +36,8 @@ def attach_state(app: FastAPI, settings: Settings, engine: Engine) -> None:
     # An uploaded picture is read whole into memory to be decoded; spooling it to a
     # temporary file first would only add a disk write and read to every request.
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_upload_bytes)
+    # Argon2 takes 64 MiB a hash: a few at a time per process, whatever arrives at once.
+    limit_hashing(settings.hash_concurrency, settings.hash_wait_seconds)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     for state_name, area in STORAGE_AREAS.items():  # laid out like the data folder

@@ -79,6 +79,18 @@ class Settings(BaseSettings):
         default="127.0.0.1",
         description="Proxies (comma-separated addresses, or *) whose X-Forwarded-* are trusted.",
     )
+    hash_concurrency: int = Field(
+        default=2,
+        gt=0,
+        description="Most passwords hashed or checked at once per process (Argon2id takes "
+        "64 MiB and a core's time for each).",
+    )
+    hash_wait_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="How long a sign-in waits for a free hashing slot before it is answered "
+        "503 with Retry-After.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
