@@ -89,7 +89,7 @@ class Settings(BaseSettings):
         default=3.0,
         gt=0,
         description="How long a sign-in waits for a free hashing slot before it is answered "
-        "503 with Retry-After.",
+        "503 with Retry-After (its attempt is then not counted).",
     )
 
     @field_validator("cors_origins", mode="before")

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -236,14 +237,51 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class LoginFailure(Base):
-    """A failed sign-in, counted per casefolded username by the throttle."""
+class SignInAttempt(Base):
+    """A sign-in, counted by the throttle from the moment it starts.
 
-    __tablename__ = "login_failures"
+    A row is a failure unless its attempt is still running; a success removes the failures
+    of its (username, address). ``trusted``: made by a browser holding a device cookie of
+    that user, which the limit on a username from everywhere does not count.
+    """
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_username_key_at", "username_key", "at"),
+        Index("ix_sign_in_attempts_address_at", "address", "at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    username_key: Mapped[str] = mapped_column(String(100), index=True)
+    # casefolded username as typed (the user need not exist)
+    username_key: Mapped[str] = mapped_column(String(200))
+    # the client: an IPv4 address or an IPv6 /64
+    address: Mapped[str] = mapped_column(String(64))
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class SignInLock(Base):
+    """One row per throttle key (``user:<name>``, ``address:<client>``), locked while an
+    attempt is counted so that concurrent attempts on the same key count one at a time."""
+
+    __tablename__ = "sign_in_locks"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class TrustedDevice(Base):
+    """A browser that signed in as a user before (its device cookie): only the SHA-256 of
+    the cookie's token is kept."""
+
+    __tablename__ = "trusted_devices"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SetupToken(Base):

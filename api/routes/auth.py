@@ -13,10 +13,12 @@ from api.edge.deps import SettingsDep
 from api.edge.problems import problem_responses
 from api.schemas.access import LoginRequest, Me, SetupRequest, UserRead
 from api.services import audit
-from api.services.identity import accounts
+from api.services.identity import accounts, throttle
 from api.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+# a browser that signed in as a user before: the throttle's per-username limit spares it
+DEVICE_COOKIE = "zonecut_device"
 
 
 def _set_session_cookie(
@@ -38,8 +40,14 @@ def _set_session_cookie(
     operation_id="login",
     summary="Sign in",
     description="Checks a username and password and sets the session cookie "
-    f"`{SESSION_COOKIE}` (HttpOnly, SameSite=Lax, Secure over https). After 5 failed "
-    "attempts for one username within 15 minutes every attempt is 429 with `Retry-After`.",
+    f"`{SESSION_COOKIE}` (HttpOnly, SameSite=Lax, Secure over https). The first success "
+    f"in a browser also sets the device cookie `{DEVICE_COOKIE}`. Attempts are counted "
+    "when they start; at 5 failures for a username from one client address within 15 "
+    "minutes, 30 from one address within 15 minutes, or 100 for a username from everywhere "
+    "within an hour (not counted for a browser holding that user's device cookie), the "
+    "password is not checked and the answer is 429 with `Retry-After`. An IPv6 client "
+    "counts by its /64. A success clears its username's failures from its address. While "
+    "too many passwords are being checked at once, 503 with `Retry-After`.",
     responses=problem_responses(errors.Unauthorized, errors.Forbidden, errors.TooManyRequests),
 )
 def login(
@@ -50,13 +58,27 @@ def login(
     body: LoginRequest,
     _anyone: Anyone,
 ) -> UserRead:
+    # the peer, or the address the trusted proxy wrote (FORWARDED_ALLOW_IPS)
+    client = request.client.host if request.client is not None else None
     signed_in = accounts.sign_in(
         sessions,
         body.username,
         body.password,
+        client=client,
+        device=request.cookies.get(DEVICE_COOKIE),
         max_age=timedelta(hours=settings.session_max_hours),
     )
     _set_session_cookie(response, request, settings, signed_in.token)
+    if signed_in.device_token is not None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            signed_in.device_token,
+            max_age=int(throttle.DEVICE_LIFE.total_seconds()),
+            path=request.url.path,  # sent to sign-in only
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
     return UserRead.model_validate(signed_in.user)
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import create_engine, update
+from sqlalchemy import create_engine, insert, select, update
 
 from api.db import make_engine, make_sessionmaker
 from api.services.identity.accounts import issue_setup_token
-from api.tables import UserSession, utcnow
+from api.tables import SignInAttempt, SignInLock, TrustedDevice, UserSession, utcnow
 from tests.api.conftest import PASSWORD, RunningApi
 from tests.api.factories import assert_problem, picture_bytes
 
@@ -116,6 +117,45 @@ def test_five_failures_throttle_a_username_even_for_the_right_password(
     assert login(api.new_client(), "grace").status_code == 200  # others are not locked out
 
 
+def test_a_success_clears_its_own_failures(api: RunningApi) -> None:
+    api.create_user("ada")
+    for _ in range(2):  # 8 failures in all, but never 5 since the last success
+        for _ in range(4):
+            assert login(api.new_client(), "ada", "guess").status_code == 401
+        assert login(api.new_client(), "ada").status_code == 200
+
+
+def test_the_first_sign_in_of_a_browser_sets_a_device_cookie_for_sign_in_only(
+    api: RunningApi,
+) -> None:
+    api.create_user("ada")
+    browser = api.new_client()
+    cookie = login(browser, "ada").headers.get_list("set-cookie")
+    device = next(c for c in cookie if c.startswith("zonecut_device="))
+    assert "Path=/api/v1/auth/login" in device and "HttpOnly" in device
+    assert "samesite=strict" in device.lower()
+    again = login(browser, "ada").headers.get_list("set-cookie")
+    assert not any(c.startswith("zonecut_device=") for c in again)  # it has one already
+
+
+def test_attempts_too_old_to_count_are_pruned(api: RunningApi) -> None:
+    engine = create_engine(api.settings.effective_database_url)
+    old = utcnow() - timedelta(hours=2)
+    with engine.begin() as connection:
+        attempt = {"username_key": "ada", "address": "192.0.2.1", "trusted": False, "at": old}
+        connection.execute(
+            insert(SignInAttempt), [attempt | {"id": uuid.uuid4()} for _ in range(3)]
+        )
+        connection.execute(insert(SignInLock), [{"key": "user:ada", "at": old}])
+    assert login(api.new_client(), "ghost", "guess").status_code == 401
+    with engine.connect() as connection:
+        attempts = connection.execute(select(SignInAttempt.username_key)).scalars().all()
+        keys = connection.execute(select(SignInLock.key)).scalars().all()
+    engine.dispose()
+    assert attempts == ["ghost"]
+    assert "user:ada" not in keys and "user:ghost" in keys
+
+
 def test_unknown_usernames_are_throttled_too(api: RunningApi) -> None:
     for _ in range(5):
         login(api.new_client(), "ghost", "guess")
@@ -178,6 +218,24 @@ def test_a_new_password_or_disabling_ends_every_session(api: RunningApi) -> None
     api.client.patch(f"/users/{user['id']}", json={"disabled": True})
     assert browser.get("/models").status_code == 401
     assert login(api.new_client(), "ada", "a new passphrase").status_code == 401
+
+
+def test_a_new_password_or_disabling_forgets_the_users_browsers(api: RunningApi) -> None:
+    user = api.create_user("ada")
+    api.sign_in("ada")
+    engine = create_engine(api.settings.effective_database_url)
+
+    def devices() -> int:
+        with engine.connect() as connection:
+            return len(connection.execute(select(TrustedDevice.token_hash)).all())
+
+    assert devices() == 1
+    api.client.patch(f"/users/{user['id']}", json={"password": "a new passphrase"})
+    assert devices() == 0
+    api.sign_in("ada", "a new passphrase")
+    api.client.patch(f"/users/{user['id']}", json={"disabled": True})
+    assert devices() == 0
+    engine.dispose()
 
 
 def test_a_demoted_user_loses_the_role_on_the_next_request(api: RunningApi) -> None:

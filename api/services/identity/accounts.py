@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,12 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import errors
 from api.db import session_scope
 from api.services import audit
+from api.services.identity import throttle
 from api.services.identity.credentials import Role, new_secret, secret_hash
 from api.services.identity.passwords import hash_password, needs_rehash, verify_password
-from api.tables import LoginFailure, SetupToken, User, UserSession, utcnow
+from api.tables import SetupToken, User, UserSession, utcnow
 
-THROTTLE_FAILURES = 5
-THROTTLE_WINDOW = timedelta(minutes=15)
 WRONG_CREDENTIALS = "the username or password is wrong"
 SETUP_TOKEN_LIFE = timedelta(days=1)
 
@@ -116,6 +114,7 @@ def update_user(session: Session, user: User, changes: UserChanges) -> User:
         user.password_hash = hash_password(changes.password)
     if changes.password is not None or disabled:
         end_sessions(session, user.id)
+        throttle.forget_devices(session, user.id)
     return user
 
 
@@ -159,54 +158,61 @@ def start_session(session: Session, user: User, *, max_age: timedelta) -> str:
 class SignedIn:
     user: User
     token: str
-
-
-def _retry_after(session: Session, key: str, now: datetime) -> int | None:
-    """Seconds until sign-in is allowed again for ``key``, or None when it is allowed now."""
-    window_start = now - THROTTLE_WINDOW
-    recent = session.scalars(
-        select(LoginFailure.at)
-        .where(LoginFailure.username_key == key, LoginFailure.at > window_start)
-        .order_by(LoginFailure.at.desc())
-        .limit(THROTTLE_FAILURES)
-    ).all()
-    if len(recent) < THROTTLE_FAILURES:
-        return None
-    # the fifth newest failure is the one whose expiry lets an attempt through again
-    return max(1, math.ceil((recent[-1] + THROTTLE_WINDOW - now).total_seconds()))
+    # the device cookie's token for a browser that held none for this user, else None
+    device_token: str | None
 
 
 def sign_in(
-    sessions: sessionmaker[Session], username: str, password: str, *, max_age: timedelta
+    sessions: sessionmaker[Session],
+    username: str,
+    password: str,
+    *,
+    client: str | None,
+    device: str | None,
+    max_age: timedelta,
 ) -> SignedIn:
-    """Check a username and password and start a session, or raise 401 / 429.
+    """Check a username and password from ``client`` (its address) and start a session,
+    or raise 401 / 429 / 503.
 
-    An unknown user, a disabled one and a wrong password get the same answer after the
-    same Argon2 work. The password is checked with no transaction open, and every failure
-    is committed, so the throttle holds across workers and instances.
+    The attempt is counted before the password is hashed (``throttle``), in a transaction
+    of its own, so the throttle holds across workers and instances however many guesses
+    arrive at once. ``device`` is the browser's device cookie, if any. An unknown user, a
+    disabled one and a wrong password get the same answer after the same Argon2 work; the
+    password is checked with no transaction open.
     """
     key = username_key(username)
     with session_scope(sessions) as session:
-        wait = _retry_after(session, key, utcnow())
-        if wait is not None:
-            raise errors.TooManyRequests(
-                f"too many failed sign-ins for '{username}'; try again in {wait} s",
-                headers={"Retry-After": str(wait)},
-            )
+        trusted = throttle.is_trusted_device(session, device, key)
+        attempt = throttle.start_attempt(session, username, key, client, trusted=trusted)
         user = session.scalar(select(User).where(User.username_key == key))
         stored_hash = user.password_hash if user is not None else None
         user_id = user.id if user is not None else None
-    matches = verify_password(stored_hash, password)
+    try:
+        matches = verify_password(stored_hash, password)
+        rehashed = (
+            hash_password(password)
+            if matches and stored_hash is not None and needs_rehash(stored_hash)
+            else None
+        )
+    except errors.ServiceUnavailable:  # never judged: not a failure
+        with session_scope(sessions) as session:
+            throttle.forget_attempt(session, attempt)
+        raise
     with session_scope(sessions) as session:
+        throttle.prune(session, utcnow())
         user = session.get(User, user_id) if user_id is not None and matches else None
         signed_in: SignedIn | None = None
-        if user is None or user.disabled:
-            session.add(LoginFailure(id=uuid.uuid4(), username_key=key, at=utcnow()))
-            audit.record(session, username[:100], "auth.login_failed")
+        if user is None or user.disabled:  # the attempt stays counted: a failure
+            audit.record(
+                session, username[:100], "auth.login_failed", detail={"address": attempt.address}
+            )
         else:
-            if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
-            signed_in = SignedIn(user, start_session(session, user, max_age=max_age))
+            throttle.clear_failures(session, attempt)
+            if rehashed is not None:
+                user.password_hash = rehashed
+            device_token = None if trusted else throttle.remember_device(session, user.id)
+            token = start_session(session, user, max_age=max_age)
+            signed_in = SignedIn(user, token, device_token)
             audit.record(session, user.username, "auth.login", target=str(user.id))
     if signed_in is None:
         raise errors.Unauthorized(WRONG_CREDENTIALS)
