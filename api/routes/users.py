@@ -111,3 +111,20 @@ def delete_user(session: SessionDep, admin: Admin, user_id: UserId) -> Response:
     accounts.delete_user(session, user)
     audit.record(session, admin.actor, "user.delete", str(user_id), {"username": user.username})
     return Response(status_code=204)
+
+
+@router.post(
+    "/{user_id:uuid}/unlock",
+    status_code=204,
+    operation_id="unlockUser",
+    summary="Unlock a user",
+    description="Forgets the user's failed sign-ins from every address, so the sign-in "
+    "throttle lets them in again at once (say, after someone else's guesses locked them "
+    "out).",
+    responses=problem_responses(errors.NotFound),
+)
+def unlock_user(session: SessionDep, admin: Admin, user_id: UserId) -> Response:
+    user = accounts.load_user(session, user_id)
+    accounts.unlock_user(session, user)
+    audit.record(session, admin.actor, "user.unlock", str(user.id), {"username": user.username})
+    return Response(status_code=204)

@@ -65,6 +65,7 @@ REQUIRED_ROLE: dict[tuple[str, str], str | None] = {
     ("GET", "/users/{user_id}"): "admin",
     ("PATCH", "/users/{user_id}"): "admin",
     ("DELETE", "/users/{user_id}"): "admin",
+    ("POST", "/users/{user_id}/unlock"): "admin",
     ("GET", "/api-keys"): "admin",
     ("POST", "/api-keys"): "admin",
     ("DELETE", "/api-keys/{key_id}"): "admin",

@@ -219,6 +219,11 @@ def sign_in(
     return signed_in
 
 
+def unlock_user(session: Session, user: User) -> None:
+    """Let a user sign in again at once: their failed sign-ins from everywhere forgotten."""
+    throttle.unlock(session, user.username_key)
+
+
 def admin_exists(session: Session) -> bool:
     """Whether any enabled admin account exists."""
     return (
