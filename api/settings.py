@@ -77,7 +77,10 @@ class Settings(BaseSettings):
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
-        description="Proxies (comma-separated addresses, or *) whose X-Forwarded-* are trusted.",
+        description="Proxies (comma-separated addresses, or *) whose X-Forwarded-* are trusted. "
+        "The sign-in throttle counts by the client address a trusted proxy writes first in "
+        "X-Forwarded-For: the proxy must overwrite that header, never append to the client's "
+        "(deploy/nginx.conf sets it to $remote_addr).",
     )
     hash_concurrency: int = Field(
         default=2,
