@@ -52,6 +52,7 @@ class LocalCutter:
             references=ReferenceCache(references, max_pixels=settings.max_image_pixels),
             max_pixels=settings.max_image_pixels,
             max_pages=settings.max_pages,
+            max_request_pixels=settings.max_request_pixels,
             reviews=reviews,
             sources=sources,
             keep_sources=timedelta(days=settings.keep_sources_days),

@@ -65,6 +65,7 @@ def get_limits(settings: SettingsDep) -> Limits:
         max_coordinate=settings.max_coordinate,
         max_pixels=settings.max_image_pixels,
         max_pages=settings.max_pages,
+        max_request_pixels=settings.max_request_pixels,
     )
 
 
@@ -76,6 +77,7 @@ def get_pipeline(request: Request, settings: SettingsDep, storage: StorageDep) -
         references=cache,
         max_pixels=settings.max_image_pixels,
         max_pages=settings.max_pages,
+        max_request_pixels=settings.max_request_pixels,
         reviews=request.app.state.reviews,
         sources=request.app.state.sources,
         keep_sources=timedelta(days=settings.keep_sources_days),

@@ -7,13 +7,17 @@ A document is opened in two steps, so that a hostile file costs next to nothing:
    that is encrypted, damaged, whose page tree cannot be walked (loops included), that
    has no pages or that carries JavaScript is refused here.
 2. :meth:`Document.render` turns one page into an upright :class:`Picture`, after
-   checking the size it would have against ``max_pixels``; :meth:`Document.check_pixels`
-   does that check for every page at once, before the first one is rendered.
+   checking the size it would have; :meth:`Document.page_pixels` does that check for
+   every page at once, before the first one is rendered, and counts their pixels.
 
-A PDF page is rendered by PDFium at a width in pixels chosen by the caller (the width of
-the reference page it stands for), or at :data:`REFERENCE_DPI` when it is to be a
-reference itself. A TIFF page is raster already: it is decoded at its own size, through
-the same mode and orientation rules as any picture (:func:`api.imaging.decode.decode_frame`).
+A PDF page stands for a page of a reference whose size in pixels the caller gives: it is
+rendered by PDFium at that page's width, and never above :data:`PAGE_PIXELS_FACTOR` times
+that page's pixels, so that a tiny page of another shape (an inch wide and a hundred
+tall) is refused instead of becoming a gigantic picture. Without a reference page, a PDF
+page is to be a reference itself and renders at :data:`REFERENCE_DPI`. A TIFF page is
+raster already: it is decoded at its own size, through the same mode and orientation
+rules as any picture (:func:`api.imaging.decode.decode_frame`). Every page, whatever its
+kind, stays within ``max_pixels``.
 
 PDFium is not thread-safe: every call into it, opening and closing included, holds one
 process-wide lock. PDFium as packaged has no JavaScript engine, so no script could run;
@@ -54,6 +58,12 @@ REFERENCE_DPI: Final = 200
 
 POINTS_PER_INCH: Final = 72
 
+PAGE_PIXELS_FACTOR: Final = 2
+"""A PDF page rendered for a reference page has at most this many times its pixels."""
+
+Size = tuple[int, int]
+"""A size in pixels: width, height."""
+
 # One lock for every PDFium call of the process (PDFium keeps global state).
 _PDFIUM_LOCK: Final = threading.Lock()
 # Names a PDF uses for scripts; "#4A" style escapes are undone before comparing.
@@ -89,6 +99,8 @@ class Document(ABC):
 
     format: str
     page_sizes: tuple[tuple[float, float], ...]
+    # whether pages render at their reference page's width (PDF), or keep their own (TIFF)
+    scales_to_reference: bool = False
 
     def __init__(self, max_pixels: int) -> None:
         self.max_pixels = max_pixels
@@ -99,38 +111,43 @@ class Document(ABC):
         return len(self.page_sizes)
 
     @abstractmethod
-    def render_size(self, number: int, width: int | None = None) -> tuple[int, int]:
+    def render_size(self, number: int, width: int | None = None) -> Size:
         """The size in pixels page ``number`` will have when rendered at ``width``."""
 
     @abstractmethod
-    def _render(self, number: int, size: tuple[int, int]) -> Picture:
+    def _render(self, number: int, size: Size) -> Picture:
         """Render page ``number`` at ``size`` pixels (already checked)."""
 
-    def check_pixels(self, widths: Sequence[int | None] | None = None) -> None:
-        """Raise :class:`PageTooLarge` if a page would be over ``max_pixels`` rendered.
+    def page_pixels(self, references: Sequence[Size | None] = ()) -> int:
+        """How many pixels all the pages have rendered, page ``n`` for ``references[n-1]``
+        (pages past its end, or None: as references themselves); nothing is rendered.
 
-        ``widths`` gives each page's rendering width in order (None: the default), and
-        pages past its end use the default too. Nothing is rendered.
+        Raises :class:`PageTooLarge` for the first page that would be too large.
         """
+        total = 0
         for number in range(1, self.page_count + 1):
-            width = widths[number - 1] if widths and number <= len(widths) else None
-            self._checked_size(number, width)
+            reference = references[number - 1] if number <= len(references) else None
+            width, height = self._checked_size(number, reference)
+            total += width * height
+        return total
 
-    def render(self, number: int, width: int | None = None) -> Picture:
-        """Page ``number`` as an upright picture, ``width`` pixels wide for a PDF.
+    def render(self, number: int, reference: Size | None = None) -> Picture:
+        """Page ``number`` as an upright picture, standing for a reference page of size
+        ``reference`` (see the module's notes); the size is checked before anything is
+        rendered."""
+        return self._render(number, self._checked_size(number, reference))
 
-        ``width`` None renders a PDF page at :data:`REFERENCE_DPI`; a TIFF page is always
-        decoded at its own size. The size is checked before anything is rendered.
-        """
-        return self._render(number, self._checked_size(number, width))
-
-    def _checked_size(self, number: int, width: int | None) -> tuple[int, int]:
+    def _checked_size(self, number: int, reference: Size | None) -> Size:
         if not 1 <= number <= self.page_count:
             raise ValueError(f"page {number} of a {self.page_count}-page document")
-        size = self.render_size(number, width)
-        if size[0] * size[1] > self.max_pixels:
-            raise PageTooLarge(number, size[0], size[1], self.max_pixels)
-        return size
+        width, height = self.render_size(number, reference[0] if reference else None)
+        if reference is not None and self.scales_to_reference:
+            limit = PAGE_PIXELS_FACTOR * reference[0] * reference[1]
+            if width * height > limit:
+                raise PageTooLarge(number, width, height, limit, reference=reference)
+        if width * height > self.max_pixels:
+            raise PageTooLarge(number, width, height, self.max_pixels)
+        return width, height
 
     @abstractmethod
     def close(self) -> None:
@@ -156,7 +173,7 @@ def open_document(data: bytes, *, max_pages: int, max_pixels: int) -> Document |
     Raises :class:`TooManyPages` past ``max_pages``, :class:`EncryptedDocument`,
     :class:`UndecodableDocument` for a file that cannot be read or walked, and
     :class:`UnsupportedFormat` for a PDF carrying JavaScript. Pixel limits are checked
-    when pages are rendered (see :meth:`Document.check_pixels`).
+    when pages are measured or rendered (see :meth:`Document.page_pixels`).
     """
     kind = sniff_document(data)
     if kind == "pdf":
@@ -168,6 +185,7 @@ def open_document(data: bytes, *, max_pages: int, max_pixels: int) -> Document |
 
 class _PdfDocument(Document):
     format = "pdf"
+    scales_to_reference = True
 
     def __init__(
         self,
@@ -208,7 +226,7 @@ class _PdfDocument(Document):
             raise _script_refusal()
         return cls(pdf, data, sizes, max_pixels)
 
-    def render_size(self, number: int, width: int | None = None) -> tuple[int, int]:
+    def render_size(self, number: int, width: int | None = None) -> Size:
         page_width, page_height = self.page_sizes[number - 1]
         if width is None:
             scale = REFERENCE_DPI / POINTS_PER_INCH
@@ -217,7 +235,7 @@ class _PdfDocument(Document):
             scale = width / page_width
         return width, max(1, round(page_height * scale))
 
-    def _render(self, number: int, size: tuple[int, int]) -> Picture:
+    def _render(self, number: int, size: Size) -> Picture:
         width, height = size
         with _PDFIUM_LOCK:
             if self._pdf is None:
@@ -354,11 +372,11 @@ class _TiffDocument(Document):
             return None
         return cls(image, tuple((float(w), float(h)) for w, h in sizes), max_pixels)
 
-    def render_size(self, number: int, width: int | None = None) -> tuple[int, int]:
+    def render_size(self, number: int, width: int | None = None) -> Size:
         page_width, page_height = self.page_sizes[number - 1]
         return int(page_width), int(page_height)
 
-    def _render(self, number: int, size: tuple[int, int]) -> Picture:
+    def _render(self, number: int, size: Size) -> Picture:
         try:
             self._image.seek(number - 1)
         except _TIFF_ERRORS as error:

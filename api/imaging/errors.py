@@ -89,16 +89,39 @@ class AspectMismatch(ImagingError):
 
 
 class PageTooLarge(PictureTooLarge):
-    """One page of a document would have more pixels than allowed once rendered."""
+    """One page of a document would have more pixels than allowed once rendered.
 
-    def __init__(self, page: int, width: int, height: int, limit: int) -> None:
+    ``reference`` is the size of the reference page it stands for, when the limit is
+    that page's (a page of another shape rendered at its width); else the limit is the
+    one of every picture.
+    """
+
+    def __init__(
+        self,
+        page: int,
+        width: int,
+        height: int,
+        limit: int,
+        *,
+        reference: tuple[int, int] | None = None,
+    ) -> None:
         self.page = page
         self.width, self.height, self.limit, self.pixels = width, height, limit, width * height
-        ImagingError.__init__(
-            self,
+        self.reference = reference
+        would_be = (
             f"Page {page} of the document would be {width} x {height} pixels "
-            f"({width * height:,} pixels), more than the limit of {limit:,} pixels.",
+            f"({width * height:,} pixels)"
         )
+        if reference is None:
+            message = f"{would_be}, more than the limit of {limit:,} pixels."
+        else:
+            ref_width, ref_height = reference
+            message = (
+                f"{would_be} at the width of the reference page it stands for, more than "
+                f"twice that page's {ref_width} x {ref_height} pixels ({limit:,} pixels): "
+                "its shape is too far from the reference's."
+            )
+        ImagingError.__init__(self, message)
 
 
 class TooManyPages(ImagingError):

@@ -53,7 +53,10 @@ ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
         "one page; several `image` parts are each cut alone. Both answer "
         "`{items, refused}`: an extraction for each page or part filed, and why the others "
         "were refused (nothing is filed for those) — or 422 with `refused` when nothing was "
-        "filed."
+        "filed.\n\n"
+        "A request renders at most ZONECUT_MAX_REQUEST_PIXELS pixels over all its parts and "
+        "pages (400 MP by default); a PDF page renders at most twice its reference page's "
+        "pixels. Past either it is 413, before anything is rendered."
     ),
     responses=problem_responses(
         errors.NotFound,
@@ -393,7 +396,7 @@ def get_extraction_overlay(
     with session_scope(sessions) as session:
         record = load_extraction(session, extraction_id)
         require_model(reader, record.model_id)
-        width = _page_width(record.transform, record.source_width, page, extraction_id)
+        size = _page_size(record, page)
         outlines = [
             Outline(crop.zone_name, crop.quad)
             for crop in record.crops
@@ -413,7 +416,7 @@ def get_extraction_overlay(
     with open_upload(
         data, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages
     ) as upload:
-        picture = upload.page(page if upload.page_count > 1 else 1, width)
+        picture = upload.page(page if upload.page_count > 1 else 1, size)
     return Response(
         draw_overlay(picture.image, outlines),
         media_type="image/jpeg",
@@ -421,23 +424,17 @@ def get_extraction_overlay(
     )
 
 
-def _page_width(
-    transform: dict[str, object], source_width: int, page: int, extraction_id: uuid.UUID
-) -> int:
-    """The width in pixels page ``page`` was cut at (a document renders at it again)."""
-    pages = transform.get("pages")
+def _page_size(record: Extraction, page: int) -> tuple[int, int]:
+    """The size in pixels page ``page`` was cut at (a document renders at it again)."""
+    pages = record.transform.get("pages")
     if not isinstance(pages, list):
         if page != 1:
-            raise errors.NotFound(
-                f"extraction {extraction_id} cut one page; there is no page {page}"
-            )
-        return source_width
+            raise errors.NotFound(f"extraction {record.id} cut one page; there is no page {page}")
+        return record.source_width, record.source_height
     for entry in pages:
         if isinstance(entry, dict) and entry.get("page") == page:
-            return int(entry["width"])
-    raise errors.NotFound(
-        f"extraction {extraction_id} cut {len(pages)} pages; there is no page {page}"
-    )
+            return int(entry["width"]), int(entry["height"])
+    raise errors.NotFound(f"extraction {record.id} cut {len(pages)} pages; there is no page {page}")
 
 
 __all__ = ["router"]

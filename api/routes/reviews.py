@@ -134,7 +134,7 @@ def get_review_overlay(
                 f"the picture of review {review_id} has {upload.page_count} page(s); "
                 f"there is no page {page}"
             )
-        picture = upload.page(page, queue.page_width(session, review, page))
+        picture = upload.page(page, queue.page_size(session, review, page))
     outlines = queue.overlay_outlines(session, review, page, (picture.width, picture.height))
     return Response(draw_overlay(picture.image, outlines), media_type="image/jpeg")
 

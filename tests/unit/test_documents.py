@@ -108,7 +108,7 @@ def test_a_pdf_page_renders_at_200_dpi_by_default_and_at_a_given_width() -> None
         assert reference.image.mode == "RGB" and reference.format == "pdf"
         for xy, colour in (((50, 50), RED), ((350, 50), GREEN), ((50, 250), BLUE)):
             assert close_colour(colour_at(reference.image, xy), colour), xy
-        half = document.render(1, width=200)
+        half = document.render(1, (200, 150))
         assert (half.width, half.height) == (200, 150)
         assert close_colour(colour_at(half.image, (175, 125)), YELLOW)
 
@@ -134,23 +134,48 @@ def test_more_pages_than_the_limit_are_refused_before_any_is_read() -> None:
 def test_a_huge_media_box_is_refused_before_rendering() -> None:
     with opened(blank_pdf(1, box=b"0 0 14400 14400")) as document:
         with quickly(), pytest.raises(PageTooLarge, match="Page 1") as refusal:
-            document.check_pixels()
+            document.page_pixels()
         assert isinstance(refusal.value, PictureTooLarge)
         assert (refusal.value.width, refusal.value.height) == (40000, 40000)
         with pytest.raises(PageTooLarge):
             document.render(1)
-        assert document.render(1, width=100).height == 100  # small enough at that width
+        assert document.render(1, (100, 100)).height == 100  # small enough at that width
 
 
 def test_a_page_far_taller_than_wide_is_refused_at_the_reference_width() -> None:
     with (
         opened(blank_pdf(1, box=b"0 0 10 1000000")) as document,
-        pytest.raises(PageTooLarge, match="more than the limit"),
+        pytest.raises(PageTooLarge, match="more than twice"),
     ):
-        document.check_pixels([1700])
+        document.page_pixels([(1700, 2200)])
 
 
-def test_check_pixels_names_the_page_over_the_limit() -> None:
+def test_a_page_of_another_shape_renders_at_most_twice_its_reference_pages_pixels() -> None:
+    # 1 x 99.9 inches: at the reference's 1000 pixels, 1000 x 99,889 (under 100 MP)
+    with opened(blank_pdf(1, box=b"0 0 72 7192"), max_pixels=100_000_000) as document:
+        with pytest.raises(PageTooLarge) as refusal:
+            document.render(1, (1000, 800))
+        assert (refusal.value.width, refusal.value.height, refusal.value.limit) == (
+            1000,
+            99889,
+            1_600_000,
+        )
+        assert refusal.value.reference == (1000, 800)
+        assert "twice that page's 1000 x 800 pixels (1,600,000 pixels)" in str(refusal.value)
+        assert document.render_size(1) == (200, 19978)  # as a reference itself: at 200 dpi
+    # a page up to twice as tall for its width as the reference still renders
+    with opened(blank_pdf(2, box=b"0 0 72 144")) as document:
+        assert document.page_pixels([(100, 100), (100, 100)]) == 2 * 100 * 200
+        assert document.render(2, (100, 100)).height == 200
+
+
+def test_tiff_pages_keep_their_own_size_whatever_the_reference() -> None:
+    data = tiff_of([Image.new("L", (10, 400)), Image.new("L", (10, 400))])
+    with opened(data) as document:
+        assert document.page_pixels([(10, 10), (10, 10)]) == 2 * 10 * 400
+
+
+def test_page_pixels_names_the_page_over_the_limit() -> None:
     pdf = raw_pdf(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -161,8 +186,8 @@ def test_check_pixels_names_the_page_over_the_limit() -> None:
     )
     with opened(pdf, max_pixels=10_000_000) as document:
         with pytest.raises(PageTooLarge, match="Page 2"):
-            document.check_pixels([1700, 1700])
-        assert document.render(1, 1700).height == 2200
+            document.page_pixels([(1700, 2200), (1700, 2200)])
+        assert document.render(1, (1700, 2200)).height == 2200
 
 
 @pytest.mark.parametrize(
@@ -264,7 +289,9 @@ def test_pdfium_is_safe_to_use_from_many_threads() -> None:
             for _ in range(5):
                 with opened(data) as document:
                     for number in (1, 2):
-                        colours.append(colour_at(document.render(number, 100).image, (80, 60)))
+                        colours.append(
+                            colour_at(document.render(number, (100, 75)).image, (80, 60))
+                        )
         except BaseException as error:
             failures.append(error)
 
@@ -292,7 +319,7 @@ def test_every_tiff_page_is_decoded_with_the_picture_rules() -> None:
         assert third.image.mode == "L" and colour_at(third.image, (0, 0)) == (255,)
         # pages rendered earlier are not changed by reading the next ones
         assert colour_at(first.image, (5, 5)) == RED
-        assert document.render(1, width=999).width == 40  # raster pages keep their pixels
+        assert document.render(1, (999, 999)).width == 40  # raster pages keep their pixels
 
 
 def test_tiff_pages_are_turned_upright() -> None:
@@ -314,7 +341,7 @@ def test_a_tiff_page_over_the_pixel_limit_is_refused_before_decoding() -> None:
     data = tiff_of([Image.new("L", (10, 10)), Image.new("L", (100, 100))])
     with opened(data, max_pixels=5000) as document:
         with pytest.raises(PageTooLarge, match="Page 2"):
-            document.check_pixels()
+            document.page_pixels()
         assert document.render(1).width == 10
 
 

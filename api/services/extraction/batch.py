@@ -2,11 +2,13 @@
 (``pages=each``), or several uploaded parts, each cut alone.
 
 Each page or part is an extraction of its own, filed or refused on its own: a refused
-page files nothing and the others are still filed. The answer lists the extractions and
-the refusals in order; with an Idempotency-Key it is kept (:mod:`.replay`) and
-a retry gets it again. A server error (503: the store or the database away) ends the
-request there: what was filed by then stays filed, and the key is given up so that a
-retry can run again.
+page files nothing and the others are still filed. The request as a whole is bounded
+first: every part is opened and measured before anything is rendered, and all their
+pages together stay within the pixels of one request. The answer
+lists the extractions and the refusals in order; with an Idempotency-Key it is kept
+(:mod:`.replay`) and a retry gets it again. A server error (503: the store or the
+database away) ends the request there: what was filed by then stays filed, and the key
+is given up so that a retry can run again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
@@ -31,9 +34,14 @@ from api.services.extraction.pipeline import (
     Pipeline,
     SourceFacts,
 )
-from api.services.extraction.run import check_has_zones, cut_pictures, extract_upload
+from api.services.extraction.run import (
+    check_has_zones,
+    cut_pictures,
+    extract_upload,
+    pixels_to_render,
+)
 from api.services.models.catalog import find_model
-from api.services.uploads import Upload, open_upload
+from api.services.uploads import Upload, check_request_pixels, open_upload
 from api.tables import Extraction
 
 
@@ -96,7 +104,8 @@ def run_batch(pipeline: Pipeline, request: BatchRequest) -> BatchOutcome:
     """Cut every page or part alone; refusals are listed, not raised.
 
     Raises for what concerns the whole request: an unknown model, one without zones,
-    ``pages=each`` with a model of several pages, a reused Idempotency-Key.
+    ``pages=each`` with a model of several pages, more pixels to render than the budget
+    of a request, a reused Idempotency-Key.
     """
     hashes = [hashlib.sha256(part.data).hexdigest() for part in request.parts]
     with session_scope(pipeline.sessions) as session:
@@ -139,24 +148,40 @@ def _cut_all(
             f"pages=each cuts every page as its own picture, with a model of one page; "
             f"model '{model.name}' has {model.page_count} pages (nothing was cut)"
         )
-    outcome = BatchOutcome()
     several = len(request.parts) > 1
-    for number, (part, digest) in enumerate(zip(request.parts, hashes, strict=True), start=1):
-        part_number = number if several else None
-        part_request = request.part_request(model.id, part)
-        fingerprint = part_request.fingerprint(digest, model.id)
-        try:
-            upload = open_upload(
-                part.data, max_pixels=pipeline.max_pixels, max_pages=pipeline.max_pages
-            )
-        except errors.AppError as refusal:
-            if not several:
-                raise  # the one file of the request is refused whole: its own answer
-            _refuse(outcome, refusal, part=part_number)
-            continue
-        with upload:
+    outcome = BatchOutcome()
+    with ExitStack() as uploads:
+        # Every part is opened and measured first: the budget holds before anything renders.
+        opened: list[Upload | errors.AppError] = []
+        pixels = pages = 0
+        for part in request.parts:
+            try:
+                upload = uploads.enter_context(
+                    open_upload(
+                        part.data, max_pixels=pipeline.max_pixels, max_pages=pipeline.max_pages
+                    )
+                )
+                pixels += pixels_to_render(upload, model, each_page=request.each_page)
+            except errors.AppError as refusal:
+                if not several:
+                    raise  # the one file of the request is refused whole: its own answer
+                opened.append(refusal)
+                continue
+            pages += upload.page_count
+            opened.append(upload)
+        check_request_pixels(pixels, pages, pipeline.max_request_pixels)
+        for number, (part, digest, upload_or_refusal) in enumerate(
+            zip(request.parts, hashes, opened, strict=True), start=1
+        ):
+            part_number = number if several else None
+            if isinstance(upload_or_refusal, errors.AppError):
+                _refuse(outcome, upload_or_refusal, part=part_number)
+                continue
+            part_request = request.part_request(model.id, part)
             if request.each_page:
-                _cut_each_page(pipeline, part_request, model, upload, digest, outcome, part_number)
+                _cut_each_page(
+                    pipeline, part_request, model, upload_or_refusal, digest, outcome, part_number
+                )
                 continue
             try:
                 outcome.items.append(
@@ -164,9 +189,9 @@ def _cut_all(
                         pipeline,
                         part_request,
                         model,
-                        upload,
+                        upload_or_refusal,
                         time.perf_counter(),
-                        fingerprint,
+                        part_request.fingerprint(digest, model.id),
                         digest,
                     )
                 )
@@ -184,19 +209,13 @@ def _cut_each_page(
     outcome: BatchOutcome,
     part: int | None,
 ) -> None:
-    """Cut every page of the upload as its own picture with the one-page model."""
-    width = model.page_widths[0]
-    try:
-        upload.check_widths([width] * upload.page_count)
-    except errors.AppError as refusal:
-        if part is None:
-            raise  # the one file of the request is refused whole: its own answer
-        _refuse(outcome, refusal, part=part)
-        return
+    """Cut every page of the upload (measured already) as its own picture with the
+    one-page model."""
+    reference = model.page_sizes[0]
     for page in range(1, upload.page_count + 1):
         started = time.perf_counter()
         try:
-            picture = upload.page(page, width)
+            picture = upload.page(page, reference)
             if upload.page_count > 1:
                 # the page alone is what is kept for the overlay, or for review
                 alone = replace(request, data=encode_image(picture.image, "png"))

@@ -15,6 +15,7 @@ from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.imaging.decode import Picture
+from api.imaging.documents import Size
 from api.imaging.geometry import Box
 from api.services.extraction import alignment
 from api.services.models.references import reference_pages
@@ -131,9 +132,10 @@ class ModelSnapshot:
         )
 
     @property
-    def page_widths(self) -> list[int | None]:
-        """The width in pixels each page of a document is rendered at: its reference's."""
-        return [page.size[0] for page in self.pages] or [self.reference_size[0]]
+    def page_sizes(self) -> list[Size]:
+        """The size in pixels of every page of the reference, page 1 first: a page of a
+        document renders at its width, and at most twice its pixels."""
+        return [page.size for page in self.pages] or [self.reference_size]
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,8 @@ class Pipeline:
     references: alignment.ReferenceCache
     max_pixels: int
     max_pages: int
+    # what one request may render over all its parts and pages
+    max_request_pixels: int
     # where refused pictures are kept for review; None keeps none
     reviews: Storage | None = None
     # where the pictures cut are kept for overlays, and for how long (0: not kept)

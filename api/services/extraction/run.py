@@ -2,8 +2,9 @@
 (:mod:`.placing`), cut and encode every crop, then file and record them (:mod:`.filing`).
 
 A document (PDF, multi-page TIFF) is cut with a model of as many pages: each page is
-rendered at the width of its reference page, placed on its own, and every zone is cut
-from its page; one record holds the crops of all pages.
+rendered at the width of its reference page (never above twice its pixels), placed on its
+own, and every zone is cut from its page; one record holds the crops of all pages. What
+the request would render is counted before anything is, against the budget of a request.
 
 No database transaction is held while pictures are cut: the model is read in one short
 transaction, the pixels are worked on with none open, and the record is written in a
@@ -39,7 +40,7 @@ from api.services.extraction.pipeline import (
 from api.services.extraction.placing import cut_zones, place_page
 from api.services.extraction.replay import check_not_batch, replay_single
 from api.services.models.catalog import find_model
-from api.services.uploads import Upload, open_upload
+from api.services.uploads import Upload, check_request_pixels, open_upload
 from api.tables import Extraction, utcnow
 
 
@@ -67,7 +68,23 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
             request.data, max_pixels=pipeline.max_pixels, max_pages=pipeline.max_pages
         )
     with upload:
+        pixels = pixels_to_render(upload, model)
+        check_request_pixels(pixels, upload.page_count, pipeline.max_request_pixels)
         return extract_upload(pipeline, request, model, upload, started, fingerprint, source_sha256)
+
+
+def pixels_to_render(upload: Upload, model: ModelSnapshot, *, each_page: bool = False) -> int:
+    """How many pixels cutting the upload with the model decodes or renders: every page
+    for its reference page (page 1's for all with ``each_page``).
+
+    Raises, before anything is rendered, for an upload that cannot be cut: another number
+    of pages than the model's, or a page too large.
+    """
+    if each_page:
+        return upload.pixels([model.page_sizes[0]] * upload.page_count)
+    if upload.page_count != model.page_count:
+        raise page_count_mismatch(upload.page_count, model)
+    return upload.pixels(model.page_sizes)
 
 
 def check_has_zones(model: ModelSnapshot) -> None:
@@ -91,7 +108,7 @@ def extract_upload(
     if upload.page_count != model.page_count:
         raise page_count_mismatch(upload.page_count, model)
     with metrics.stage("decode"):
-        pictures = upload.pages(model.page_widths)
+        pictures = upload.pages(model.page_sizes)
     source = SourceFacts(
         filename=request.filename,
         format=upload.format,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
@@ -22,7 +23,12 @@ from api.services.models.references import (
     store_reference,
 )
 from api.services.models.rules import Limits, ZoneSpec, check_zones, name_key, new_zone, zone_spec
-from api.services.uploads import decode_upload, open_upload
+from api.services.uploads import (
+    check_request_pixels,
+    decode_upload,
+    open_upload,
+    picture_pixels,
+)
 from api.storage import Storage
 from api.storage.names import InvalidName, validate_template
 from api.tables import Model, Zone, utcnow
@@ -152,8 +158,22 @@ def reference_pictures(
     image: bytes, limits: Limits, more_pages: Sequence[bytes] = ()
 ) -> list[ReferenceUpload]:
     """The pages of an uploaded reference: a picture, or every page of a document (a PDF
-    rendered at 200 dpi), then ``more_pages`` (pictures, as an import carries them)."""
+    rendered at 200 dpi), then ``more_pages`` (pictures, as an import carries them).
+
+    Every page is counted and measured first: past the pages or the pixels of a request
+    it is 413 before any is decoded.
+    """
     with open_upload(image, max_pixels=limits.max_pixels, max_pages=limits.max_pages) as upload:
+        count = upload.page_count + len(more_pages)
+        if count > limits.max_pages:
+            raise errors.PayloadTooLarge(
+                f"The reference has {count} pages, more than the limit of {limits.max_pages}."
+            )
+        pixels = upload.pixels() + sum(
+            picture_pixels(data, max_pixels=limits.max_pixels, field=f"pages[{index}]")
+            for index, data in enumerate(more_pages)
+        )
+        check_request_pixels(pixels, count, limits.max_request_pixels)
         if upload.page_count == 1 and upload.format != "pdf":
             pages: list[ReferenceUpload] = [(image, upload.page(1))]
         else:
@@ -161,10 +181,6 @@ def reference_pictures(
     for index, data in enumerate(more_pages):
         field = f"pages[{index}]"
         pages.append((data, decode_upload(data, max_pixels=limits.max_pixels, field=field)))
-    if len(pages) > limits.max_pages:
-        raise errors.PayloadTooLarge(
-            f"The reference has {len(pages)} pages, more than the limit of {limits.max_pages}."
-        )
     return pages
 
 
@@ -287,12 +303,7 @@ def replace_image(
     check_zones(
         [zone_spec(zone) for zone in model.zones],
         sizes=[(picture.width, picture.height) for _, picture in pages],
-        limits=Limits(
-            max_zones=len(model.zones),
-            max_coordinate=limits.max_coordinate,
-            max_pixels=limits.max_pixels,
-            max_pages=limits.max_pages,
-        ),
+        limits=replace(limits, max_zones=len(model.zones)),
     )
     bump_version(session, model)
     _store_pages(session, references, model, pages)

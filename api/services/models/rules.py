@@ -21,6 +21,8 @@ class Limits:
     max_coordinate: int
     max_pixels: int
     max_pages: int
+    # what a reference upload may decode or render over all its pages
+    max_request_pixels: int
 
 
 def name_key(name: str) -> str:

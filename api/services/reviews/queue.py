@@ -81,13 +81,15 @@ def review_model(session: Session, review: Review) -> Model | None:
     return model
 
 
-def page_width(session: Session, review: Review, page: int) -> int:
-    """The width a page of the review's document is rendered at: its reference page's."""
+def page_size(session: Session, review: Review, page: int) -> tuple[int, int]:
+    """The size of the reference page a page of the review's document stands for (it
+    renders at its width, at most twice its pixels); past the model's pages, the picture
+    as it was refused."""
     model = review_model(session, review)
-    if model is None:
-        return review.source_width
-    pages = reference_pages(model)
-    return pages[page - 1].width if page <= len(pages) else review.source_width
+    pages = reference_pages(model) if model is not None else []
+    if page <= len(pages):
+        return pages[page - 1].width, pages[page - 1].height
+    return review.source_width, review.source_height
 
 
 def overlay_outlines(

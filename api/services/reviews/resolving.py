@@ -46,7 +46,7 @@ from api.services.reviews.queue import (
     project,
     rectangle_corners,
 )
-from api.services.uploads import open_upload
+from api.services.uploads import check_request_pixels, open_upload
 from api.storage import Storage
 from api.tables import Model, Review, utcnow
 
@@ -96,7 +96,10 @@ def resolve(
                     f"the picture of review {review_id} has {upload.page_count} page(s) but "
                     f"model '{model.name}' now has {model.page_count}"
                 )
-            pictures = upload.pages(model.page_widths)
+            check_request_pixels(
+                upload.pixels(model.page_sizes), upload.page_count, pipeline.max_request_pixels
+            )
+            pictures = upload.pages(model.page_sizes)
             facts = SourceFacts(
                 filename=source[0],
                 format=upload.format,
