@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         description="Most pixels one request may decode or render over all its parts and "
         "pages (a reference upload too), checked before any is: past it the request is 413.",
     )
+    max_parts: int = Field(
+        default=50,
+        gt=0,
+        description="Most `image` parts one POST /extract may carry, counted as the form is "
+        "read: past it the request is 413.",
+    )
     max_zones_per_model: int = Field(default=500, gt=0)
     max_coordinate: int = Field(
         default=1_000_000, gt=0, description="Upper bound of any zone coordinate or size."

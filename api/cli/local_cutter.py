@@ -53,6 +53,7 @@ class LocalCutter:
             max_pixels=settings.max_image_pixels,
             max_pages=settings.max_pages,
             max_request_pixels=settings.max_request_pixels,
+            max_parts=settings.max_parts,
             reviews=reviews,
             sources=sources,
             keep_sources=timedelta(days=settings.keep_sources_days),

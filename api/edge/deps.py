@@ -78,6 +78,7 @@ def get_pipeline(request: Request, settings: SettingsDep, storage: StorageDep) -
         max_pixels=settings.max_image_pixels,
         max_pages=settings.max_pages,
         max_request_pixels=settings.max_request_pixels,
+        max_parts=settings.max_parts,
         reviews=request.app.state.reviews,
         sources=request.app.state.sources,
         keep_sources=timedelta(days=settings.keep_sources_days),

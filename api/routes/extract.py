@@ -14,6 +14,7 @@ from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
 from api.edge.access import Reader, require_model
 from api.edge.deps import PipelineDep, SettingsDep, SourcesDep, StorageDep
+from api.edge.forms import PartsCappedRoute
 from api.edge.presenters import API_PREFIX, extraction_read
 from api.edge.problems import problem_responses
 from api.imaging.encode import OutputFormat
@@ -30,7 +31,8 @@ from api.services.uploads import open_upload
 from api.storage import FileNotFoundInStorage, Storage
 from api.tables import Extraction
 
-router = APIRouter(tags=["extraction"])
+# POST /extract reads at most ZONECUT_MAX_PARTS files from its form: see api.edge.forms
+router = APIRouter(tags=["extraction"], route_class=PartsCappedRoute)
 
 ZIP_MEDIA_TYPE = "application/zip"
 ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
@@ -54,9 +56,10 @@ ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
         "`{items, refused}`: an extraction for each page or part filed, and why the others "
         "were refused (nothing is filed for those) — or 422 with `refused` when nothing was "
         "filed.\n\n"
-        "A request renders at most ZONECUT_MAX_REQUEST_PIXELS pixels over all its parts and "
-        "pages (400 MP by default); a PDF page renders at most twice its reference page's "
-        "pixels. Past either it is 413, before anything is rendered."
+        "A request carries at most ZONECUT_MAX_PARTS `image` parts (50 by default) and "
+        "renders at most ZONECUT_MAX_REQUEST_PIXELS pixels over all its parts and pages "
+        "(400 MP by default); a PDF page renders at most twice its reference page's pixels. "
+        "Past any of these it is 413, before anything is rendered."
     ),
     responses=problem_responses(
         errors.NotFound,

@@ -156,7 +156,7 @@ def test_a_tall_thin_pdf_page_is_refused_before_it_is_rendered(
     assert grown < 64 * MIB, f"the server grew by {grown / MIB:.0f} MiB"
 
 
-# --- the pixel budget ----------------------------------------------------------------------
+# --- the pixel budget and the parts cap ----------------------------------------------------
 
 
 def test_the_pixel_budget_counts_every_part_and_page_before_any_is_rendered(
@@ -192,3 +192,13 @@ def test_a_reference_of_many_pages_stays_within_the_pixel_budget(
     )
     assert_problem(answer, 413, "18,700,000 pixels", "5 pages", "10,000,000")
     assert api.client.get("/models").json()["total"] == 0
+
+
+def test_more_parts_than_the_limit_are_refused_before_any_is_cut(api: RunningApi) -> None:
+    model = model_with_zones(api.client)
+    scan = picture_bytes(40, 30)
+    parts = [("image", (f"scan-{n}.png", scan, "image/png")) for n in range(51)]
+    answer = api.client.post("/extract", data={"model": model["id"]}, files=parts)
+    # counted as the form is read: the parser stops at the 51st part
+    assert_problem(answer, 413, "at least 51", "more than 50", "ZONECUT_MAX_PARTS")
+    nothing_filed(api)

@@ -3,8 +3,8 @@
 
 Each page or part is an extraction of its own, filed or refused on its own: a refused
 page files nothing and the others are still filed. The request as a whole is bounded
-first: every part is opened and measured before anything is rendered, and all their
-pages together stay within the pixels of one request. The answer
+first: at most so many parts, every part opened and measured before anything is
+rendered, and all their pages together within the pixels of one request. The answer
 lists the extractions and the refusals in order; with an Idempotency-Key it is kept
 (:mod:`.replay`) and a retry gets it again. A server error (503: the store or the
 database away) ends the request there: what was filed by then stays filed, and the key
@@ -103,10 +103,12 @@ class BatchOutcome:
 def run_batch(pipeline: Pipeline, request: BatchRequest) -> BatchOutcome:
     """Cut every page or part alone; refusals are listed, not raised.
 
-    Raises for what concerns the whole request: an unknown model, one without zones,
-    ``pages=each`` with a model of several pages, more pixels to render than the budget
-    of a request, a reused Idempotency-Key.
+    Raises for what concerns the whole request: more parts than the limit, an unknown
+    model, one without zones, ``pages=each`` with a model of several pages, more pixels
+    to render than the budget of a request, a reused Idempotency-Key.
     """
+    if len(request.parts) > pipeline.max_parts:
+        raise too_many_parts(len(request.parts), pipeline.max_parts)
     hashes = [hashlib.sha256(part.data).hexdigest() for part in request.parts]
     with session_scope(pipeline.sessions) as session:
         model = ModelSnapshot.of(find_model(session, request.model))
@@ -237,6 +239,15 @@ def _cut_each_page(
             )
         except errors.AppError as refusal:
             _refuse(outcome, refusal, part=part, page=page)
+
+
+def too_many_parts(count: int, limit: int, *, at_least: bool = False) -> errors.PayloadTooLarge:
+    """The 413 for a request of more ``image`` parts than the limit."""
+    counted = f"at least {count}" if at_least else str(count)
+    return errors.PayloadTooLarge(
+        f"The request carries {counted} `image` parts, more than {limit} parts a request "
+        "(ZONECUT_MAX_PARTS): send them in several requests."
+    )
 
 
 def _refuse(

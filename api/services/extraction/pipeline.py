@@ -222,8 +222,9 @@ class Pipeline:
     references: alignment.ReferenceCache
     max_pixels: int
     max_pages: int
-    # what one request may render over all its parts and pages
+    # what one request may render over all its parts and pages, and how many parts it has
     max_request_pixels: int
+    max_parts: int
     # where refused pictures are kept for review; None keeps none
     reviews: Storage | None = None
     # where the pictures cut are kept for overlays, and for how long (0: not kept)
