@@ -390,3 +390,25 @@ class IdempotentRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Overlay(Base):
+    """An overlay drawn once and kept beside the picture it was drawn on: an extraction's
+    kept source (in the sources store) or a review item's picture (in the reviews store).
+
+    One per (item, page, model version); recorded before its file is written, and removed
+    with the picture it belongs to.
+    """
+
+    __tablename__ = "overlays"
+
+    path: Mapped[str] = mapped_column(String(300), primary_key=True)
+    extraction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("extractions.id", ondelete="CASCADE"), index=True
+    )
+    review_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("reviews.id", ondelete="CASCADE"), index=True
+    )
+    page: Mapped[int] = mapped_column(Integer)
+    model_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,21 +13,19 @@ from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Respons
 from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
 from api.edge.access import Reader, require_model
-from api.edge.deps import PipelineDep, SettingsDep, SourcesDep, StorageDep
+from api.edge.deps import PipelineDep, StorageDep
 from api.edge.forms import PartsCappedRoute
 from api.edge.presenters import API_PREFIX, extraction_read
 from api.edge.problems import problem_responses
 from api.imaging.encode import OutputFormat
-from api.imaging.overlay import Outline, draw_overlay
 from api.schemas.common import MAX_OFFSET, AlignmentMethod
 from api.schemas.extraction import ExtractionBatch, ExtractionList, ExtractionRead, PagesMode
 from api.services.extraction.batch import BatchOutcome, BatchRequest, Part, nothing_filed, run_batch
 from api.services.extraction.pipeline import ExtractionOutcome, ExtractRequest, Pipeline
+from api.services.extraction.records import extraction_overlay, load_extraction
 from api.services.extraction.records import list_extractions as list_records
-from api.services.extraction.records import load_extraction
 from api.services.extraction.run import run_extraction
 from api.services.models.catalog import find_model
-from api.services.uploads import open_upload
 from api.storage import FileNotFoundInStorage, Storage
 from api.tables import Extraction
 
@@ -381,8 +379,9 @@ def download_extraction_archive(
     summary="See where the zones were cut",
     description="The picture, longest side at most 1600 px, with every zone outlined and "
     "named where it was cut (JPEG); `page` picks a page of a document cut with a model of "
-    "several pages (404 for a page it does not have). Pictures are kept "
-    "ZONECUT_KEEP_SOURCES_DAYS (30 by default); after that this is 410.",
+    "several pages (404 for a page it does not have). Drawn once and kept with the "
+    "picture, which is kept ZONECUT_KEEP_SOURCES_DAYS (30 by default); after that this "
+    "is 410.",
     response_class=Response,
     responses=problem_responses(
         errors.NotFound, errors.Gone, success={200: {"content": {"image/jpeg": ZIP_SCHEMA}}}
@@ -391,53 +390,18 @@ def download_extraction_archive(
 def get_extraction_overlay(
     reader: Reader,
     sessions: SessionFactoryDep,
-    sources: SourcesDep,
-    settings: SettingsDep,
+    pipeline: PipelineDep,
     extraction_id: Annotated[uuid.UUID, Path(description="The extraction's id.")],
     page: Annotated[int, Query(ge=1, le=10_000, description="The page, from 1.")] = 1,
 ) -> Response:
     with session_scope(sessions) as session:
         record = load_extraction(session, extraction_id)
         require_model(reader, record.model_id)
-        size = _page_size(record, page)
-        outlines = [
-            Outline(crop.zone_name, crop.quad)
-            for crop in record.crops
-            if crop.quad is not None and crop.page == page
-        ]
-        path = record.source_path
-    gone = errors.Gone(
-        f"the picture of extraction {extraction_id} is no longer kept "
-        f"(pictures are kept {settings.keep_sources_days} days: ZONECUT_KEEP_SOURCES_DAYS)"
-    )
-    if path is None:
-        raise gone
-    try:
-        data = sources.read(path)
-    except FileNotFoundInStorage as exc:
-        raise gone from exc
-    with open_upload(
-        data, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages
-    ) as upload:
-        picture = upload.page(page if upload.page_count > 1 else 1, size)
     return Response(
-        draw_overlay(picture.image, outlines),
+        extraction_overlay(pipeline, record, page),
         media_type="image/jpeg",
         headers={"Cache-Control": "private, max-age=3600"},
     )
-
-
-def _page_size(record: Extraction, page: int) -> tuple[int, int]:
-    """The size in pixels page ``page`` was cut at (a document renders at it again)."""
-    pages = record.transform.get("pages")
-    if not isinstance(pages, list):
-        if page != 1:
-            raise errors.NotFound(f"extraction {record.id} cut one page; there is no page {page}")
-        return record.source_width, record.source_height
-    for entry in pages:
-        if isinstance(entry, dict) and entry.get("page") == page:
-            return int(entry["width"]), int(entry["height"])
-    raise errors.NotFound(f"extraction {record.id} cut {len(pages)} pages; there is no page {page}")
 
 
 __all__ = ["router"]

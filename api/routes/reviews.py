@@ -10,15 +10,14 @@ from fastapi import APIRouter, Path, Query, Response
 from api import errors
 from api.db import SessionDep
 from api.edge.access import Reader, require_model
-from api.edge.deps import PipelineDep, ReviewsDep, SettingsDep
+from api.edge.deps import PipelineDep, ReviewsDep
 from api.edge.presenters import API_PREFIX, extraction_read, review_read
 from api.edge.problems import problem_responses
-from api.imaging.overlay import draw_overlay
 from api.schemas.common import MAX_OFFSET
 from api.schemas.extraction import ExtractionRead
 from api.schemas.reviews import ReviewList, ReviewRead, ReviewResolve
 from api.services.reviews import queue, resolving
-from api.services.uploads import KEPT_EXTENSIONS, open_upload
+from api.services.uploads import KEPT_EXTENSIONS
 from api.storage import FileNotFoundInStorage
 from api.tables import Review
 
@@ -109,34 +108,21 @@ def get_review_picture(
     summary="See the best guess of a review item",
     description="The refused picture, longest side at most 1600 px, with the model's zones "
     "outlined and named where the best guess puts them (the guessed homography, else the "
-    "reference stretched over the picture); JPEG. `page` picks a page of a document.",
+    "reference stretched over the picture); JPEG. `page` picks a page of a document. Drawn "
+    "once for each version of the model and kept with the picture.",
     response_class=Response,
     responses=problem_responses(errors.NotFound, success={200: {"content": {"image/jpeg": {}}}}),
 )
 def get_review_overlay(
     reader: Reader,
     session: SessionDep,
-    storage: ReviewsDep,
-    settings: SettingsDep,
+    pipeline: PipelineDep,
     review_id: ReviewId,
     page: Annotated[int, Query(ge=1, le=10_000, description="The page, from 1.")] = 1,
 ) -> Response:
-    review = _load(session, reader, review_id)
-    try:
-        data = storage.read(review.picture_path)
-    except FileNotFoundInStorage as exc:
-        raise errors.NotFound(f"the picture of review {review_id} is no longer kept") from exc
-    with open_upload(
-        data, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages
-    ) as upload:
-        if page > upload.page_count:
-            raise errors.NotFound(
-                f"the picture of review {review_id} has {upload.page_count} page(s); "
-                f"there is no page {page}"
-            )
-        picture = upload.page(page, queue.page_size(session, review, page))
-    outlines = queue.overlay_outlines(session, review, page, (picture.width, picture.height))
-    return Response(draw_overlay(picture.image, outlines), media_type="image/jpeg")
+    _load(session, reader, review_id)
+    session.commit()  # no transaction is held while the picture is drawn
+    return Response(queue.review_overlay(pipeline, review_id, page), media_type="image/jpeg")
 
 
 @router.post(

@@ -8,17 +8,25 @@ much each time. Each attack below is refused, or paid for once, before the work 
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
 from PIL import Image
+from sqlalchemy import create_engine, update
 
+from api.db import make_sessionmaker
+from api.services.extraction.intents import remove_expired_sources
+from api.storage.factory import open_storage
+from api.tables import Extraction, utcnow
 from tests.api.conftest import ADMIN_KEY, REPOSITORY, RunningApi, bearer
 from tests.api.factories import (
     assert_problem,
@@ -202,3 +210,108 @@ def test_more_parts_than_the_limit_are_refused_before_any_is_cut(api: RunningApi
     # counted as the form is read: the parser stops at the 51st part
     assert_problem(answer, 413, "at least 51", "more than 50", "ZONECUT_MAX_PARTS")
     nothing_filed(api)
+
+
+# --- overlays drawn once, kept with their picture ------------------------------------------
+
+
+def expire_sources(api: RunningApi) -> None:
+    """Run the sweep as if every kept picture's time were over."""
+    engine = create_engine(api.settings.effective_database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            update(Extraction).values(source_kept_until=utcnow() - timedelta(seconds=1))
+        )
+    sources = open_storage(None, area="sources", local_root=api.settings.data_dir)
+    remove_expired_sources(make_sessionmaker(engine), sources)
+    engine.dispose()
+
+
+def test_an_extractions_overlay_is_drawn_once_and_goes_with_its_picture(
+    api: RunningApi,
+) -> None:
+    model = model_with_zones(api.client)
+    record: dict[str, Any] = extract(api.client, model["id"], picture_bytes()).json()
+    sources = api.settings.data_dir / "sources"
+    overlay_name = f"overlay-p1-v{record['model_version']}.jpg"
+
+    first = api.client.get(f"/extractions/{record['id']}/overlay")
+    assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
+    assert kept_files(sources, record["id"]) == [overlay_name, "source.png"]
+    kept = sources / record["id"] / overlay_name
+    assert kept.read_bytes() == first.content
+    # the second call answers what is kept: not a picture drawn anew
+    kept.write_bytes(a_different_jpeg())
+    again = api.client.get(f"/extractions/{record['id']}/overlay")
+    assert again.status_code == 200 and again.content == a_different_jpeg()
+
+    expire_sources(api)
+    assert_problem(api.client.get(f"/extractions/{record['id']}/overlay"), 410, "no longer kept")
+    assert kept_files(sources, record["id"]) == []
+
+
+def test_a_review_items_overlay_is_drawn_once_per_model_version_and_goes_with_it(
+    api: RunningApi,
+) -> None:
+    model = model_with_zones(api.client)
+    wide = encode(quadrant_picture(400, 300).resize((800, 300)))
+    review_id = assert_problem(extract(api.client, model["id"], wide), 422)["review_id"]
+    reviews = api.settings.data_dir / "reviews"
+    version = model["version"]
+
+    first = api.client.get(f"/reviews/{review_id}/overlay")
+    assert first.status_code == 200
+    assert kept_files(reviews, review_id) == [f"overlay-p1-v{version}.jpg", "picture.png"]
+    kept = reviews / review_id / f"overlay-p1-v{version}.jpg"
+    kept.write_bytes(a_different_jpeg())
+    assert api.client.get(f"/reviews/{review_id}/overlay").content == a_different_jpeg()
+
+    # new zones: a new model version, drawn anew; the overlay of the old one goes
+    zones = [{"name": "all", "folder": "all", "x": 0, "y": 0, "width": 400, "height": 300}]
+    changed = api.client.put(f"/models/{model['id']}/zones", json={"zones": zones}).json()
+    redrawn = api.client.get(f"/reviews/{review_id}/overlay")
+    assert redrawn.status_code == 200 and redrawn.content != a_different_jpeg()
+    newer = f"overlay-p1-v{changed['version']}.jpg"
+    assert kept_files(reviews, review_id) == [newer, "picture.png"]
+
+    assert api.client.post(f"/reviews/{review_id}/discard").status_code == 204
+    assert kept_files(reviews, review_id) == []
+    assert_problem(api.client.get(f"/reviews/{review_id}/overlay"), 404, "no longer kept")
+
+
+def test_a_resolved_review_leaves_no_overlay_behind(api: RunningApi) -> None:
+    model = model_with_zones(api.client)
+    wide = encode(quadrant_picture(400, 300).resize((800, 300)))
+    review_id = assert_problem(extract(api.client, model["id"], wide), 422)["review_id"]
+    reviews = api.settings.data_dir / "reviews"
+    assert api.client.get(f"/reviews/{review_id}/overlay").status_code == 200
+    assert f"overlay-p1-v{model['version']}.jpg" in kept_files(reviews, review_id)
+    corners = {"corners": [[0, 0], [800, 0], [800, 300], [0, 300]]}
+    resolved = api.client.post(f"/reviews/{review_id}/resolve", json=corners)
+    assert resolved.status_code == 201, resolved.text
+    assert kept_files(reviews, review_id) == []
+
+
+def test_an_overlay_of_a_page_is_kept_apart_from_the_others(api: RunningApi) -> None:
+    two = pdf_of([quadrant_picture(), quadrant_picture()])
+    created = api.client.post(
+        "/models", data={"name": "Two"}, files={"image": ("two.pdf", two, "application/pdf")}
+    )
+    assert created.status_code == 201, created.text
+    zones = [
+        {"name": f"p{page}", "folder": f"p{page}", "page": page}
+        | {"x": 0, "y": 0, "width": 200, "height": 150}
+        for page in (1, 2)
+    ]
+    model = api.client.put(f"/models/{created.json()['id']}/zones", json={"zones": zones}).json()
+    record = extract(api.client, model["id"], two, "two.pdf").json()
+    for page in (1, 2, 2):
+        answer = api.client.get(f"/extractions/{record['id']}/overlay", params={"page": page})
+        assert answer.status_code == 200
+    version = record["model_version"]
+    assert kept_files(api.settings.data_dir / "sources", record["id"]) == [
+        f"overlay-p1-v{version}.jpg",
+        f"overlay-p2-v{version}.jpg",
+        "source.pdf",
+    ]
+    assert Image.open(io.BytesIO(answer.content)).format == "JPEG"

@@ -6,6 +6,9 @@ turned ``done`` in a second one. A process that dies in between leaves a pending
 any instance's sweep removes the files that intent reserved (and nothing else) and the
 intent itself once it is older than the timeout. A writer that outlives its own intent
 notices at the end and removes what it wrote.
+
+The sweep also removes the pictures kept for overlays once their time is over, with the
+overlays drawn on them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import session_scope
+from api.services import overlays
 from api.storage import FileNotFoundInStorage, Storage
 from api.storage.names import numbered_file_name
 from api.tables import Extraction, FileReservation, OutputFile, utcnow
@@ -153,7 +157,8 @@ class IntentSweeper:
 
 
 def remove_expired_sources(sessions: sessionmaker[Session], sources: Storage) -> int:
-    """Remove the kept pictures of extractions whose keeping time is over; how many."""
+    """Remove the kept pictures of extractions whose keeping time is over, and the
+    overlays drawn on them; how many."""
     now = utcnow()
     with session_scope(sessions) as session:
         expired = session.execute(
@@ -170,7 +175,10 @@ def remove_expired_sources(sessions: sessionmaker[Session], sources: Storage) ->
             log.warning("could not remove the kept picture %s", path, exc_info=True)
             continue
         with session_scope(sessions) as session:
+            # the row locked first: no overlay is kept for the extraction from now on
             session.execute(
                 update(Extraction).where(Extraction.id == extraction_id).values(source_path=None)
             )
+            drawn = overlays.forget_extraction(session, extraction_id)
+        overlays.remove_files(sources, drawn)
     return len(expired)

@@ -1,8 +1,8 @@
-"""The review queue: items listed and read, discarded, and drawn where the guess puts them."""
+"""The review queue: items listed and read, discarded, and drawn where the guess puts them
+(the overlay kept beside the item's picture, per page and model version)."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Collection, Sequence
 
@@ -11,14 +11,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from api import errors
-from api.db import on_commit
+from api.db import on_commit, session_scope
 from api.imaging.align.homography import fit_homography
 from api.imaging.geometry import Box
-from api.imaging.overlay import Outline
-from api.services import audit
+from api.imaging.overlay import Outline, draw_overlay
+from api.services import audit, overlays
+from api.services.extraction.pipeline import Pipeline
 from api.services.models.references import reference_pages
+from api.services.uploads import open_upload
 from api.storage import FileNotFoundInStorage, Storage
-from api.tables import Model, Review, utcnow
+from api.tables import Model, Overlay, Review, utcnow
 
 
 def load_review(session: Session, review_id: uuid.UUID) -> Review:
@@ -59,17 +61,13 @@ def check_open(review: Review) -> None:
 
 
 def discard(session: Session, storage: Storage, review: Review, actor: str) -> None:
-    """Drop a review item and its picture; 409 unless it is open."""
+    """Drop a review item, its picture and its overlays; 409 unless it is open."""
     check_open(review)
     review.status, review.decided_by, review.decided_at = "discarded", actor, utcnow()
+    session.flush()  # the item's row is locked: no overlay is kept for it from now on
     audit.record(session, actor, "review.discard", str(review.id))
-    path = review.picture_path
-
-    def remove() -> None:
-        with contextlib.suppress(FileNotFoundInStorage):
-            storage.delete(path)
-
-    on_commit(session, remove)
+    kept = [review.picture_path, *overlays.forget_review(session, review.id)]
+    on_commit(session, lambda: overlays.remove_files(storage, kept))
 
 
 def review_model(session: Session, review: Review) -> Model | None:
@@ -81,24 +79,55 @@ def review_model(session: Session, review: Review) -> Model | None:
     return model
 
 
-def page_size(session: Session, review: Review, page: int) -> tuple[int, int]:
-    """The size of the reference page a page of the review's document stands for (it
-    renders at its width, at most twice its pixels); past the model's pages, the picture
-    as it was refused."""
-    model = review_model(session, review)
-    pages = reference_pages(model) if model is not None else []
-    if page <= len(pages):
-        return pages[page - 1].width, pages[page - 1].height
-    return review.source_width, review.source_height
+def review_overlay(pipeline: Pipeline, review_id: uuid.UUID, page: int) -> bytes:
+    """The picture of page ``page`` of a review item with the model's zones outlined where
+    the best guess puts them (JPEG): kept beside the picture once drawn for the model's
+    version. 404 once the picture is no longer kept, or for a page it does not have."""
+    with session_scope(pipeline.sessions) as session:
+        review = load_review(session, review_id)
+        model = review_model(session, review)
+    store = pipeline.reviews
+    assert store is not None, "review items are kept in the reviews store"
+    pages = [(p.width, p.height) for p in reference_pages(model)] if model is not None else []
+    # the page stands for its reference page; a page past the model's, for what was refused
+    reference = (
+        pages[page - 1] if page <= len(pages) else (review.source_width, review.source_height)
+    )
+
+    def draw() -> bytes:
+        try:
+            data = store.read(review.picture_path)
+        except FileNotFoundInStorage as exc:
+            raise errors.NotFound(f"the picture of review {review_id} is no longer kept") from exc
+        with open_upload(
+            data, max_pixels=pipeline.max_pixels, max_pages=pipeline.max_pages
+        ) as upload:
+            if page > upload.page_count:
+                raise errors.NotFound(
+                    f"the picture of review {review_id} has {upload.page_count} page(s); "
+                    f"there is no page {page}"
+                )
+            picture = upload.page(page, reference)
+        size = (picture.width, picture.height)
+        return draw_overlay(picture.image, overlay_outlines(model, review, page, size))
+
+    # the version the zones are drawn from: the model's now (0 once it is deleted)
+    version = model.version if model is not None else 0
+    overlay = Overlay(
+        path=overlays.overlay_path(review.id, page, version),
+        review_id=review.id,
+        page=page,
+        model_version=version,
+    )
+    return overlays.kept_or_drawn(pipeline.sessions, store, overlay, draw)
 
 
 def overlay_outlines(
-    session: Session, review: Review, page: int = 1, size: tuple[int, int] | None = None
+    model: Model | None, review: Review, page: int = 1, size: tuple[int, int] | None = None
 ) -> list[Outline]:
     """Where the model's zones of ``page`` land on that page of the review's picture (of
     ``size``) by the best guess: the guessed homography when there is one (for a model of
     one page), else the reference page stretched over the whole picture."""
-    model = review_model(session, review)
     if model is None:
         return []
     pages = reference_pages(model)

@@ -9,7 +9,6 @@ per zone); the crops are then cut, filed and recorded exactly as an extraction's
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 import uuid
@@ -26,7 +25,7 @@ from api.db import session_scope
 from api.imaging.align.homography import fit_homography
 from api.imaging.decode import Picture
 from api.imaging.geometry import Box, Matrix
-from api.services import audit
+from api.services import audit, overlays
 from api.services.extraction import alignment
 from api.services.extraction.pipeline import (
     ExtractionOutcome,
@@ -126,9 +125,10 @@ def resolve(
         session.execute(
             update(Review).where(Review.id == review_id).values(extraction_id=outcome.record.id)
         )
-    # The picture lives on as the extraction's kept source; the review's copy can go.
-    with contextlib.suppress(Exception):
-        storage.delete(source[1])
+        kept = overlays.forget_review(session, review_id)
+    # The picture lives on as the extraction's kept source; the review's copy can go, and
+    # the overlays drawn on it.
+    overlays.remove_files(storage, [source[1], *kept])
     with session_scope(pipeline.sessions) as session:
         audit.record(
             session, actor, "review.resolve", str(review_id), {"extraction": str(outcome.record.id)}
