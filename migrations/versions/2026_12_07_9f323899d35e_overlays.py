@@ -1,7 +1,7 @@
 """Overlays drawn once and kept beside their picture, per item, page and model version.
 
 Revision ID: 9f323899d35e
-Revises: 755e2e47c890
+Revises: 7b50a76e1622
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9f323899d35e"
-down_revision: str | None = "755e2e47c890"
+down_revision: str | None = "7b50a76e1622"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
