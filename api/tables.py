@@ -143,8 +143,6 @@ class Extraction(Base):
     source_pages: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     source_page: Mapped[int | None] = mapped_column(Integer)
     transform: Mapped[dict[str, Any]] = mapped_column(JSON)
-    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
-    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # who asked: a username or ``key:<name>``; null for records made before access control
     created_by: Mapped[str | None] = mapped_column(String(200))
     # the picture cut, kept in the sources storage for overlays until source_kept_until
@@ -369,15 +367,17 @@ class Review(Base):
     extraction_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("extractions.id", ondelete="SET NULL")
     )
-    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
 class IdempotentRequest(Base):
-    """The answer given to a request of several pictures (``pages=each``, several parts),
-    kept per caller and Idempotency-Key so that a retry gets it again.
+    """The answer given to a request with an Idempotency-Key, kept per caller and key so
+    that a retry gets it again (every ``/extract``: one picture or several).
 
-    ``answer`` holds the ids of the extractions filed and the refusals, in order; while
-    ``status`` is ``pending`` the first request is still being cut.
+    ``caller`` is ``user:<id>``, ``key:<id>``, ``bootstrap`` (the admin key of the
+    settings) or ``cli`` (``zonecut extract`` on this instance): never a name that can be
+    given again. ``answer`` holds the ids of the extractions filed and the
+    refusals, in order (``kind: "single"`` for a request of one picture); while ``status``
+    is ``pending`` the first request is still being cut.
     """
 
     __tablename__ = "idempotent_requests"

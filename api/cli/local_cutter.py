@@ -18,9 +18,13 @@ if TYPE_CHECKING:
 
 class LocalCutter:
     """This instance's extraction service, in-process: the configuration, database and
-    storage that ``zonecut serve`` uses, the same pipeline, recorded as made by ``cli``."""
+    storage that ``zonecut serve`` uses, the same pipeline, recorded as made by ``cli``.
+
+    It is a caller of its own: its Idempotency-Keys are kept apart from those of the
+    server's users and keys, like theirs from each other's."""
 
     CREATED_BY = "cli"
+    CALLER = "cli"
 
     def __init__(self, settings: Settings | None = None) -> None:
         from api.db import make_engine, make_sessionmaker, upgrade_database
@@ -93,6 +97,7 @@ class LocalCutter:
                     filename=submission.filename,
                     data=submission.data,
                     idempotency_key=submission.idempotency_key,
+                    caller=self.CALLER,
                     created_by=self.CREATED_BY,
                 ),
             )

@@ -129,6 +129,7 @@ def extract(
             alignment=alignment,
             store=store,
             idempotency_key=idempotency_key,
+            caller=reader.caller,
             created_by=reader.actor,
         )
         return _batch_answer(_counted_batch(pipeline, batch), store, wants_zip, storage)
@@ -143,6 +144,7 @@ def extract(
             alignment=alignment,
             store=store,
             idempotency_key=idempotency_key,
+            caller=reader.caller,
             created_by=reader.actor,
         ),
     )

@@ -314,13 +314,19 @@ def test_without_server_the_local_instance_cuts_as_cli(
     outputs = files_below(api.outputs)
     assert len(outputs) == 3 * ZONES and files_below(tmp_path / "mirror") == outputs
 
-    # The key is the one a run over HTTP sends: the server answers the local run's cut.
+    # A second local run cuts nothing again: its keys are kept for the local caller.
+    again = zonecut_extract(tmp_path, "--model", "form", "scans", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "3 files: 3 filed (3 were already cut)" in again.stdout
+    assert len(files_below(api.outputs)) == 3 * ZONES
+    # The key is the one a run over HTTP sends, but a key belongs to its caller: an API
+    # key sending it is not handed the local run's extraction.
     report = {entry["file"]: entry for entry in json.loads((tmp_path / "local.json").read_text())}
     data = pictures["c/d.png"]
     key = idempotency_key(sha256(data), model["id"], Options())
-    replay = extract(api.client, model["id"], data, "d.png", headers={"Idempotency-Key": key})
-    assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"
-    assert replay.json()["id"] == report["scans/c/d.png"]["extraction_id"]
+    other = extract(api.client, model["id"], data, "d.png", headers={"Idempotency-Key": key})
+    assert other.status_code == 201 and "idempotent-replayed" not in other.headers
+    assert other.json()["id"] != report["scans/c/d.png"]["extraction_id"]
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,8 @@ class BatchRequest:
     alignment: str | None = None
     store: bool = True
     idempotency_key: str | None = None
+    # who asks: the key's owner (an id, never a name) and the name the records show
+    caller: str | None = None
     created_by: str | None = None
 
     def fingerprint(self, model_id: uuid.UUID, hashes: Sequence[str]) -> str:
@@ -117,7 +119,7 @@ def run_batch(pipeline: Pipeline, request: BatchRequest) -> BatchOutcome:
     if key is not None:
         claimed = replay.claim(
             pipeline.sessions,
-            caller=request.created_by,
+            caller=request.caller,
             key=key,
             fingerprint=request.fingerprint(model.id, hashes),
             stale_after=pipeline.pending_timeout,
@@ -193,7 +195,6 @@ def _cut_all(
                         model,
                         upload_or_refusal,
                         time.perf_counter(),
-                        part_request.fingerprint(digest, model.id),
                         digest,
                     )
                 )
@@ -234,9 +235,7 @@ def _cut_each_page(
                 pages=upload.page_count,
                 page=number,
             )
-            outcome.items.append(
-                cut_pictures(pipeline, alone, model, [picture], source, started, None)
-            )
+            outcome.items.append(cut_pictures(pipeline, alone, model, [picture], source, started))
         except errors.AppError as refusal:
             _refuse(outcome, refusal, part=part, page=page)
 

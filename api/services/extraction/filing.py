@@ -12,12 +12,11 @@ from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from api import errors
 from api.db import session_scope
-from api.services.extraction import intents
+from api.services.extraction import intents, replay
 from api.services.extraction.pipeline import (
     CutCrop,
     ExtractionOutcome,
@@ -26,7 +25,6 @@ from api.services.extraction.pipeline import (
     Pipeline,
     elapsed_ms,
 )
-from api.services.extraction.replay import replay_single
 from api.services.uploads import KEPT_EXTENSIONS
 from api.storage import StoredFile
 from api.storage.names import render_filename, source_stem
@@ -48,9 +46,9 @@ def file_and_record(
     record: Extraction,
     crops: Sequence[CutCrop],
     started: float,
-    fingerprint: str | None,
 ) -> ExtractionOutcome:
-    """Record the intent with its names reserved, write the files, then mark it done."""
+    """Record the intent with its names reserved, write the files, then mark it done
+    (keeping the answer for the request's Idempotency-Key in the same transaction)."""
     source = source_stem(request.filename)
     if record.source_page is not None:
         source = f"{source}-p{record.source_page}"  # the pages of one file apart
@@ -58,37 +56,28 @@ def file_and_record(
     record.duration_ms = 0  # known once it is done
     record.crops = []  # the crops are recorded when the files are filed
     planned: list[str] = []
-    try:
-        with session_scope(pipeline.sessions) as session:
-            session.add(record)
-            session.flush()  # a second request with this Idempotency-Key fails here
-            for cut in crops:
-                stem = render_filename(
-                    model.filename_template,
-                    source=source,
-                    zone=cut.zone.name,
-                    model=model.name,
-                    extraction=str(record.id)[:8],
-                    moment=record.created_at,
+    with session_scope(pipeline.sessions) as session:
+        session.add(record)
+        session.flush()  # the intent, before the names it reserves
+        for cut in crops:
+            stem = render_filename(
+                model.filename_template,
+                source=source,
+                zone=cut.zone.name,
+                model=model.name,
+                extraction=str(record.id)[:8],
+                moment=record.created_at,
+            )
+            planned.append(
+                intents.reserve_path(
+                    session,
+                    folder=cut.zone.folder,
+                    stem=stem,
+                    extension=cut.extension,
+                    extraction_id=record.id,
+                    taken=planned,
                 )
-                planned.append(
-                    intents.reserve_path(
-                        session,
-                        folder=cut.zone.folder,
-                        stem=stem,
-                        extension=cut.extension,
-                        extraction_id=record.id,
-                        taken=planned,
-                    )
-                )
-    except IntegrityError:
-        if request.idempotency_key is None or fingerprint is None:
-            raise
-        with session_scope(pipeline.sessions) as session:
-            replay = replay_single(session, request.idempotency_key, fingerprint)
-        if replay is None:
-            raise
-        return replay
+            )
     try:
         # Writing releases the GIL too: the files are written side by side. Every write
         # has ended before anything is undone, so no file lands after the clean-up.
@@ -119,6 +108,8 @@ def file_and_record(
             )
             session.add_all(_output_file(cut, record) for cut in crops)
             intents.release(session, record.id)
+            if request.claim is not None:
+                replay.keep_filed(session, request.claim, record.id)
     except BaseException:
         _undo(pipeline, record.id, crops)
         raise

@@ -35,7 +35,13 @@ class ExtractRequest:
     alignment: str | None = None
     store: bool = True
     idempotency_key: str | None = None
+    # who asks, as data from the edge: ``caller`` scopes the Idempotency-Key (an id, never
+    # a name), ``created_by`` is the name the record shows
+    caller: str | None = None
     created_by: str | None = None
+    # the key's claim (:mod:`.replay`) this request answers: the answer is kept with the
+    # record it files or the review item it keeps, in the same transaction
+    claim: uuid.UUID | None = None
 
     def fingerprint(self, source_sha256: str, model_id: uuid.UUID) -> str:
         """Identity of the request, to tell a retry from a different request: the model,

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import errors
 from api.db import session_scope
 from api.imaging.decode import Picture
+from api.services.extraction import replay
 from api.services.extraction.pipeline import ExtractRequest, ModelSnapshot
 from api.services.uploads import KEPT_EXTENSIONS
 from api.storage import Storage
@@ -31,20 +30,18 @@ def keep(
     picture: Picture,
     refusal: errors.AppError,
 ) -> uuid.UUID:
-    """Store the picture and record the review item; answers its id.
+    """Store the picture and record the review item; answers its id (and sets it on
+    ``refusal``).
 
-    A retry with the same Idempotency-Key finds the item of the first attempt instead of
-    adding a second one.
+    With an Idempotency-Key, the refusal naming the item is kept as the answer in the same
+    transaction, so a retry is told of this item instead of keeping a second one.
     """
-    if request.idempotency_key is not None:
-        with session_scope(sessions) as session:
-            earlier = _by_key(session, request.idempotency_key)
-        if earlier is not None:
-            return earlier
     review_id = uuid.uuid4()
     path = picture_path(review_id, picture.format)
     storage.put_exact(path, request.data)
     guess = (refusal.figures or {}).get("guess")
+    refusal.review_id = str(review_id)
+    refusal.review_url = f"/api/v1/reviews/{review_id}"
     try:
         with session_scope(sessions) as session:
             session.add(
@@ -68,22 +65,12 @@ def keep(
                     picture_path=path,
                     created_by=request.created_by,
                     created_at=utcnow(),
-                    idempotency_key=request.idempotency_key,
                 )
             )
-    except IntegrityError:
-        storage.delete(path)  # a concurrent retry with the same key was kept first
-        with session_scope(sessions) as session:
-            earlier = _by_key(session, request.idempotency_key or "")
-        if earlier is None:
-            raise
-        return earlier
+            if request.claim is not None:
+                replay.keep_refused(session, request.claim, refusal)
     except BaseException:
+        refusal.review_id = refusal.review_url = None
         storage.delete(path)
         raise
     return review_id
-
-
-def _by_key(session: Session, key: str) -> uuid.UUID | None:
-    found: uuid.UUID | None = session.scalar(select(Review.id).where(Review.idempotency_key == key))
-    return found

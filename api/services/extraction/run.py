@@ -25,7 +25,7 @@ from api import errors, metrics
 from api.db import session_scope
 from api.imaging.decode import Picture
 from api.imaging.encode import EXTENSIONS, encode_image
-from api.services.extraction import refusals
+from api.services.extraction import refusals, replay
 from api.services.extraction.filing import crop_record, file_and_record
 from api.services.extraction.pipeline import (
     CutCrop,
@@ -38,7 +38,6 @@ from api.services.extraction.pipeline import (
     elapsed_ms,
 )
 from api.services.extraction.placing import cut_zones, place_page
-from api.services.extraction.replay import check_not_batch, replay_single
 from api.services.models.catalog import find_model
 from api.services.uploads import Upload, check_request_pixels, open_upload
 from api.tables import Extraction, utcnow
@@ -49,28 +48,46 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
     leave nothing.
 
     A picture refused as not matching is kept as a review item when the model says so
-    (and the run files at all): the 422 then names the item.
+    (and the run files at all): the 422 then names the item. With an Idempotency-Key, the
+    caller's earlier answer to the same request is given again; the key is kept once the
+    picture was judged (filed, or refused as not matching) and given up on any other
+    error, so that a retry runs anew.
     """
     started = time.perf_counter()
     source_sha256 = hashlib.sha256(request.data).hexdigest()
 
     with session_scope(pipeline.sessions) as session:
         model = ModelSnapshot.of(find_model(session, request.model))
-        fingerprint = request.fingerprint(source_sha256, model.id)
-        if request.idempotency_key is not None:
-            check_not_batch(session, request.created_by, request.idempotency_key)
-            kept = replay_single(session, request.idempotency_key, fingerprint)
-            if kept is not None:
-                return kept
-    check_has_zones(model)
-    with metrics.stage("decode"):
-        upload = open_upload(
-            request.data, max_pixels=pipeline.max_pixels, max_pages=pipeline.max_pages
+    if request.idempotency_key is not None and request.store:
+        claimed = replay.claim(
+            pipeline.sessions,
+            caller=request.caller,
+            key=request.idempotency_key,
+            fingerprint=request.fingerprint(source_sha256, model.id),
+            stale_after=pipeline.pending_timeout,
         )
-    with upload:
-        pixels = pixels_to_render(upload, model)
-        check_request_pixels(pixels, upload.page_count, pipeline.max_request_pixels)
-        return extract_upload(pipeline, request, model, upload, started, fingerprint, source_sha256)
+        if isinstance(claimed, replay.KeptAnswer):
+            return replay.replay_single(pipeline.sessions, claimed)
+        request = replace(request, claim=claimed)
+    try:
+        check_has_zones(model)
+        with metrics.stage("decode"):
+            upload = open_upload(
+                request.data, max_pixels=pipeline.max_pixels, max_pages=pipeline.max_pages
+            )
+        with upload:
+            pixels = pixels_to_render(upload, model)
+            check_request_pixels(pixels, upload.page_count, pipeline.max_request_pixels)
+            return extract_upload(pipeline, request, model, upload, started, source_sha256)
+    except errors.PictureDoesNotMatch as refusal:
+        if request.claim is not None:  # unless the review item kept it already
+            with session_scope(pipeline.sessions) as session:
+                replay.keep_refused(session, request.claim, refusal)
+        raise
+    except BaseException:
+        if request.claim is not None:
+            replay.release(pipeline.sessions, request.claim)
+        raise
 
 
 def pixels_to_render(upload: Upload, model: ModelSnapshot, *, each_page: bool = False) -> int:
@@ -101,7 +118,6 @@ def extract_upload(
     model: ModelSnapshot,
     upload: Upload,
     started: float,
-    fingerprint: str | None,
     source_sha256: str,
 ) -> ExtractionOutcome:
     """Cut an opened upload whose pages are the model's pages, one for one."""
@@ -118,7 +134,7 @@ def extract_upload(
         sha256=source_sha256,
         pages=upload.page_count,
     )
-    return cut_pictures(pipeline, request, model, pictures, source, started, fingerprint)
+    return cut_pictures(pipeline, request, model, pictures, source, started)
 
 
 def page_count_mismatch(pages: int, model: ModelSnapshot) -> errors.PageCountMismatch:
@@ -138,7 +154,6 @@ def cut_pictures(
     pictures: Sequence[Picture],
     source: SourceFacts,
     started: float,
-    fingerprint: str | None,
 ) -> ExtractionOutcome:
     """Place the zones on each page's picture, then cut, file and record them.
 
@@ -152,15 +167,11 @@ def cut_pictures(
                 PlacedPage(number, picture, place_page(pipeline, model, number, picture, method))
                 for number, picture in enumerate(pictures, start=1)
             ]
-        return cut_and_file_pages(pipeline, request, model, placed, source, started, fingerprint)
+        return cut_and_file_pages(pipeline, request, model, placed, source, started)
     except errors.PictureDoesNotMatch as refusal:
         if request.store and model.on_refusal == "review" and pipeline.reviews is not None:
             kept = replace(pictures[0], format=source.format if source.page is None else "png")
-            review_id = refusals.keep(
-                pipeline.sessions, pipeline.reviews, request, model, kept, refusal
-            )
-            refusal.review_id = str(review_id)
-            refusal.review_url = f"/api/v1/reviews/{review_id}"
+            refusals.keep(pipeline.sessions, pipeline.reviews, request, model, kept, refusal)
         raise
 
 
@@ -171,7 +182,6 @@ def cut_and_file_pages(
     placed: Sequence[PlacedPage],
     source: SourceFacts,
     started: float,
-    fingerprint: str | None,
 ) -> ExtractionOutcome:
     """Cut every zone from its page where that page's placer puts it, encode, and file
     and record the crops."""
@@ -205,8 +215,6 @@ def cut_and_file_pages(
         source_pages=source.pages,
         source_page=source.page,
         transform=_transform(placed),
-        idempotency_key=request.idempotency_key,
-        request_fingerprint=fingerprint,
         created_by=request.created_by,
     )
     if not request.store:
@@ -214,7 +222,7 @@ def cut_and_file_pages(
         record.crops = [crop_record(position, crop_) for position, crop_ in enumerate(crops)]
         return ExtractionOutcome(record, crops)
     with metrics.stage("store"):
-        return file_and_record(pipeline, request, model, record, crops, started, fingerprint)
+        return file_and_record(pipeline, request, model, record, crops, started)
 
 
 def _transform(placed: Sequence[PlacedPage]) -> dict[str, Any]:

@@ -44,6 +44,18 @@ class Principal:
     session_id: uuid.UUID | None = None
 
     @property
+    def caller(self) -> str:
+        """Who it is for what is kept per caller (Idempotency-Keys): the user's or the key's
+        id, never a name that can be given again; ``bootstrap`` for the bootstrap key."""
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        if self.key_id is not None:
+            return f"key:{self.key_id}"
+        if self.kind == "api_key" and self.name == BOOTSTRAP_KEY_NAME:
+            return BOOTSTRAP_KEY_NAME
+        raise ValueError(f"{self.actor} has no id")
+
+    @property
     def actor(self) -> str:
         """How the audit log and extraction records name it: a username or ``key:<name>``."""
         return self.name if self.kind == "user" else f"key:{self.name}"

@@ -112,7 +112,7 @@ def resolve(
         request = ExtractRequest(
             model=str(model.id), filename=source[0], data=data, created_by=actor
         )
-        outcome = cut_and_file_pages(pipeline, request, model, placed, facts, started, "")
+        outcome = cut_and_file_pages(pipeline, request, model, placed, facts, started)
     except BaseException:
         with session_scope(pipeline.sessions) as session:
             session.execute(
