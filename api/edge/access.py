@@ -7,7 +7,6 @@ endpoint matrix reads :func:`rule_of` for every route, so a route without a rule
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -97,12 +96,6 @@ Reader = Annotated[Principal, Depends(read_and_cut)]
 OutputReader = Annotated[Principal, Depends(read_outputs)]
 Editor = Annotated[Principal, Depends(edit_models)]
 Admin = Annotated[Principal, Depends(administer)]
-
-
-def require_model(principal: Principal | None, model_id: uuid.UUID | None) -> None:
-    """403 when the principal's model scope does not include ``model_id``."""
-    if principal is not None and not principal.may_use_model(model_id):
-        raise errors.Forbidden(f"{principal.actor} may not use model {model_id}")
 
 
 def rule_of(route: APIRoute) -> Rule | None:

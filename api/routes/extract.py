@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Respons
 
 from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
-from api.edge.access import Reader, require_model
+from api.edge.access import Reader
 from api.edge.deps import PipelineDep, StorageDep
 from api.edge.forms import PartsCappedRoute
 from api.edge.presenters import API_PREFIX, extraction_read
@@ -114,10 +114,9 @@ def extract(
     ] = None,
 ) -> Response:
     wants_zip = _wants_zip(request.headers.get("accept"))
-    if reader.models is not None:
+    if reader.models is not None:  # a model outside the key's scope is one that does not exist
         with session_scope(sessions) as session:
-            model_id = find_model(session, model).id
-        require_model(reader, model_id)
+            model_id = find_model(session, model, only=reader.models).id
         model = str(model_id)  # the model checked is the model cut, even if renamed meanwhile
     each_page = pages is PagesMode.EACH
     if len(image) > 1 or each_page:
@@ -326,8 +325,7 @@ def get_extraction(
     session: SessionDep,
     extraction_id: Annotated[uuid.UUID, Path(description="The extraction's id.")],
 ) -> ExtractionRead:
-    record = load_extraction(session, extraction_id)
-    require_model(reader, record.model_id)
+    record = load_extraction(session, extraction_id, only=reader.models)
     return extraction_read(record)
 
 
@@ -351,8 +349,7 @@ def download_extraction_archive(
     extraction_id: Annotated[uuid.UUID, Path(description="The extraction's id.")],
 ) -> Response:
     with session_scope(sessions) as session:
-        record = load_extraction(session, extraction_id)
-        require_model(reader, record.model_id)
+        record = load_extraction(session, extraction_id, only=reader.models)
         body = extraction_read(record)
     buffer = io.BytesIO()
     missing: list[str] = []
@@ -397,8 +394,7 @@ def get_extraction_overlay(
     page: Annotated[int, Query(ge=1, le=10_000, description="The page, from 1.")] = 1,
 ) -> Response:
     with session_scope(sessions) as session:
-        record = load_extraction(session, extraction_id)
-        require_model(reader, record.model_id)
+        record = load_extraction(session, extraction_id, only=reader.models)
     return Response(
         extraction_overlay(pipeline, record, page),
         media_type="image/jpeg",

@@ -92,19 +92,20 @@ def test_a_model_scoped_key_reads_and_cuts_its_models_only(api: RunningApi) -> N
     ]
     assert scanner.get(f"/models/{mine['id']}").status_code == 200
     assert scanner.get(f"/models/{mine['id']}/image").status_code == 200
-    assert_problem(scanner.get(f"/models/{other['id']}"), 403, "may not use")
-    assert_problem(scanner.get(f"/models/{other['id']}/image"), 403)
+    # a model outside the scope is one that does not exist
+    assert_problem(scanner.get(f"/models/{other['id']}"), 404, "does not exist")
+    assert_problem(scanner.get(f"/models/{other['id']}/image"), 404)
 
     cut = extract(scanner, "Mine", picture_bytes())
     assert cut.status_code == 201, cut.text
     assert cut.json()["created_by"] == "key:scanner"
-    assert_problem(extract(scanner, "Other", picture_bytes()), 403)
-    assert_problem(extract(scanner, other["id"], picture_bytes()), 403)
+    assert_problem(extract(scanner, "Other", picture_bytes()), 404)
+    assert_problem(extract(scanner, other["id"], picture_bytes()), 404)
 
     listed = scanner.get("/extractions").json()
     assert listed["total"] == 1 and listed["items"][0]["model_id"] == mine["id"]
     others = api.client.get("/extractions", params={"model_id": other["id"]}).json()
-    assert_problem(scanner.get(f"/extractions/{others['items'][0]['id']}"), 403)
+    assert_problem(scanner.get(f"/extractions/{others['items'][0]['id']}"), 404)
     # even an editor key, once scoped, changes nothing and reads no folders
     assert_problem(scanner.patch(f"/models/{mine['id']}", json={"description": "x"}), 403)
     assert_problem(scanner.get("/folders"), 403, "limited")

@@ -159,7 +159,7 @@ def test_operators_review_and_scoped_keys_see_their_models_only(api: RunningApi)
     assert operator.get("/reviews").json()["total"] == 2
     scoped = api.as_role("operator", models=[mine["id"]])
     assert [r["model_name"] for r in scoped.get("/reviews").json()["items"]] == ["Mine"]
-    assert_problem(scoped.get(f"/reviews/{other_review}"), 403)
+    assert_problem(scoped.get(f"/reviews/{other_review}"), 404)  # as if it did not exist
     answer = operator.post(f"/reviews/{other_review}/resolve", json={"corners": PAGE_CORNERS})
     assert answer.status_code == 201 and answer.json()["created_by"].startswith("key:")
 

@@ -19,13 +19,15 @@ from api.storage import FileNotFoundInStorage
 from api.tables import Extraction, Overlay
 
 
-def load_extraction(session: Session, extraction_id: uuid.UUID) -> Extraction:
-    """One recorded extraction with its crops, or 404."""
-    record = session.scalar(
-        select(Extraction)
-        .where(Extraction.id == extraction_id, Extraction.status == "done")
-        .options(selectinload(Extraction.crops))
-    )
+def load_extraction(
+    session: Session, extraction_id: uuid.UUID, *, only: Collection[uuid.UUID] | None = None
+) -> Extraction:
+    """One recorded extraction with its crops, or 404; one of a model outside ``only`` (a
+    key's scope) is answered exactly as one that does not exist."""
+    query = select(Extraction).where(Extraction.id == extraction_id, Extraction.status == "done")
+    if only is not None:
+        query = query.where(Extraction.model_id.in_(list(only)))
+    record = session.scalar(query.options(selectinload(Extraction.crops)))
     if record is None:
         raise errors.NotFound(f"extraction {extraction_id} does not exist")
     return record

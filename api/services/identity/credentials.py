@@ -37,7 +37,7 @@ class Principal:
     kind: Literal["user", "api_key"]
     name: str
     role: Role
-    # the models an API key is limited to; None for every model
+    # the models an API key is limited to; None for every model ([] is a key for none)
     models: frozenset[uuid.UUID] | None = None
     user_id: uuid.UUID | None = None
     key_id: uuid.UUID | None = None
@@ -63,10 +63,6 @@ class Principal:
     def has_role(self, role: Role) -> bool:
         """Whether its role includes ``role`` (admin ⊃ editor ⊃ operator)."""
         return _RANK[self.role] >= _RANK[role]
-
-    def may_use_model(self, model_id: uuid.UUID | None) -> bool:
-        """Whether its model scope includes ``model_id``."""
-        return self.models is None or (model_id is not None and model_id in self.models)
 
 
 def new_secret(prefix: str = "") -> str:

@@ -34,18 +34,24 @@ from api.storage.names import InvalidName, validate_template
 from api.tables import Model, Zone, utcnow
 
 
-def load_model(session: Session, model_id: uuid.UUID) -> Model:
-    """The model with its zones, or 404."""
+def load_model(
+    session: Session, model_id: uuid.UUID, *, only: Collection[uuid.UUID] | None = None
+) -> Model:
+    """The model with its zones, or 404; a model outside ``only`` (a key's scope) is
+    answered exactly as one that does not exist."""
     model = session.scalar(
         select(Model).where(Model.id == model_id).options(selectinload(Model.zones))
     )
-    if model is None:
+    if model is None or (only is not None and model.id not in only):
         raise errors.NotFound(f"model {model_id} does not exist")
     return model
 
 
-def find_model(session: Session, reference: str) -> Model:
-    """The model named by id or (case-insensitive) name, or 404."""
+def find_model(
+    session: Session, reference: str, *, only: Collection[uuid.UUID] | None = None
+) -> Model:
+    """The model named by id or (case-insensitive) name, or 404; a model outside ``only``
+    (a key's scope) is answered exactly as one that does not exist."""
     query = select(Model).options(selectinload(Model.zones))
     try:
         model_id = uuid.UUID(reference)
@@ -53,7 +59,7 @@ def find_model(session: Session, reference: str) -> Model:
         model = session.scalar(query.where(Model.name_key == name_key(reference)))
     else:
         model = session.scalar(query.where(Model.id == model_id))
-    if model is None:
+    if model is None or (only is not None and model.id not in only):
         raise errors.NotFound(f"model '{reference}' does not exist")
     return model
 

@@ -23,10 +23,13 @@ from api.storage import FileNotFoundInStorage, Storage
 from api.tables import Model, Overlay, Review, utcnow
 
 
-def load_review(session: Session, review_id: uuid.UUID) -> Review:
-    """One review item, or 404."""
+def load_review(
+    session: Session, review_id: uuid.UUID, *, only: Collection[uuid.UUID] | None = None
+) -> Review:
+    """One review item, or 404; one of a model outside ``only`` (a key's scope) is
+    answered exactly as one that does not exist."""
     review = session.get(Review, review_id)
-    if review is None:
+    if review is None or (only is not None and review.model_id not in only):
         raise errors.NotFound(f"review {review_id} does not exist")
     return review
 
