@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import errors
 from api.db import SessionDep
-from api.edge.access import Reader
+from api.edge.access import Editor, Reader
 from api.edge.deps import PipelineDep, ReviewsDep
 from api.edge.presenters import API_PREFIX, extraction_read, review_read
 from api.edge.problems import problem_responses
@@ -168,11 +168,12 @@ def resolve_review(
     status_code=204,
     operation_id="discardReview",
     summary="Discard a review item",
-    description="Drops the item and its picture without cutting; a decided item is 409.",
+    description="Drops the item and deletes its picture without cutting (editor and up: "
+    "it deletes a file; audited as `review.discard`); a decided item is 409.",
     responses=problem_responses(errors.NotFound, errors.Conflict),
 )
 def discard_review(
-    reader: Reader, session: SessionDep, storage: ReviewsDep, review_id: ReviewId
+    editor: Editor, session: SessionDep, storage: ReviewsDep, review_id: ReviewId
 ) -> Response:
-    queue.discard(session, storage, _load(session, reader, review_id), reader.actor)
+    queue.discard(session, storage, queue.load_review(session, review_id), editor.actor)
     return Response(status_code=204)

@@ -59,7 +59,7 @@ REQUIRED_ROLE: dict[tuple[str, str], str | None] = {
     ("GET", "/reviews/{review_id}/picture"): "operator",
     ("GET", "/reviews/{review_id}/overlay"): "operator",
     ("POST", "/reviews/{review_id}/resolve"): "operator",
-    ("POST", "/reviews/{review_id}/discard"): "operator",
+    ("POST", "/reviews/{review_id}/discard"): "editor",  # it deletes the kept picture
     ("GET", "/users"): "admin",
     ("POST", "/users"): "admin",
     ("GET", "/users/{user_id}"): "admin",
@@ -89,7 +89,6 @@ SCOPED_KEY_MAY = {
     ("GET", "/reviews/{review_id}/picture"),
     ("GET", "/reviews/{review_id}/overlay"),
     ("POST", "/reviews/{review_id}/resolve"),
-    ("POST", "/reviews/{review_id}/discard"),
 }
 RANK = {"operator": 0, "editor": 1, "admin": 2}
 
