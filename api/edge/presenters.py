@@ -1,7 +1,10 @@
-"""Shaping records into API answers: URLs, ETags and response models."""
+"""Shaping records into API answers: URLs, ETags, download names and response models."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from typing import Literal
 from urllib.parse import quote
 
 from fastapi import Response
@@ -33,6 +36,52 @@ def model_url(model: Model) -> str:
 
 def etag(model: Model) -> str:
     return f'"{model.version}"'
+
+
+# what RFC 5987 lets stand unencoded in an ext-value, besides letters and digits
+_ATTR_CHARS = "!#$&+-.^_`|~"
+# what a download's name may not hold: path separators, controls, lone surrogates, line
+# separators, and the marks that turn text around ("gnp.exe" shown as "exe.png")
+_NOT_IN_NAMES = frozenset(
+    "/\\\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_NOT_TEXT = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def content_disposition(
+    filename: str, disposition: Literal["attachment", "inline"] = "attachment"
+) -> str:
+    """The ``Content-Disposition`` of a download named ``filename``, whatever its script
+    (RFC 6266): the name in UTF-8 as ``filename*``, and an ASCII stand-in as ``filename``
+    for clients that know no other. The name is one file's: path separators and what is
+    not text become ``_``. Headers are Latin-1 bytes, so a name in another script cannot
+    be sent as it is at all.
+    """
+    name = "".join(
+        "_" if ch in _NOT_IN_NAMES or unicodedata.category(ch) in _NOT_TEXT else ch
+        for ch in unicodedata.normalize("NFC", filename)
+    )
+    name = name or "download"
+    return (
+        f'{disposition}; filename="{_ascii_name(name)}"; '
+        f"filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
+    )
+
+
+def _ascii_name(name: str) -> str:
+    """``name`` in printable ASCII for ``filename=``: accents dropped ("é" -> "e"), other
+    characters, quotes, backslashes and ``%`` as ``_``; the extension kept."""
+    plain = "".join(
+        ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)
+    )
+    plain = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\%' else "_" for ch in plain
+    )
+    plain = re.sub(r"_{2,}", "_", plain)
+    stem, dot, extension = plain.rpartition(".")
+    if not any(ch.isalnum() for ch in (stem if dot else plain)):
+        return f"download.{extension}" if dot and extension.isalnum() else "download"
+    return plain
 
 
 def set_model_headers(response: Response, model: Model) -> None:

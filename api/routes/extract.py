@@ -15,7 +15,7 @@ from api.db import SessionDep, SessionFactoryDep, session_scope
 from api.edge.access import Reader
 from api.edge.deps import PipelineDep, StorageDep
 from api.edge.forms import PartsCappedRoute
-from api.edge.presenters import API_PREFIX, extraction_read
+from api.edge.presenters import API_PREFIX, content_disposition, extraction_read
 from api.edge.problems import problem_responses
 from api.imaging.encode import OutputFormat
 from api.schemas.common import MAX_OFFSET, AlignmentMethod
@@ -158,7 +158,7 @@ def extract(
             status_code=status,
             media_type=ZIP_MEDIA_TYPE,
             headers=headers
-            | {"Content-Disposition": f'attachment; filename="extraction-{outcome.record.id}.zip"'},
+            | {"Content-Disposition": content_disposition(f"extraction-{outcome.record.id}.zip")},
         )
     return Response(
         body.model_dump_json(), status_code=status, media_type="application/json", headers=headers
@@ -243,7 +243,7 @@ def _batch_answer(
             buffer.getvalue(),
             status_code=status,
             media_type=ZIP_MEDIA_TYPE,
-            headers=headers | {"Content-Disposition": 'attachment; filename="extractions.zip"'},
+            headers=headers | {"Content-Disposition": content_disposition("extractions.zip")},
         )
     return Response(
         body.model_dump_json(), status_code=status, media_type="application/json", headers=headers
@@ -368,7 +368,7 @@ def download_extraction_archive(
     return Response(
         buffer.getvalue(),
         media_type=ZIP_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="extraction-{extraction_id}.zip"'},
+        headers={"Content-Disposition": content_disposition(f"extraction-{extraction_id}.zip")},
     )
 
 

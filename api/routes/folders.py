@@ -14,7 +14,7 @@ from api import errors
 from api.db import SessionDep, SessionFactoryDep
 from api.edge.access import Editor, OutputReader
 from api.edge.deps import SettingsDep, StorageDep
-from api.edge.presenters import file_read, folder_read
+from api.edge.presenters import content_disposition, file_read, folder_read
 from api.edge.problems import problem_responses
 from api.schemas.common import MAX_OFFSET
 from api.schemas.folders import FileList, FolderList
@@ -93,11 +93,11 @@ def download_folder_archive(
         spool.close()
         raise
     spool.seek(0)
-    name = folder.replace("/", "_")
+    name = folder.strip("/").replace("/", "_")
     return StreamingResponse(
         iter(lambda: spool.read(1 << 20), b""),
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
+        headers={"Content-Disposition": content_disposition(f"{name}.zip")},
         background=BackgroundTask(spool.close),
     )
 
@@ -136,6 +136,7 @@ def download_file(
         media_type=media_type,
         headers={
             "Content-Length": str(stored.bytes),
+            "Content-Disposition": content_disposition(stored.name, "inline"),
         },
     )
 

@@ -10,7 +10,13 @@ from api import errors
 from api.db import SessionDep
 from api.edge.access import Editor, Reader
 from api.edge.deps import LimitsDep, ModelDep, ReferencesDep
-from api.edge.presenters import model_read, model_summary, model_url, set_model_headers
+from api.edge.presenters import (
+    content_disposition,
+    model_read,
+    model_summary,
+    model_url,
+    set_model_headers,
+)
 from api.edge.problems import problem_responses
 from api.schemas.common import MAX_OFFSET
 from api.schemas.models import ModelExport, ModelList, ModelRead, ModelUpdate
@@ -268,6 +274,5 @@ def export_model(
     _editor: Editor, model: ModelDep, references: ReferencesDep, response: Response
 ) -> ModelExport:
     images = [read_reference(references, page.path) for page in reference_pages(model)]
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in model.name)[:80] or "model"
-    response.headers["Content-Disposition"] = f'attachment; filename="{safe}.zonecut.json"'
+    response.headers["Content-Disposition"] = content_disposition(f"{model.name}.zonecut.json")
     return ModelExport.model_validate(portable.export_model(model, images))

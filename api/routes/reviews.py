@@ -11,7 +11,7 @@ from api import errors
 from api.db import SessionDep
 from api.edge.access import Editor, Reader
 from api.edge.deps import PipelineDep, ReviewsDep
-from api.edge.presenters import API_PREFIX, extraction_read, review_read
+from api.edge.presenters import API_PREFIX, content_disposition, extraction_read, review_read
 from api.edge.problems import problem_responses
 from api.schemas.common import MAX_OFFSET
 from api.schemas.extraction import ExtractionRead
@@ -97,7 +97,7 @@ def get_review_picture(
     media = PICTURE_TYPES.get(review.source_format, "application/octet-stream")
     name = f"review-{review_id}.{KEPT_EXTENSIONS.get(review.source_format, 'bin')}"
     return Response(
-        data, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'}
+        data, media_type=media, headers={"Content-Disposition": content_disposition(name, "inline")}
     )
 
 

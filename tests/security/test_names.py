@@ -1,0 +1,113 @@
+"""Names: any folder, file or model name downloads.
+
+A download's name goes into ``Content-Disposition``, a header of Latin-1 bytes: a name in
+another script must travel as RFC 6266 ``filename*=UTF-8''…`` beside a plain ASCII
+``filename=`` for old clients, or the answer cannot be sent at all.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import urllib.parse
+import zipfile
+
+import httpx
+import pytest
+
+from tests.api.conftest import RunningApi
+from tests.api.factories import (
+    encode,
+    extract,
+    model_with_zones,
+    picture_bytes,
+    quadrant_picture,
+    zone,
+)
+
+ODD_NAMES = {
+    "cjk": "日本の請求書",
+    "right-to-left": "חשבוניות",
+    "arabic": "فواتير",
+    "emoji": "📄 scans",
+    "spaces and quotes": "it's  done",
+}
+
+
+PARAMETER = re.compile(r';\s*([A-Za-z*]+)=("(?:[^"\\]|\\.)*"|[^;\s]*)')
+EXT_VALUE = re.compile(r"UTF-8''((?:[A-Za-z0-9!#$&+\-.^_`|~]|%[0-9A-F]{2})+)")
+
+
+def download_name(response: httpx.Response) -> str:
+    """The file name a browser saves ``response`` under, checked to be sent as RFC 6266
+    says: plain ASCII on the wire, ``filename*`` in UTF-8, an ASCII ``filename`` too."""
+    value = dict(response.headers.raw)[b"content-disposition"].decode("ascii")
+    kind, _, rest = value.partition(";")
+    assert kind in ("attachment", "inline"), value
+    parameters = dict(PARAMETER.findall(";" + rest))
+    fallback = parameters["filename"]
+    assert fallback.startswith('"') and fallback.endswith('"'), value
+    assert fallback[1:-1] and fallback.isprintable(), value
+    encoded = EXT_VALUE.fullmatch(parameters["filename*"])
+    assert encoded is not None, value
+    return urllib.parse.unquote(encoded.group(1), errors="strict")
+
+
+@pytest.mark.parametrize("name", ODD_NAMES.values(), ids=ODD_NAMES.keys())
+def test_folders_and_files_of_any_name_download(api: RunningApi, name: str) -> None:
+    model = model_with_zones(api.client, zones=[zone("z", name, 0, 0, 50, 50)])
+    record = extract(api.client, model["id"], picture_bytes(), f"{name}.png")
+    assert record.status_code == 201, record.text
+    path = record.json()["crops"][0]["path"]
+    assert path.startswith(f"{name}/")
+
+    archive = api.client.get(f"/folders/{name}/archive")
+    assert archive.status_code == 200, archive.text
+    assert download_name(archive) == f"{name}.zip"
+    assert zipfile.ZipFile(io.BytesIO(archive.content)).namelist() == [path]
+
+    crop = api.client.get(f"/files/{path}")
+    assert crop.status_code == 200, crop.text
+    assert download_name(crop) == path.rsplit("/", 1)[1]
+    assert crop.headers["content-disposition"].startswith("inline;")
+
+
+def test_a_nested_folder_downloads_under_one_name(api: RunningApi) -> None:
+    model = model_with_zones(api.client, zones=[zone("z", "日本/東京", 0, 0, 50, 50)])
+    assert extract(api.client, model["id"], picture_bytes()).status_code == 201
+    archive = api.client.get("/folders/日本/東京/archive")
+    assert archive.status_code == 200 and download_name(archive) == "日本_東京.zip"
+
+
+def test_a_model_of_any_name_exports(api: RunningApi) -> None:
+    name = 'Formulaire "été" 日本 📄 חשבון'
+    model = model_with_zones(api.client, name=name)
+    exported = api.client.get(f"/models/{model['id']}/export")
+    assert exported.status_code == 200, exported.text
+    assert download_name(exported) == f"{name}.zonecut.json"
+    slashed = model_with_zones(api.client, name="in/out\\tray")
+    exported = api.client.get(f"/models/{slashed['id']}/export")
+    assert download_name(exported) == "in_out_tray.zonecut.json"  # one name, never a path
+
+
+def test_every_other_download_names_itself_the_same_way(api: RunningApi) -> None:
+    model = model_with_zones(api.client)
+    zipped = extract(
+        api.client, model["id"], picture_bytes(), headers={"Accept": "application/zip"}
+    )
+    assert zipped.status_code == 201
+    extraction = zipped.headers["location"].rsplit("/", 1)[1]
+    assert download_name(zipped) == f"extraction-{extraction}.zip"
+    archive = api.client.get(f"/extractions/{extraction}/archive")
+    assert download_name(archive) == f"extraction-{extraction}.zip"
+    several = api.client.post(
+        "/extract",
+        data={"model": model["id"]},
+        files=[("image", ("a.png", picture_bytes())), ("image", ("b.png", picture_bytes()))],
+        headers={"Accept": "application/zip"},
+    )
+    assert several.status_code == 201 and download_name(several) == "extractions.zip"
+    wide = encode(quadrant_picture(400, 300).resize((800, 300)))
+    review = extract(api.client, model["id"], wide).json()["review_id"]
+    picture = api.client.get(f"/reviews/{review}/picture")
+    assert download_name(picture) == f"review-{review}.png"
