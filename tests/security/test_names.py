@@ -1,8 +1,10 @@
-"""Names: any folder, file or model name downloads.
+"""Names: any folder, file or model name downloads; key and user names are printable.
 
 A download's name goes into ``Content-Disposition``, a header of Latin-1 bytes: a name in
 another script must travel as RFC 6266 ``filename*=UTF-8''…`` beside a plain ASCII
-``filename=`` for old clients, or the answer cannot be sent at all.
+``filename=`` for old clients, or the answer cannot be sent at all. Names people read in
+lists and the audit log (keys, users) must show what they are: no control characters, no
+text-direction overrides, nothing invisible.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import zipfile
 import httpx
 import pytest
 
-from tests.api.conftest import RunningApi
+from tests.api.conftest import PASSWORD, RunningApi
 from tests.api.factories import (
+    assert_problem,
     encode,
     extract,
     model_with_zones,
@@ -111,3 +114,49 @@ def test_every_other_download_names_itself_the_same_way(api: RunningApi) -> None
     review = extract(api.client, model["id"], wide).json()["review_id"]
     picture = api.client.get(f"/reviews/{review}/picture")
     assert download_name(picture) == f"review-{review}.png"
+
+
+# --- names people read: printable, and not the bootstrap key's ------------------------
+
+UNPRINTABLE = {
+    "bell": "\x07",
+    "next line": "\x85",
+    "right-to-left override": "\u202e",
+    "zero-width space": "\u200b",
+    "zero-width joiner": "\u200d",
+    "byte-order mark": "\ufeff",
+    "line separator": "\u2028",
+    "combining grapheme joiner": "\u034f",
+    "hangul filler": "\u3164",
+}
+
+
+def field_refused(response: httpx.Response, field: str) -> None:
+    problem = assert_problem(response, 422)
+    assert field in {error["field"] for error in problem.get("errors") or []}, problem
+
+
+def test_key_and_user_names_are_printable(api: RunningApi) -> None:
+    user = api.create_user("grace")
+    for odd in UNPRINTABLE.values():
+        field_refused(api.client.post("/api-keys", json={"name": f"scan{odd}ner"}), "name")
+        body = {"username": f"ad{odd}a", "password": PASSWORD}
+        field_refused(api.client.post("/users", json=body), "username")
+        renamed = api.client.patch(f"/users/{user['id']}", json={"username": f"gr{odd}"})
+        field_refused(renamed, "username")
+    assert api.client.get("/api-keys").json()["total"] == 0
+    assert [u["username"] for u in api.client.get("/users").json()["items"]] == ["grace"]
+    # text in any script, marks, emoji and spaces (where a name may have them) are names
+    for name in ("Zoë", "スキャナー 2", "ماسح", "scanner 🖨️"):
+        assert api.create_key(name=name)["name"] == name
+    for username in ("zoë", "ユーザー", "ماسح"):
+        assert api.create_user(username)["username"] == username
+
+
+def test_bootstrap_is_nobody_s_name(api: RunningApi) -> None:
+    assert_problem(api.client.post("/api-keys", json={"name": "Bootstrap"}), 409, "bootstrap")
+    body = {"username": "bootstrap", "password": PASSWORD}
+    assert_problem(api.client.post("/users", json=body), 409, "bootstrap")
+    user = api.create_user("grace")
+    renamed = api.client.patch(f"/users/{user['id']}", json={"username": "BOOTSTRAP"})
+    assert_problem(renamed, 409, "bootstrap")

@@ -16,6 +16,7 @@ from api.db import session_scope
 from api.services import audit
 from api.services.identity import throttle
 from api.services.identity.credentials import Role, new_secret, secret_hash
+from api.services.identity.names import check_name
 from api.services.identity.passwords import hash_password, needs_rehash, verify_password
 from api.tables import SetupToken, User, UserSession, utcnow
 
@@ -46,7 +47,9 @@ def list_users(session: Session, *, limit: int, offset: int) -> tuple[Sequence[U
 
 
 def create_user(session: Session, username: str, password: str, role: Role) -> User:
-    """A new enabled user; 409 when the username is taken (in any case)."""
+    """A new enabled user; 409 when the username is taken (in any case) or reserved, 422
+    when it is not printable."""
+    check_name(username, "username", "user")
     key = username_key(username)
     if session.scalar(select(User.id).where(User.username_key == key)) is not None:
         raise errors.Conflict(f"username '{username}' is taken")
@@ -101,6 +104,8 @@ def update_user(session: Session, user: User, changes: UserChanges) -> User:
     disabled = user.disabled if changes.disabled is None else changes.disabled
     if _is_enabled_admin(user.role, user.disabled) and not _is_enabled_admin(role, disabled):
         _check_other_admin(session, user, "disable" if disabled else "demote")
+    if changes.username is not None:
+        check_name(changes.username, "username", "user")
     if changes.username is not None and username_key(changes.username) != user.username_key:
         key = username_key(changes.username)
         if session.scalar(select(User.id).where(User.username_key == key)) is not None:

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from api import errors
 from api.services.identity.credentials import (
     API_KEY_PREFIX,
-    BOOTSTRAP_KEY_NAME,
     Role,
     new_secret,
     secret_hash,
 )
+from api.services.identity.names import check_name
 from api.tables import ApiKey, Model, utcnow
 
 SHOWN_PREFIX_LENGTH = len(API_KEY_PREFIX) + 8
@@ -43,9 +43,8 @@ def create_key(
     created_by: str,
 ) -> NewKey:
     """A new key; its secret is in the answer and nowhere else."""
+    check_name(name, "name", "key")
     key_name = _name_key(name)
-    if key_name == BOOTSTRAP_KEY_NAME:
-        raise errors.Conflict(f"'{BOOTSTRAP_KEY_NAME}' is the name of the ZONECUT_ADMIN_API_KEY")
     active = select(ApiKey.id).where(ApiKey.name_key == key_name, ApiKey.revoked_at.is_(None))
     if session.scalar(active) is not None:
         raise errors.Conflict(f"an API key named '{name}' exists; revoke it or choose another name")
