@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -16,7 +16,11 @@ ADMIN_KEY_MIN_LENGTH = 32
 class Settings(BaseSettings):
     """Everything an operator can set. Tests build their own instance instead of patching."""
 
-    model_config = SettingsConfigDict(env_prefix="ZONECUT_", extra="ignore")
+    # An error names the setting and what is wrong, never the value given: it may be a
+    # secret (the admin key, a database URL with its password), and errors get printed.
+    model_config = SettingsConfigDict(
+        env_prefix="ZONECUT_", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Field(
         default=Path("./data"),
@@ -53,8 +57,8 @@ class Settings(BaseSettings):
     )
     admin_api_key: SecretStr | None = Field(
         default=None,
-        min_length=ADMIN_KEY_MIN_LENGTH,
-        description="Accepted verbatim as the admin API key `bootstrap` while it is set.",
+        description="Accepted verbatim as the admin API key `bootstrap` while it is set; "
+        f"at least {ADMIN_KEY_MIN_LENGTH} characters.",
     )
     session_idle_minutes: int = Field(
         default=8 * 60, gt=0, description="A session unused this long ends."
@@ -121,6 +125,16 @@ class Settings(BaseSettings):
         """An empty ``ZONECUT_ADMIN_API_KEY=`` means no bootstrap key, not a short one."""
         return None if value == "" else value
 
+    @field_validator("admin_api_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < ADMIN_KEY_MIN_LENGTH:
+            raise ValueError(
+                f"must be at least {ADMIN_KEY_MIN_LENGTH} characters long "
+                "(make one with: openssl rand -base64 32)"
+            )
+        return value
+
     @cached_property
     def effective_database_url(self) -> str:
         """The configured database, or the embedded SQLite file in the data directory."""
@@ -137,3 +151,12 @@ class Settings(BaseSettings):
     def references_dir(self) -> Path:
         """Where models' reference pictures are kept."""
         return self.data_dir / "references"
+
+
+def describe_errors(error: ValidationError) -> str:
+    """What is wrong with the settings, one clause per setting, by its variable's name and
+    never with the value given."""
+    return "; ".join(
+        f"ZONECUT_{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+        for problem in error.errors(include_input=False, include_url=False)
+    )

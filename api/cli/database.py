@@ -8,10 +8,10 @@ from typing import Any
 
 def migrate(args: argparse.Namespace) -> None:
     """Bring the database to the newest schema (or to ``--revision``)."""
+    from api.cli.usage import load_settings
     from api.db import downgrade_database, upgrade_database
-    from api.settings import Settings
 
-    settings = Settings()
+    settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if args.downgrade:
         downgrade_database(settings.effective_database_url, args.revision)
@@ -21,10 +21,10 @@ def migrate(args: argparse.Namespace) -> None:
 
 def session_factory() -> Any:
     """Sessions of this instance's database (its settings), brought to the newest schema."""
+    from api.cli.usage import load_settings
     from api.db import make_engine, make_sessionmaker, upgrade_database
-    from api.settings import Settings
 
-    settings = Settings()
+    settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.effective_database_url)
     return make_sessionmaker(make_engine(settings.effective_database_url))

@@ -27,14 +27,14 @@ class LocalCutter:
     CALLER = "cli"
 
     def __init__(self, settings: Settings | None = None) -> None:
+        from api.cli.usage import load_settings
         from api.db import make_engine, make_sessionmaker, upgrade_database
         from api.services.extraction import intents
         from api.services.extraction.alignment import ReferenceCache
         from api.services.extraction.pipeline import Pipeline
-        from api.settings import Settings
         from api.storage.factory import open_storage
 
-        settings = settings or Settings()
+        settings = settings or load_settings()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade_database(settings.effective_database_url)
         self._engine = make_engine(settings.effective_database_url)

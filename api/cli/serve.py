@@ -20,11 +20,11 @@ def serve(args: argparse.Namespace) -> None:
     """Apply pending migrations once, then serve the API (and the web app) with uvicorn."""
     import uvicorn
 
+    from api.cli.usage import load_settings
     from api.db import upgrade_database
     from api.logs import log_config
-    from api.settings import Settings
 
-    settings = Settings()
+    settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.effective_database_url)
     _print_setup_link(settings, args.host, args.port)

@@ -1,4 +1,5 @@
-"""Names: any folder, file or model name downloads; key and user names are printable.
+"""Names: any folder, file or model name downloads; key and user names are printable;
+settings errors never show a secret.
 
 A download's name goes into ``Content-Disposition``, a header of Latin-1 bytes: a name in
 another script must travel as RFC 6266 ``filename*=UTF-8''…`` beside a plain ASCII
@@ -10,14 +11,18 @@ text-direction overrides, nothing invisible.
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
 import urllib.parse
 import zipfile
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.conftest import PASSWORD, RunningApi
+from tests.api.conftest import PASSWORD, REPOSITORY, RunningApi
 from tests.api.factories import (
     assert_problem,
     encode,
@@ -160,3 +165,50 @@ def test_bootstrap_is_nobody_s_name(api: RunningApi) -> None:
     user = api.create_user("grace")
     renamed = api.client.patch(f"/users/{user['id']}", json={"username": "BOOTSTRAP"})
     assert_problem(renamed, 409, "bootstrap")
+
+
+# --- settings errors -----------------------------------------------------------------
+
+SHORT_SECRET = "zc_short-but-secret-Qx7"  # 23 characters: too short to be accepted
+
+
+def start(tmp_path: Any, *command: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ZONECUT_DATA_DIR": str(tmp_path / "data"),
+        "ZONECUT_ADMIN_API_KEY": SHORT_SECRET,
+    }
+    return subprocess.run(
+        [sys.executable, *command],
+        cwd=REPOSITORY,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_short_admin_key_is_refused_without_being_printed(tmp_path: Any) -> None:
+    served = start(tmp_path, "-m", "api.cli", "serve", "--port", "9", "--workers", "1")
+    assert served.returncode == 2, served.stderr
+    assert SHORT_SECRET not in served.stdout + served.stderr
+    assert "ZONECUT_ADMIN_API_KEY" in served.stderr and "32" in served.stderr
+    assert "Traceback" not in served.stderr  # one line that says what to fix
+    # the app built by a server of its own (uvicorn api.main:app) says no more
+    imported = start(tmp_path, "-c", "from api.main import app")
+    assert imported.returncode != 0
+    assert SHORT_SECRET not in imported.stdout + imported.stderr
+    assert "admin_api_key" in imported.stderr
+
+
+def test_no_settings_error_shows_what_was_given() -> None:
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(admin_api_key=SHORT_SECRET, database_url=None)
+    assert SHORT_SECRET not in str(refused.value)
+    with pytest.raises(ValidationError) as refused:
+        Settings(storage_url="https://user:Qx7-password@store.example/bucket")
+    assert "Qx7" not in str(refused.value)
