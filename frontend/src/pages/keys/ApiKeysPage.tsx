@@ -40,6 +40,7 @@ export function ApiKeysPage() {
   );
   const scope = (key: ApiKey): string => {
     if (key.models === null) return "All models";
+    if (key.models.length === 0) return "No model";
     const names = key.models.map((id) => modelNames.get(id) ?? "a deleted model");
     return names.length <= 3 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${names.length - 3} more`;
   };

@@ -1,6 +1,7 @@
 // Review: pictures refused as not matching, kept for a person to place the model's
 // page by hand. One item at a time: drag the four page corners until the zones sit
-// right, then Cut (files the crops like an extraction) or Discard.
+// right, then Cut (files the crops like an extraction) or Discard (editors: it deletes
+// the picture).
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { discardReview, getModel, getReview, listReviews, resolveReview } from "../../api/client";
@@ -8,6 +9,7 @@ import { detailOf, explain } from "../../api/problem";
 import type { Extraction, Review } from "../../api/types";
 import { refreshReviewCount, setReviewCount } from "../../app/reviewCount";
 import { routes } from "../../app/router";
+import { useAccess } from "../../app/session";
 import { confirmAction } from "../../components/confirm";
 import { Notice } from "../../components/Notice";
 import { formatBytes, formatCount, formatExact, formatWhen } from "../../lib/format";
@@ -52,6 +54,7 @@ async function loadQueue(itemId: string | null): Promise<{ items: Review[]; tota
 }
 
 export function ReviewPage({ initialItemId }: { initialItemId: string | null }) {
+  const { canEdit } = useAccess();
   const queue = useAsync(() => loadQueue(initialItemId), [initialItemId]);
   const items = queue.data?.items ?? [];
   const [index, setIndex] = useState(0);
@@ -215,12 +218,15 @@ export function ReviewPage({ initialItemId }: { initialItemId: string | null }) 
           <section class="review-picture card" aria-label="Picture">
             {model.error !== undefined && <Notice kind="error">{explain(model.error)}</Notice>}
             {item.model_id === null && (
-              <Notice kind="error">The model of this picture was deleted, so it cannot be cut. Discard it.</Notice>
+              <Notice kind="error">
+                The model of this picture was deleted, so it cannot be cut.{" "}
+                {canEdit ? "Discard it." : "An editor can discard it."}
+              </Notice>
             )}
             {pageCount > 1 && (
               <Notice kind="info">
-                This picture has {pageCount} pages. Placing the pages of a document by hand is not offered here yet:
-                discard it, or send it again once it matches.
+                This picture has {pageCount} pages. Placing the pages of a document by hand is not offered here yet:{" "}
+                {canEdit ? "discard it" : "an editor can discard it"}, or send it again once it matches.
               </Notice>
             )}
             {corners !== null && model.data && pageCount === 1 && (
@@ -290,9 +296,11 @@ export function ReviewPage({ initialItemId }: { initialItemId: string | null }) 
               >
                 {busy === "cut" ? "Cutting…" : "Cut"}
               </button>
-              <button type="button" class="button button-danger" disabled={!canDecide} onClick={() => void discard()}>
-                Discard
-              </button>
+              {canEdit && (
+                <button type="button" class="button button-danger" disabled={!canDecide} onClick={() => void discard()}>
+                  Discard
+                </button>
+              )}
               <button
                 type="button"
                 class="link-button"
