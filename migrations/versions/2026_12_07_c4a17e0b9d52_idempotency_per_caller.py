@@ -17,7 +17,7 @@ items (the oldest first, where two callers used the same key), and callers becom
 again.
 
 Revision ID: c4a17e0b9d52
-Revises: 755e2e47c890
+Revises: 9f323899d35e
 Create Date: 2026-12-07
 """
 
@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c4a17e0b9d52"
-down_revision: str | None = "755e2e47c890"
+down_revision: str | None = "9f323899d35e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
