@@ -120,8 +120,16 @@ class PreconditionFailed(AppError):
     status, slug, title = 412, "precondition-failed", "Precondition failed"
 
 
+class RequestTimeout(AppError):
+    status, slug, title = 408, "request-timeout", "Request too slow"
+
+
 class PayloadTooLarge(AppError):
     status, slug, title = 413, "too-large", "Content too large"
+
+
+class HeadersTooLarge(AppError):
+    status, slug, title = 431, "headers-too-large", "Request headers too large"
 
 
 class UnsupportedPicture(AppError):

@@ -20,6 +20,7 @@ from api.edge.authentication import AuthenticationMiddleware, RouteRule
 from api.edge.docs import install_docs
 from api.edge.middleware import (
     BodyLimitMiddleware,
+    BodyRateMiddleware,
     RequestIdMiddleware,
     RequestMetricsMiddleware,
     UnexpectedErrorMiddleware,
@@ -89,7 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(web_app_router(settings.frontend_dir or REPOSITORY_ROOT / "frontend/dist"))
     # Outermost last: CORS answers preflights, then credentials are checked before the
-    # body is read, then the body is counted.
+    # body is read, then the body is counted and paced.
+    app.add_middleware(
+        BodyRateMiddleware,
+        min_rate=settings.min_body_bytes_per_second,
+        period=settings.body_timeout_seconds,
+    )
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(

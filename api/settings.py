@@ -110,6 +110,37 @@ class Settings(BaseSettings):
         description="How long a sign-in waits for a free hashing slot before it is answered "
         "503 with Retry-After (its attempt is then not counted).",
     )
+    max_head_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Most bytes of a request's head (request line and headers) `zonecut serve` "
+        "reads; a longer head is answered 431 before any of it reaches the app.",
+    )
+    head_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="A request's head must arrive within this many seconds of the connection "
+        "opening (or of its first byte on a kept-alive connection); else the connection is "
+        "closed, with a 408 when part of a head came.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="A request body that, waited for this many seconds, has brought fewer than "
+        "this many times `min_body_bytes_per_second` bytes is dropped with a 408.",
+    )
+    min_body_bytes_per_second: int = Field(
+        default=1024,
+        ge=0,
+        description="The slowest a request body may arrive, measured over "
+        "`body_timeout_seconds` of waiting.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        gt=0,
+        description="Most open connections one server process holds; one more is answered "
+        "503 and closed.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

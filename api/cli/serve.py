@@ -1,11 +1,17 @@
-"""``zonecut serve``: migrate, print the first admin's setup link, then run uvicorn."""
+"""``zonecut serve``: migrate, print the first admin's setup link, then run uvicorn.
+
+uvicorn speaks HTTP/1 through :class:`api.edge.connections.GuardedHttpProtocol`, which
+holds each connection to the limits of DESIGN "Limits before trust" (head size and time,
+connections per process) before a request reaches the app.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import tempfile
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from api.settings import Settings
@@ -31,10 +37,15 @@ def serve(args: argparse.Namespace) -> None:
     # Workers write their metrics here and /metrics adds them up; a fresh folder each start.
     # Set before anything imports prometheus_client (api.metrics reads the same name).
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="zonecut-metrics-")
+    from api.edge.connections import ConnectionLimits, GuardedHttpProtocol
+
+    # A picklable factory: with several workers, uvicorn hands its config to each process.
+    protocol: Any = partial(GuardedHttpProtocol, limits=ConnectionLimits.of(settings))
     uvicorn.run(
         "api.main:app",
         host=args.host,
         port=args.port,
+        http=protocol,
         workers=args.workers,
         log_level=settings.log_level,
         log_config=log_config(settings.log_level),

@@ -1,11 +1,12 @@
-"""The ASGI middlewares around the app: request ids, metrics, body limit, last-resort errors.
+"""The ASGI middlewares around the app: request ids, metrics, body limit and body rate,
+last-resort errors.
 
 Each answers, when it must, through the one problem renderer of :mod:`api.edge.problems`.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import re
 import time
@@ -16,7 +17,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.edge.problems import PROBLEM_MEDIA_TYPE, problem_response, to_problem
+from api.edge.problems import PROBLEM_MEDIA_TYPE, problem_json, problem_response
 from api.logs import REQUEST_ID_HEADER, request_id
 from api.metrics import LATENCY, REQUESTS
 
@@ -142,24 +143,94 @@ class BodyLimitMiddleware:
         error = errors.PayloadTooLarge(
             f"the request body is larger than the limit of {self.max_bytes} bytes"
         )
-        problem = to_problem(error, scope.get("path"))
-        body = json.dumps(problem.model_dump(exclude_none=True)).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_closing_problem(send, error, scope.get("path"))
 
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class BodyRateMiddleware:
+    """Drop a request with 408 once its body arrives slower than ``min_rate`` bytes a second.
+
+    The rate is judged over ``period`` seconds spent waiting for the body (time the app
+    spends elsewhere is not the caller's): each such stretch must bring ``min_rate *
+    period`` bytes. Servers bound the head; only the app sees the body, so the guard is here.
+    """
+
+    def __init__(self, app: ASGIApp, *, min_rate: int, period: float) -> None:
+        self.app = app
+        self.min_rate = min_rate
+        self.period = period
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        waited, brought = 0.0, 0
+        complete = tripped = started = False
+
+        async def paced_receive() -> Message:
+            nonlocal waited, brought, complete, tripped
+            if complete:
+                return await receive()
+            began = time.monotonic()
+            try:
+                async with asyncio.timeout(self.period - waited):
+                    message = await receive()
+            except TimeoutError:
+                tripped = True
+                raise _BodyTooSlow from None
+            waited += time.monotonic() - began
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                complete = True
+            brought += len(message.get("body", b""))
+            if brought >= self.min_rate * self.period:
+                waited, brought = 0.0, 0  # this stretch was fast enough: judge the next
+            elif waited >= self.period and not complete:
+                tripped = True
+                raise _BodyTooSlow
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if tripped:
+                return  # whatever the app answers to a dropped body, the answer is 408
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, paced_receive, guarded_send)
+        except Exception:
+            if not tripped or started:
+                raise
+        if tripped and not started:
+            error = errors.RequestTimeout(
+                f"the request body arrived slower than {self.min_rate} bytes a second "
+                f"over {self.period:g} s"
+            )
+            await send_closing_problem(send, error, scope.get("path"))
+
+
+class _BodyTooSlow(Exception):
+    pass
+
+
+async def send_closing_problem(send: Send, error: errors.AppError, path: str | None) -> None:
+    """Answer ``error`` as problem+json and close the connection (its body is not read)."""
+    body = problem_json(error, path)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class UnexpectedErrorMiddleware:

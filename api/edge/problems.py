@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -65,6 +66,11 @@ def to_problem(error: AppError, instance: str | None = None) -> Problem:
         review_url=error.review_url,
         refused=error.refused,
     )
+
+
+def problem_json(error: AppError, instance: str | None = None) -> bytes:
+    """The problem document of an error as the bytes of an answer's body."""
+    return json.dumps(to_problem(error, instance).model_dump(exclude_none=True)).encode()
 
 
 def problem_response(error: AppError, request: Request | None = None) -> JSONResponse:
