@@ -23,12 +23,14 @@ from api.edge.middleware import (
     BodyRateMiddleware,
     RequestIdMiddleware,
     RequestMetricsMiddleware,
+    SecurityHeadersMiddleware,
     UnexpectedErrorMiddleware,
 )
 from api.edge.presenters import API_PREFIX
 from api.edge.problems import install_error_handlers
 from api.edge.prometheus import METRICS_PATH
 from api.edge.prometheus import router as metrics_router
+from api.edge.security_headers import app_policy, store_origin
 from api.edge.web_app import web_app_router
 from api.lifecycle import attach_state, lifespan
 from api.routes import (
@@ -88,9 +90,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app)
     app.include_router(metrics_router)
-    app.include_router(web_app_router(settings.frontend_dir or REPOSITORY_ROOT / "frontend/dist"))
-    # Outermost last: CORS answers preflights, then credentials are checked before the
-    # body is read, then the body is counted and paced.
+    presigned = store_origin(app.state.storage) if settings.s3_presigned_downloads else None
+    app.include_router(
+        web_app_router(
+            settings.frontend_dir or REPOSITORY_ROOT / "frontend/dist", app_policy(presigned)
+        )
+    )
+    # Outermost last: every answer gets the security headers, CORS answers preflights, then
+    # credentials are checked before the body is read, then the body is counted and paced.
     app.add_middleware(
         BodyRateMiddleware,
         min_rate=settings.min_body_bytes_per_second,
@@ -119,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         templates=[(route.pattern, route.path) for route in app.state.api_routes],
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

@@ -1,5 +1,5 @@
-"""The ASGI middlewares around the app: request ids, metrics, body limit and body rate,
-last-resort errors.
+"""The ASGI middlewares around the app: request ids, metrics, security headers, body limit
+and body rate, last-resort errors.
 
 Each answers, when it must, through the one problem renderer of :mod:`api.edge.problems`.
 """
@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.edge.problems import PROBLEM_MEDIA_TYPE, problem_json, problem_response
+from api.edge.security_headers import API_POLICY, COMMON_HEADERS
 from api.logs import REQUEST_ID_HEADER, request_id
 from api.metrics import LATENCY, REQUESTS
 
@@ -214,6 +215,29 @@ class BodyRateMiddleware:
 
 class _BodyTooSlow(Exception):
     pass
+
+
+class SecurityHeadersMiddleware:
+    """Give every answer ``nosniff`` and ``Referrer-Policy``, and a Content-Security-Policy
+    that lets nothing run unless the answer set its own (the web app, the docs)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in COMMON_HEADERS:
+                    headers[name] = value
+                headers.setdefault("Content-Security-Policy", API_POLICY)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 async def send_closing_problem(send: Send, error: errors.AppError, path: str | None) -> None:

@@ -13,13 +13,15 @@ from api.edge.problems import allowed_methods
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def web_app_router(dist: Path) -> APIRouter:
-    """A catch-all route serving the files of ``dist`` (the frontend's build).
+def web_app_router(dist: Path, policy: str) -> APIRouter:
+    """A catch-all route serving the files of ``dist`` (the frontend's build) under the
+    Content-Security-Policy ``policy``.
 
     It matches every method and path, so it must be included after every other route.
     """
     router = APIRouter(include_in_schema=False)
     index = dist / "index.html"
+    secured = {"Content-Security-Policy": policy}
 
     @router.api_route("/{path:path}", methods=list(ALL_METHODS))
     async def web_app(path: str, request: Request) -> Response:
@@ -30,13 +32,14 @@ def web_app_router(dist: Path) -> APIRouter:
             raise StarletteHTTPException(405, headers={"Allow": "GET, HEAD"})
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
-            return FileResponse(candidate)
+            return FileResponse(candidate, headers=secured)
         if index.is_file():
-            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+            return FileResponse(index, headers={"Cache-Control": "no-cache", **secured})
         return HTMLResponse(
             "<!doctype html><title>Zonecut</title><p>The web app is not built. "
             "Run <code>make run</code>, or see the API at <a href='/docs'>/docs</a>.</p>",
             status_code=404 if path else 200,
+            headers=secured,
         )
 
     return router

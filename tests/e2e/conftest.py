@@ -181,6 +181,11 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda e: errors.append(str(e)))
+    # what the app's Content-Security-Policy blocked, as Chromium reports it
+    opened.on(
+        "console",
+        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     try:
         yield opened
     finally:

@@ -205,9 +205,9 @@ def test_zoom_keeps_the_point_under_the_pointer(page: Page, server: Server) -> N
     anchor = view.to_page(400, 300)
     page.mouse.move(*anchor)
     page.mouse.wheel(0, -300)
-    page.wait_for_function(f"{ZOOM_JS} > {view.zoom}")
+    page.wait_for_function(f"() => {ZOOM_JS} > {view.zoom}")
     after = canvas_view(page)
     x, y = after.to_image(*anchor)
     assert abs(x - 400) < 0.5 and abs(y - 300) < 0.5
     page.get_by_role("button", name="Fit to view").click()
-    page.wait_for_function(f"Math.abs({ZOOM_JS} - {view.zoom}) < 1e-9")
+    page.wait_for_function(f"() => Math.abs({ZOOM_JS} - {view.zoom}) < 1e-9")

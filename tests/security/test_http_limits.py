@@ -207,7 +207,7 @@ def test_a_body_slower_than_the_minimum_rate_is_dropped_with_408(
     with server.connect() as connection:
         answer = send_while_reading(connection, trickle())
     assert answer.startswith(b"HTTP/1.1 408"), answer
-    assert b"application/problem+json" in answer
+    assert b"application/problem+json" in answer and b"nosniff" in answer
     assert server.get() == b"HTTP/1.1 200 OK"
 
 
