@@ -1,5 +1,6 @@
 """What the app holds while it runs: database, stores and caches on ``app.state``, and
-the work started and stopped with it (migrations, the intent sweeper)."""
+the work started and stopped with it (migrations, the heartbeat of this worker's
+instance, the intent sweeper)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from api.db import is_at_head, make_sessionmaker, migration_lock, upgrade_databa
 from api.services.extraction.alignment import ReferenceCache
 from api.services.extraction.intents import IntentSweeper
 from api.services.identity.passwords import limit_hashing
+from api.services.leases import Heartbeat
 from api.services.outputs import register_existing
 from api.settings import Settings
 from api.storage.factory import open_storage
@@ -48,9 +50,17 @@ def attach_state(app: FastAPI, settings: Settings, engine: Engine) -> None:
             endpoint_url=settings.s3_endpoint_url,
         )
         setattr(app.state, state_name, storage)
+    app.state.heartbeat = Heartbeat(app.state.sessionmaker, every=settings.heartbeat_every)
     app.state.reference_cache = ReferenceCache(
         app.state.references, max_pixels=settings.max_image_pixels
     )
+
+
+def release_leases(app: FastAPI) -> None:
+    """Stop this worker's heartbeat and release its leases: what it still holds is then
+    swept or taken over by the other instances at once. For the end of a graceful
+    shutdown, once the work in flight has finished or was undone; safe to call twice."""
+    app.state.heartbeat.stop()
 
 
 def lifespan(
@@ -65,15 +75,19 @@ def lifespan(
             upgrade_database(settings.effective_database_url)
         with migration_lock(settings.effective_database_url):  # once, not once per worker
             register_existing(app.state.sessionmaker, app.state.storage)
+        # this worker's instance: the work it starts is its own while it beats
+        app.state.heartbeat.start()
         sweeper = IntentSweeper(
             app.state.sessionmaker,
             app.state.storage,
             timedelta(seconds=settings.intent_timeout_seconds),
             sources=app.state.sources,
+            lease=timedelta(seconds=settings.lease_seconds),
         )
         sweeper.start()
         yield
         sweeper.stop()
+        release_leases(app)
         engine.dispose()
 
     return run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -88,8 +89,29 @@ class Settings(BaseSettings):
     intent_timeout_seconds: int = Field(
         default=300,
         gt=0,
-        description="An extraction still pending this long was abandoned (its process died): "
-        "any instance removes the files it reserved.",
+        description="The last safety net: an extraction or Idempotency-Key still pending this "
+        "long with no holder (from before the leases) was abandoned. Work held by an "
+        "instance is swept when its lease lapses (ZONECUT_LEASE_SECONDS), never by age.",
+    )
+    lease_seconds: float = Field(
+        default=15,
+        gt=0,
+        description="How long an instance (a server worker, a local zonecut extract) may miss "
+        "its heartbeats before it is taken for dead: any live instance then removes the files "
+        "its pending extractions reserved and a retry takes over its Idempotency-Keys.",
+    )
+    heartbeat_seconds: float = Field(
+        default=3,
+        gt=0,
+        description="How often each instance renews its heartbeat (at least three times per "
+        "lease, whatever is set here).",
+    )
+    idempotency_wait_seconds: float = Field(
+        default=20,
+        ge=0,
+        description="How long a request whose Idempotency-Key is held by another request in "
+        "flight waits for it: it answers that request's result, or cuts anew if it failed or "
+        "its instance died. Past the wait: 409 with Retry-After.",
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
@@ -172,6 +194,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'zonecut.db').resolve()}"
+
+    @property
+    def heartbeat_every(self) -> timedelta:
+        """How often the heartbeat is renewed: as set, and at least three times a lease."""
+        return timedelta(seconds=min(self.heartbeat_seconds, self.lease_seconds / 3))
 
     @property
     def outputs_dir(self) -> Path:

@@ -150,6 +150,9 @@ class Extraction(Base):
     source_kept_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # "pending": the intent, written before any file, with its names reserved; "done"
     status: Mapped[str] = mapped_column(String(16), default="done", server_default="done")
+    # the instance writing a pending intent (see Instance); null once done, and for intents
+    # of before the leases, which only the intent timeout sweeps
+    holder: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     crops: Mapped[list[Crop]] = relationship(
         back_populates="extraction",
@@ -390,6 +393,25 @@ class IdempotentRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the instance cutting a pending request (see Instance); null for claims of before the
+    # leases, taken over only after the pending timeout
+    holder: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class Instance(Base):
+    """A live process of this deployment (a server worker, a local ``zonecut extract``):
+    it renews ``heartbeat_at`` every few seconds. The pending work it holds (intents,
+    idempotent requests) is its own while the heartbeat is fresh; once it is older than the
+    lease, the process is taken for dead and any other sweeps or takes over that work.
+    """
+
+    __tablename__ = "instances"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    # what it is, for people reading the table: "serve pid 123 on host", "cli pid 456"
+    name: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Overlay(Base):

@@ -32,6 +32,7 @@ class LocalCutter:
         from api.services.extraction import intents
         from api.services.extraction.alignment import ReferenceCache
         from api.services.extraction.pipeline import Pipeline
+        from api.services.leases import Heartbeat
         from api.storage.factory import open_storage
 
         settings = settings or load_settings()
@@ -50,6 +51,10 @@ class LocalCutter:
             )
             for area in ("outputs", "references", "reviews", "sources")
         )
+        # an instance of its own while it runs, like each server worker
+        self._heartbeat = Heartbeat(sessions, every=settings.heartbeat_every, kind="cli")
+        self._heartbeat.start()
+        lease = timedelta(seconds=settings.lease_seconds)
         self._pipeline = Pipeline(
             sessions=sessions,
             storage=outputs,
@@ -61,9 +66,13 @@ class LocalCutter:
             reviews=reviews,
             sources=sources,
             keep_sources=timedelta(days=settings.keep_sources_days),
+            pending_timeout=timedelta(seconds=settings.intent_timeout_seconds),
+            holder=self._heartbeat.instance_id,
+            lease=lease,
+            idempotency_wait=timedelta(seconds=settings.idempotency_wait_seconds),
         )
-        # No server may be running to finish what an interrupted local run left pending.
-        intents.sweep(sessions, outputs, timedelta(seconds=settings.intent_timeout_seconds))
+        # what an interrupted run left pending goes now; a live server's work is its own
+        intents.sweep(sessions, outputs, timedelta(seconds=settings.intent_timeout_seconds), lease)
 
     def resolve_model(self, reference: str) -> ModelRef:
         """The model by id or name, from the database."""
@@ -125,5 +134,6 @@ class LocalCutter:
             yield path, self._pipeline.storage.read(path)
 
     def close(self) -> None:
-        """Close the database connections."""
+        """Release this run's leases and close the database connections."""
+        self._heartbeat.stop()
         self._engine.dispose()

@@ -83,6 +83,9 @@ def get_pipeline(request: Request, settings: SettingsDep, storage: StorageDep) -
         sources=request.app.state.sources,
         keep_sources=timedelta(days=settings.keep_sources_days),
         pending_timeout=timedelta(seconds=settings.intent_timeout_seconds),
+        holder=request.app.state.heartbeat.instance_id,
+        lease=timedelta(seconds=settings.lease_seconds),
+        idempotency_wait=timedelta(seconds=settings.idempotency_wait_seconds),
     )
 
 

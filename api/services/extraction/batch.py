@@ -123,6 +123,9 @@ def run_batch(pipeline: Pipeline, request: BatchRequest) -> BatchOutcome:
             key=key,
             fingerprint=request.fingerprint(model.id, hashes),
             stale_after=pipeline.pending_timeout,
+            holder=pipeline.holder,
+            lease=pipeline.lease,
+            wait=pipeline.idempotency_wait,
         )
         if isinstance(claimed, replay.KeptAnswer):
             return _replayed(pipeline, claimed)

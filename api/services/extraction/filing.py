@@ -53,6 +53,7 @@ def file_and_record(
     if record.source_page is not None:
         source = f"{source}-p{record.source_page}"  # the pages of one file apart
     record.status = "pending"
+    record.holder = pipeline.holder  # the intent is this instance's while it lives
     record.duration_ms = 0  # known once it is done
     record.crops = []  # the crops are recorded when the files are filed
     planned: list[str] = []
@@ -96,7 +97,7 @@ def file_and_record(
             claimed = session.execute(
                 update(Extraction)
                 .where(Extraction.id == record.id, Extraction.status == "pending")
-                .values(status="done", duration_ms=duration_ms)
+                .values(status="done", duration_ms=duration_ms, holder=None)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 raise errors.ServiceUnavailable(
@@ -114,6 +115,7 @@ def file_and_record(
         _undo(pipeline, record.id, crops)
         raise
     record.status = "done"
+    record.holder = None
     record.duration_ms = duration_ms
     _keep_source(pipeline, record, request.data)
     filed = [crop_record(position, cut, record.id) for position, cut in enumerate(crops)]

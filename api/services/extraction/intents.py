@@ -4,8 +4,10 @@ An extraction is first recorded as ``pending`` with a reservation for every file
 write, in one committed transaction. Only then are the files written, and the record is
 turned ``done`` in a second one. A process that dies in between leaves a pending intent;
 any instance's sweep removes the files that intent reserved (and nothing else) and the
-intent itself once it is older than the timeout. A writer that outlives its own intent
-notices at the end and removes what it wrote.
+intent itself once its holder is dead: the instance that wrote it missed its heartbeats
+for the lease (:mod:`api.services.leases`); an intent of a live holder stays, however old.
+Intents without a holder (of before the leases) go once older than the timeout. A writer
+that outlives its own intent notices at the end and removes what it wrote.
 
 The sweep also removes the pictures kept for overlays once their time is over, with the
 overlays drawn on them.
@@ -27,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import session_scope
-from api.services import overlays
+from api.services import leases, overlays
 from api.storage import FileNotFoundInStorage, Storage
 from api.storage.names import numbered_file_name
 from api.tables import Extraction, FileReservation, OutputFile, utcnow
@@ -98,14 +100,27 @@ def abandon(sessions: sessionmaker[Session], storage: Storage, extraction_id: uu
         )
 
 
-def sweep(sessions: sessionmaker[Session], storage: Storage, older_than: timedelta) -> int:
-    """Abandon every pending intent older than ``older_than``; answer how many."""
+def sweep(
+    sessions: sessionmaker[Session],
+    storage: Storage,
+    older_than: timedelta,
+    lease: timedelta | None = None,
+) -> int:
+    """Abandon every pending intent whose holder is dead (its heartbeat older than
+    ``lease``), and those without a holder once older than ``older_than``; how many.
+
+    An intent whose holder is live is never swept, however old. Without ``lease`` only
+    the timeout counts (intents of before the leases)."""
     cutoff = utcnow() - older_than
+    unheld = Extraction.holder.is_(None) & (Extraction.created_at < cutoff)
+    abandoned = unheld
+    if lease is not None:
+        abandoned = unheld | (
+            Extraction.holder.is_not(None) & leases.lapsed(Extraction.holder, lease)
+        )
     with session_scope(sessions) as session:
         stale = session.scalars(
-            select(Extraction.id).where(
-                Extraction.status == "pending", Extraction.created_at < cutoff
-            )
+            select(Extraction.id).where(Extraction.status == "pending", abandoned)
         ).all()
     for extraction_id in stale:
         log.warning("sweeping abandoned extraction %s", extraction_id)
@@ -123,12 +138,17 @@ class IntentSweeper:
         storage: Storage,
         timeout: timedelta,
         sources: Storage | None = None,
+        lease: timedelta | None = None,
     ) -> None:
         self._sessions = sessions
         self._storage = storage
         self._sources = sources
         self._timeout = timeout
-        self._interval = min(60.0, max(0.5, timeout.total_seconds() / 2))
+        self._lease = lease
+        # often enough that a dead holder's files go within seconds of its lease lapsing:
+        # the query is one look at the pending intents
+        shortest = min(timeout, lease) if lease is not None else timeout
+        self._interval = min(60.0, max(0.5, shortest.total_seconds() / 3))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="intent-sweeper", daemon=True)
 
@@ -143,7 +163,9 @@ class IntentSweeper:
         last_temp_sweep = -math.inf
         while True:
             try:
-                sweep(self._sessions, self._storage, self._timeout)
+                sweep(self._sessions, self._storage, self._timeout, self._lease)
+                if self._lease is not None:
+                    leases.forget_dead(self._sessions, self._lease)
                 if self._sources is not None:
                     remove_expired_sources(self._sessions, self._sources)
                 # temporary files need a walk of every folder: at start, then hourly

@@ -236,8 +236,14 @@ class Pipeline:
     # where the pictures cut are kept for overlays, and for how long (0: not kept)
     sources: Storage | None = None
     keep_sources: timedelta = timedelta(0)
-    # a request of several pictures still pending this long was abandoned
+    # a claim or intent without a holder still pending this long was abandoned
     pending_timeout: timedelta = timedelta(minutes=5)
+    # this instance (api.services.leases.Heartbeat), holder of the work it starts; the
+    # lease after which a silent holder is dead; how long a request waits for another
+    # holding its Idempotency-Key
+    holder: uuid.UUID | None = None
+    lease: timedelta = timedelta(seconds=15)
+    idempotency_wait: timedelta = timedelta(seconds=20)
 
 
 def elapsed_ms(started: float) -> int:

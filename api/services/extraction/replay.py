@@ -4,10 +4,11 @@ A key belongs to its caller: one record per (caller, key), the caller being the 
 the API key's id as the edge hands it over (never a name, which can be given again), so
 two callers choosing the same key never meet. Before anything is cut, a request claims
 its (caller, key) with a ``pending`` record holding its fingerprint; once done, the record
-holds the answer given. A retry with the same key and fingerprint gets that answer again,
-one while the first is still being cut a 409, and one with another fingerprint a 422. A
-claim left pending by a process that died is taken over once it is older than the pending
-timeout.
+holds the answer given. A retry with the same key and fingerprint gets that answer again;
+one while the first is still being cut waits for it (its answer, or the key when it
+failed), with a 409 only past the wait; one with another fingerprint gets a 422. A claim
+names its holder, the instance cutting it: a claim whose holder's lease lapsed (the
+process died, :mod:`api.services.leases`) is taken over by the next retry at once.
 
 The answer of a request of one picture is the extraction it filed, or its refusal as not
 matching (with the review item kept, if any): written in the transaction that files the
@@ -20,6 +21,7 @@ for both.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,9 +34,12 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api import errors
 from api.db import session_scope
+from api.services import leases
 from api.services.extraction.pipeline import ExtractionOutcome
 from api.tables import Extraction, IdempotentRequest, utcnow
 
+# how often a request waiting for another holding its key looks again
+WAIT_POLL_SECONDS = 0.25
 # the answer of a request of one picture says so (a batch may file one extraction too)
 SINGLE = "single"
 
@@ -56,44 +61,73 @@ def claim(
     key: str,
     fingerprint: str,
     stale_after: timedelta,
+    holder: uuid.UUID | None = None,
+    lease: timedelta = timedelta(seconds=15),
+    wait: timedelta = timedelta(0),
 ) -> uuid.UUID | KeptAnswer:
-    """Claim the caller's ``key`` for a new request (its claim's id), or the answer it was
-    given.
+    """Claim the caller's ``key`` for a new request held by the instance ``holder`` (its
+    claim's id), or the answer it was given.
 
-    409 while the first request is still being cut, 422 for a key used for another
-    request.
+    While another request holds the key, wait for it (up to ``wait``, looking again every
+    so often): its answer once it has one, the key again if it failed or its holder's
+    lease lapsed. 409 once the wait is over, 422 for a key used for another request.
     """
     if caller is None:
         raise ValueError("an Idempotency-Key is kept per caller: say who is asking")
-    for _ in range(2):  # a second look when a concurrent request claimed it meanwhile
-        with session_scope(sessions) as session:
-            earlier = session.scalar(
-                select(IdempotentRequest).where(
-                    IdempotentRequest.caller == caller, IdempotentRequest.key == key
-                )
+    deadline = time.monotonic() + wait.total_seconds()
+    while True:
+        claimed = _try_claim(sessions, caller, key, fingerprint, stale_after, holder, lease)
+        if claimed is not None:
+            return claimed
+        if time.monotonic() >= deadline:
+            raise _still_running(key)
+        time.sleep(min(WAIT_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+def _try_claim(
+    sessions: sessionmaker[Session],
+    caller: str,
+    key: str,
+    fingerprint: str,
+    stale_after: timedelta,
+    holder: uuid.UUID | None,
+    lease: timedelta,
+) -> uuid.UUID | KeptAnswer | None:
+    """One look: the claim, the answer, or None while another request holds the key."""
+    with session_scope(sessions) as session:
+        earlier = session.scalar(
+            select(IdempotentRequest).where(
+                IdempotentRequest.caller == caller, IdempotentRequest.key == key
             )
-            if earlier is not None:
-                return _earlier(session, earlier, key, fingerprint, stale_after)
-        try:
-            with session_scope(sessions) as session:
-                record = IdempotentRequest(
-                    id=uuid.uuid4(),
-                    caller=caller,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status="pending",
-                    created_at=utcnow(),
-                )
-                session.add(record)
-            return record.id
-        except IntegrityError:
-            continue
-    raise _still_running(key)
+        )
+        if earlier is not None:
+            return _earlier(session, earlier, key, fingerprint, stale_after, holder, lease)
+    try:
+        with session_scope(sessions) as session:
+            record = IdempotentRequest(
+                id=uuid.uuid4(),
+                caller=caller,
+                key=key,
+                fingerprint=fingerprint,
+                status="pending",
+                created_at=utcnow(),
+                holder=holder,
+            )
+            session.add(record)
+        return record.id
+    except IntegrityError:
+        return None  # claimed by a concurrent request a moment ago: look again
 
 
 def _earlier(
-    session: Session, earlier: IdempotentRequest, key: str, fingerprint: str, stale: timedelta
-) -> uuid.UUID | KeptAnswer:
+    session: Session,
+    earlier: IdempotentRequest,
+    key: str,
+    fingerprint: str,
+    stale: timedelta,
+    holder: uuid.UUID | None,
+    lease: timedelta,
+) -> uuid.UUID | KeptAnswer | None:
     if earlier.fingerprint != fingerprint:
         raise errors.IdempotencyKeyReused(
             f"Idempotency-Key '{key}' was already used for a different request; "
@@ -105,19 +139,27 @@ def _earlier(
             list(earlier.answer.get("refused", [])),
             earlier.answer.get("figures"),
         )
-    if earlier.created_at > utcnow() - stale:
-        raise _still_running(key)
+    if earlier.holder is not None:
+        if leases.is_live(session, earlier.holder, lease):
+            return None  # still being cut
+        same_holder = IdempotentRequest.holder == earlier.holder
+    else:  # a claim of before the leases: abandoned once older than the timeout
+        if earlier.created_at > utcnow() - stale:
+            return None
+        same_holder = IdempotentRequest.holder.is_(None)
     # abandoned by a process that died: taken over, unless another retry just did
     taken = session.execute(
         update(IdempotentRequest)
         .where(
             IdempotentRequest.id == earlier.id,
+            IdempotentRequest.status == "pending",
             IdempotentRequest.created_at == earlier.created_at,
+            same_holder,
         )
-        .values(created_at=utcnow())
+        .values(created_at=utcnow(), holder=holder)
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise _still_running(key)
+        return None
     return earlier.id
 
 

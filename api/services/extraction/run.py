@@ -65,6 +65,9 @@ def run_extraction(pipeline: Pipeline, request: ExtractRequest) -> ExtractionOut
             key=request.idempotency_key,
             fingerprint=request.fingerprint(source_sha256, model.id),
             stale_after=pipeline.pending_timeout,
+            holder=pipeline.holder,
+            lease=pipeline.lease,
+            wait=pipeline.idempotency_wait,
         )
         if isinstance(claimed, replay.KeptAnswer):
             return replay.replay_single(pipeline.sessions, claimed)
