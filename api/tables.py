@@ -367,6 +367,9 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the instance cutting an item claimed for resolving (resolved, no extraction yet); an
+    # item whose holder died is open again
+    holder: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     extraction_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("extractions.id", ondelete="SET NULL")
     )

@@ -4,9 +4,10 @@ own only while the heartbeat is fresh.
 A row per instance in the database, renewed every few seconds by a thread, rather than
 PostgreSQL advisory locks: it works alike on SQLite (the embedded default, where several
 workers share one file) and PostgreSQL, and a sweeper can ask with one query whose work
-has lost its holder. An instance is live while its ``heartbeat_at`` is younger than the
-lease; a missing row is a dead instance. Clocks are the instances' own (UTC), so the lease
-should stay well above their drift.
+has lost its holder (pending intents, idempotent requests, review items being resolved).
+An instance is live while its ``heartbeat_at`` is younger than the lease; a missing row
+is a dead instance. Clocks are the instances' own (UTC), so the lease should stay well
+above their drift.
 
 :class:`Heartbeat` is what a process starts and stops: ``Heartbeat.stop()`` releases the
 instance's leases at once (its row goes), after which any other instance sweeps or takes
@@ -27,7 +28,7 @@ from sqlalchemy import ColumnElement, Select, delete, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from api.db import session_scope
-from api.tables import Instance, utcnow
+from api.tables import Instance, Review, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,23 @@ class Heartbeat:
                 self.beat()
             except Exception:  # the database may be away for a while: try again
                 log.warning("could not renew this instance's heartbeat", exc_info=True)
+
+
+def reopen_abandoned_reviews(sessions: sessionmaker[Session], lease: timedelta) -> int:
+    """Open again the review items claimed for resolving by an instance that died before
+    it filed their extraction; how many."""
+    with session_scope(sessions) as session:
+        reopened = session.execute(
+            update(Review)
+            .where(
+                Review.status == "resolved",
+                Review.extraction_id.is_(None),
+                Review.holder.is_not(None),
+                Review.holder.not_in(live_instances(lease)),
+            )
+            .values(status="open", decided_by=None, decided_at=None, holder=None)
+        )
+    return int(reopened.rowcount)  # type: ignore[attr-defined]
 
 
 def forget_dead(sessions: sessionmaker[Session], lease: timedelta) -> None:

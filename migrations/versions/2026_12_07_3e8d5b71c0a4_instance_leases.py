@@ -1,9 +1,10 @@
-"""Leases: the live instances, and the holder of every pending intent and idempotent request.
+"""Leases: the live instances, and the holder of pending intents, requests and review claims.
 
-Every process renews a row of its own in ``instances``; a pending extraction or
-idempotent request names its holder. Once a holder's heartbeat is older than the lease,
-another instance sweeps or takes over its work at once, instead of after the intent
-timeout. Rows pending from before have no holder and are left to that timeout.
+Every process renews a row of its own in ``instances``; a pending extraction, idempotent
+request or review item being resolved names its holder. Once a holder's heartbeat is
+older than the lease, another instance sweeps or takes over its work at once, instead of
+after the intent timeout. Rows pending from before have no holder and are left to that
+timeout.
 
 Revision ID: 3e8d5b71c0a4
 Revises: c4a17e0b9d52
@@ -36,9 +37,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("holder", sa.Uuid(), nullable=True))
     with op.batch_alter_table("idempotent_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("holder", sa.Uuid(), nullable=True))
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("holder", sa.Uuid(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reviews", schema=None) as batch_op:
+        batch_op.drop_column("holder")
     with op.batch_alter_table("idempotent_requests", schema=None) as batch_op:
         batch_op.drop_column("holder")
     with op.batch_alter_table("extractions", schema=None) as batch_op:

@@ -12,19 +12,27 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session
 
-from api.tables import Extraction, IdempotentRequest
+from api.tables import Extraction, IdempotentRequest, Instance, Review, utcnow
 from tests.api.conftest import ADMIN_KEY, RunningApi, bearer
+from tests.api.factories import (
+    assert_problem,
+    encode,
+    model_with_zones,
+    picture_bytes,
+    quadrant_picture,
+    zone,
+)
 from tests.api.factories import extract as post_extract
-from tests.api.factories import model_with_zones, picture_bytes, zone
 from tests.api.processes import free_port, kill, start_server, stop
 from tests.recovery.slow_writes import slow_down, slow_writes_env
 
@@ -220,3 +228,55 @@ def _original_put_exact() -> Any:
     from api.storage.local import LocalStorage
 
     return LocalStorage.put_exact
+
+
+WIDE = encode(quadrant_picture(400, 300).resize((800, 300)))  # another shape: refused
+PAGE_CORNERS = [[0, 0], [800, 0], [800, 300], [0, 300]]
+
+
+def _claim_review(api: RunningApi, review_id: str, holder: uuid.UUID) -> None:
+    """What resolving leaves while it cuts: the item claimed by ``holder``."""
+    engine = create_engine(api.settings.effective_database_url)
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Review)
+            .where(Review.id == uuid.UUID(review_id))
+            .values(
+                status="resolved", decided_by="key:bootstrap", decided_at=utcnow(), holder=holder
+            )
+        )
+    engine.dispose()
+
+
+def test_a_review_item_claimed_by_a_dead_instance_is_open_again(
+    make_api: Callable[..., RunningApi],
+) -> None:
+    api = make_api(lease_seconds=1, heartbeat_seconds=0.2)
+    model = model_with_zones(api.client)
+    refused = assert_problem(post_extract(api.client, model["id"], WIDE, "wide.png"), 422)
+    review_id = refused["review_id"]
+    _claim_review(api, review_id, uuid.uuid4())  # an instance that does not beat: dead
+
+    def status() -> str:
+        return str(api.client.get(f"/reviews/{review_id}").json()["status"])
+
+    _wait_for(lambda: status() == "open", CONTRACT_SECONDS)
+    answer = api.client.post(f"/reviews/{review_id}/resolve", json={"corners": PAGE_CORNERS})
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_review_item_claimed_by_a_live_instance_stays_claimed(
+    make_api: Callable[..., RunningApi],
+) -> None:
+    api = make_api(lease_seconds=1, heartbeat_seconds=0.2)
+    model = model_with_zones(api.client)
+    refused = assert_problem(post_extract(api.client, model["id"], WIDE, "wide.png"), 422)
+    engine = create_engine(api.settings.effective_database_url)
+    with Session(engine) as session:
+        live = session.scalars(select(Instance.id)).first()
+    engine.dispose()
+    assert live is not None  # the server's own instance
+    _claim_review(api, refused["review_id"], live)
+    time.sleep(3)  # three leases: a sweep would have run several times
+    review = api.client.get(f"/reviews/{refused['review_id']}").json()
+    assert review["status"] == "resolved"

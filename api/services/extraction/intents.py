@@ -165,6 +165,7 @@ class IntentSweeper:
             try:
                 sweep(self._sessions, self._storage, self._timeout, self._lease)
                 if self._lease is not None:
+                    leases.reopen_abandoned_reviews(self._sessions, self._lease)
                     leases.forget_dead(self._sessions, self._lease)
                 if self._sources is not None:
                     remove_expired_sources(self._sessions, self._sources)

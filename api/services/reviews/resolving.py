@@ -76,11 +76,14 @@ def resolve(
         if model_row is None:
             raise errors.Conflict(f"the model of review {review_id} was deleted")
         model = ModelSnapshot.of(model_row)
-        # Claim the item first, so two people resolving at once cannot both file crops.
+        # Claim the item first, so two people resolving at once cannot both file crops; the
+        # claim is this instance's while it lives (its item reopened if it dies).
         claimed = session.execute(
             update(Review)
             .where(Review.id == review_id, Review.status == "open")
-            .values(status="resolved", decided_by=actor, decided_at=utcnow())
+            .values(
+                status="resolved", decided_by=actor, decided_at=utcnow(), holder=pipeline.holder
+            )
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             raise errors.Conflict(f"review {review_id} was decided a moment ago")
@@ -118,12 +121,14 @@ def resolve(
             session.execute(
                 update(Review)
                 .where(Review.id == review_id)
-                .values(status="open", decided_by=None, decided_at=None)
+                .values(status="open", decided_by=None, decided_at=None, holder=None)
             )
         raise
     with session_scope(pipeline.sessions) as session:
         session.execute(
-            update(Review).where(Review.id == review_id).values(extraction_id=outcome.record.id)
+            update(Review)
+            .where(Review.id == review_id)
+            .values(extraction_id=outcome.record.id, holder=None)
         )
         kept = overlays.forget_review(session, review_id)
     # The picture lives on as the extraction's kept source; the review's copy can go, and
