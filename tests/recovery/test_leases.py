@@ -280,3 +280,17 @@ def test_a_review_item_claimed_by_a_live_instance_stays_claimed(
     time.sleep(3)  # three leases: a sweep would have run several times
     review = api.client.get(f"/reviews/{refused['review_id']}").json()
     assert review["status"] == "resolved"
+
+
+def test_a_clean_shutdown_releases_the_instances_leases(tmp_path: Path, database_url: str) -> None:
+    def instances() -> int:
+        return _count(database_url, select(func.count(Instance.id)))
+
+    before = instances()
+    server = _serve(tmp_path / "data", database_url, free_port(), tmp_path / "server.log")
+    try:
+        _wait_for(lambda: instances() == before + 2, 20)  # one per worker
+    finally:
+        stop(server)  # SIGTERM: the lifespan ends, the heartbeats stop
+    assert server.returncode is not None
+    assert instances() == before
