@@ -21,16 +21,21 @@ if os.environ.get("ZONECUT_TEST_SLOW_WRITE_SECONDS"):
 
 
 def slow_down(seconds: float) -> None:
+    """Slow down the writes of both stores (local disk and S3) in this process."""
     from api.storage.local import LocalStorage
+    from api.storage.s3 import S3Storage
 
-    original = LocalStorage.put_exact
+    for store in (LocalStorage, S3Storage):
+        store.put_exact = _slowed(store.put_exact, seconds)  # type: ignore[method-assign]
 
-    def put_exact(self: LocalStorage, path: str, data: bytes) -> Any:
+
+def _slowed(original: Any, seconds: float) -> Any:
+    def put_exact(self: Any, path: str, data: bytes) -> Any:
         stored = original(self, path, data)
         time.sleep(seconds)
         return stored
 
-    LocalStorage.put_exact = put_exact  # type: ignore[method-assign]
+    return put_exact
 
 
 def slow_writes_env(folder: Path, seconds: float) -> dict[str, str]:

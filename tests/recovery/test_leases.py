@@ -34,6 +34,7 @@ from tests.api.factories import (
 )
 from tests.api.factories import extract as post_extract
 from tests.api.processes import free_port, kill, start_server, stop
+from tests.conftest import S3Server
 from tests.recovery.slow_writes import slow_down, slow_writes_env
 
 CONTRACT_SECONDS = 30  # a dead instance's orphans go and its keys are free within this
@@ -111,13 +112,14 @@ def _in_thread(work: Callable[[], httpx.Response]) -> tuple[threading.Thread, li
     return thread, answers
 
 
+@pytest.mark.parametrize("store", ["local", "s3"])
 def test_a_dead_servers_orphans_go_and_its_keys_are_free_again_within_seconds(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_url: str, store: str, request: pytest.FixtureRequest
 ) -> None:
     data_dir, log = tmp_path / "data", tmp_path / "server.log"
-    outputs = data_dir / "outputs"
+    env, stored = _store(store, data_dir, request)
     slow = slow_writes_env(tmp_path / "slow", 2.0)
-    first = _serve(data_dir, database_url, free_port(), log, **slow)
+    first = _serve(data_dir, database_url, free_port(), log, **env, **slow)
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
@@ -135,15 +137,15 @@ def test_a_dead_servers_orphans_go_and_its_keys_are_free_again_within_seconds(
             )
         )
         # killed once it has written crops it has not recorded
-        _wait_for(lambda: bool(_on_disk(outputs)) and _pending_extractions(database_url) > 0, 30)
+        _wait_for(lambda: bool(stored()) and _pending_extractions(database_url) > 0, 30)
         setup.close()
         kill(first)
         killed = time.monotonic()
         thread.join()
-        orphans = _on_disk(outputs)
+        orphans = stored()
         assert orphans and _pending_claims(database_url) == 1
 
-        second = _serve(data_dir, database_url, port, log)
+        second = _serve(data_dir, database_url, port, log, **env)
         try:
             with httpx.Client(base_url=base, headers=bearer(ADMIN_KEY), timeout=60) as client:
                 retried = post_extract(client, model["id"], picture, headers=key)
@@ -154,22 +156,40 @@ def test_a_dead_servers_orphans_go_and_its_keys_are_free_again_within_seconds(
                 assert again.headers["idempotent-replayed"] == "true"
 
                 def clean() -> bool:
-                    return (
-                        _on_disk(outputs) == _recorded(client)
-                        and _pending_extractions(database_url) == 0
-                    )
+                    return stored() == _recorded(client) and _pending_extractions(database_url) == 0
 
                 _wait_for(clean, CONTRACT_SECONDS - (time.monotonic() - killed))
                 swept = time.monotonic() - killed
                 assert _pending_claims(database_url) == 0
             print(
-                f"key usable again {usable:.1f} s after the kill; {len(orphans)} orphan "
-                f"crops gone {swept:.1f} s after it; orphans left: 0"
+                f"[{store}] key usable again {usable:.1f} s after the kill; {len(orphans)} "
+                f"orphan crops gone {swept:.1f} s after it; orphans left: 0"
             )
         finally:
             stop(second)
     finally:
         stop(first)
+
+
+def _store(
+    store: str, data_dir: Path, request: pytest.FixtureRequest
+) -> tuple[dict[str, str], Callable[[], set[str]]]:
+    """The servers' settings for ``store``, and what its outputs area holds."""
+    if store == "local":
+        return {}, lambda: _on_disk(data_dir / "outputs")
+    s3: S3Server = request.getfixturevalue("s3_server")
+    bucket = s3.new_bucket()
+    env = {
+        "ZONECUT_STORAGE_URL": f"s3://{bucket}/zc",
+        "ZONECUT_S3_ENDPOINT_URL": s3.endpoint_url,
+        **s3.credentials,
+    }
+
+    def in_bucket() -> set[str]:
+        listed = s3.client().list_objects_v2(Bucket=bucket, Prefix="zc/outputs/")
+        return {item["Key"].removeprefix("zc/outputs/") for item in listed.get("Contents", [])}
+
+    return env, in_bucket
 
 
 def _base_of(process: subprocess.Popen[bytes]) -> str:
