@@ -95,6 +95,7 @@ def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         "ZONECUT_DATABASE_URL": f"sqlite:///{data_dir / 'zonecut.db'}",
         "ZONECUT_ADMIN_API_KEY": ADMIN_KEY,
         "ZONECUT_INTENT_TIMEOUT_SECONDS": "2",
+        "ZONECUT_LEASE_SECONDS": "3",  # the killed servers' intents go seconds after
         "ZONECUT_FRONTEND_DIR": str(data_dir / "none"),
         "ZONECUT_LOG_LEVEL": "warning",
     }
@@ -151,7 +152,7 @@ def test_a_server_killed_mid_load_leaves_no_orphan_crop(tmp_path: Path) -> None:
             assert records["total"] <= 200
             return {c["path"] for r in records["items"] for c in r["crops"]}
 
-        # the restarted server sweeps what the killed ones left (timeout 2 s)
+        # the restarted server sweeps what the killed ones left (their leases lapse in 3 s)
         _wait_for(lambda: on_disk() == recorded() and _pending(data_dir) == 0, seconds=30)
         assert len(recorded()) >= 5
         print(f"intents abandoned by the kills and swept: {abandoned}")
