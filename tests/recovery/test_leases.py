@@ -22,6 +22,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session
 
+from api.storage.local import LocalStorage
+from api.storage.s3 import S3Storage
 from api.tables import Extraction, IdempotentRequest, Instance, Review, utcnow
 from tests.api.conftest import ADMIN_KEY, RunningApi, bearer
 from tests.api.factories import (
@@ -234,7 +236,8 @@ def test_a_long_extraction_of_a_live_instance_is_never_swept(
     api = make_api(lease_seconds=1, heartbeat_seconds=0.2, intent_timeout_seconds=1)
     model = model_with_zones(api.client, zones=[zone("z", "forms", 0, 0, 50, 50)])
     with monkeypatch.context() as patched:
-        patched.setattr("api.storage.local.LocalStorage.put_exact", _original_put_exact())
+        for store in (LocalStorage, S3Storage):  # put back as they are after the test
+            patched.setattr(store, "put_exact", store.put_exact)
         slow_down(4.0)
         answer = post_extract(
             api.client, model["id"], picture_bytes(), headers={"Idempotency-Key": "long"}
@@ -242,12 +245,6 @@ def test_a_long_extraction_of_a_live_instance_is_never_swept(
     assert answer.status_code == 201, answer.text
     path = answer.json()["crops"][0]["path"]
     assert api.output_files() == [path]
-
-
-def _original_put_exact() -> Any:
-    from api.storage.local import LocalStorage
-
-    return LocalStorage.put_exact
 
 
 WIDE = encode(quadrant_picture(400, 300).resize((800, 300)))  # another shape: refused
