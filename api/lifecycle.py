@@ -15,7 +15,9 @@ from starlette.formparsers import MultiPartParser
 
 from api.db import is_at_head, make_sessionmaker, migration_lock, upgrade_database
 from api.services.extraction.alignment import ReferenceCache
+from api.services.extraction.filing import abort_in_flight
 from api.services.extraction.intents import IntentSweeper
+from api.services.extraction.pipeline import InFlight
 from api.services.identity.passwords import limit_hashing
 from api.services.leases import Heartbeat
 from api.services.outputs import register_existing
@@ -51,6 +53,7 @@ def attach_state(app: FastAPI, settings: Settings, engine: Engine) -> None:
         )
         setattr(app.state, state_name, storage)
     app.state.heartbeat = Heartbeat(app.state.sessionmaker, every=settings.heartbeat_every)
+    app.state.in_flight = InFlight()  # the extractions being filed, for the drain
     app.state.reference_cache = ReferenceCache(
         app.state.references, max_pixels=settings.max_image_pixels
     )
@@ -86,6 +89,8 @@ def lifespan(
         )
         sweeper.start()
         yield
+        # The server has drained (api.edge.drain): what is still filing now is undone.
+        abort_in_flight(app.state.in_flight, app.state.sessionmaker, app.state.storage)
         sweeper.stop()
         release_leases(app)
         engine.dispose()

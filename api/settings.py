@@ -113,6 +113,18 @@ class Settings(BaseSettings):
         "flight waits for it: it answers that request's result, or cuts anew if it failed or "
         "its instance died. Past the wait: 409 with Retry-After.",
     )
+    drain_grace_seconds: int = Field(
+        default=5,
+        ge=0,
+        description="On SIGTERM, how long /ready answers 503 while requests are still "
+        "accepted, so a balancer stops sending before the listener closes.",
+    )
+    drain_seconds: int = Field(
+        default=30,
+        gt=0,
+        description="Once the listener is closed, how long requests in flight may take to "
+        "finish; what is still running then is aborted and undone (no file, no record).",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Proxies (comma-separated addresses, or *) whose X-Forwarded-* are trusted. "

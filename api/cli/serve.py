@@ -1,5 +1,7 @@
 """``zonecut serve``: migrate, print the first admin's setup link, then run uvicorn.
 
+On SIGTERM it drains (:mod:`api.edge.drain`): a grace, then the requests in flight.
+
 uvicorn speaks HTTP/1 through :class:`api.edge.connections.GuardedHttpProtocol`, which
 holds each connection to the limits of DESIGN "Limits before trust" (head size and time,
 connections per process) before a request reaches the app.
@@ -8,7 +10,9 @@ connections per process) before a request reaches the app.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import sys
 import tempfile
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -24,8 +28,6 @@ def workers_default() -> int:
 
 def serve(args: argparse.Namespace) -> None:
     """Apply pending migrations once, then serve the API (and the web app) with uvicorn."""
-    import uvicorn
-
     from api.cli.usage import load_settings
     from api.db import upgrade_database
     from api.logs import log_config
@@ -37,12 +39,17 @@ def serve(args: argparse.Namespace) -> None:
     # Workers write their metrics here and /metrics adds them up; a fresh folder each start.
     # Set before anything imports prometheus_client (api.metrics reads the same name).
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="zonecut-metrics-")
+    from uvicorn.config import STARTUP_FAILURE
+
     from api.edge.connections import ConnectionLimits, GuardedHttpProtocol
+    from api.edge.drain import DrainingConfig, DrainingMultiprocess, DrainingServer
 
     # A picklable factory: with several workers, uvicorn hands its config to each process.
     protocol: Any = partial(GuardedHttpProtocol, limits=ConnectionLimits.of(settings))
-    uvicorn.run(
+    config = DrainingConfig(
         "api.main:app",
+        drain_grace_seconds=settings.drain_grace_seconds,
+        timeout_graceful_shutdown=settings.drain_seconds,
         host=args.host,
         port=args.port,
         http=protocol,
@@ -52,6 +59,15 @@ def serve(args: argparse.Namespace) -> None:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+    # As uvicorn.run does, with servers that drain on SIGTERM (api.edge.drain).
+    if config.workers > 1:
+        DrainingMultiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    server = DrainingServer(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 def _print_setup_link(settings: Settings, host: str, port: int) -> None:

@@ -86,6 +86,7 @@ def get_pipeline(request: Request, settings: SettingsDep, storage: StorageDep) -
         holder=request.app.state.heartbeat.instance_id,
         lease=timedelta(seconds=settings.lease_seconds),
         idempotency_wait=timedelta(seconds=settings.idempotency_wait_seconds),
+        in_flight=request.app.state.in_flight,
     )
 
 

@@ -9,6 +9,7 @@ from api import errors
 from api.db import SessionDep
 from api.edge.access import Anyone
 from api.edge.deps import StorageDep
+from api.edge.drain import is_draining
 from api.edge.problems import problem_responses
 from api.schemas.common import Health, Readiness
 
@@ -29,10 +30,17 @@ def health(_anyone: Anyone) -> Health:
     "/ready",
     operation_id="getReadiness",
     summary="Readiness",
-    description="Checks that the database answers and the output storage is writable.",
+    description="Checks that the database answers and the output storage is writable; "
+    "503 from the moment the process is asked to stop (it still serves for a short grace, "
+    "so a balancer stops sending it requests first).",
     responses=problem_responses(errors.ServiceUnavailable),
 )
 def ready(_anyone: Anyone, session: SessionDep, storage: StorageDep) -> Readiness:
+    if is_draining():
+        raise errors.ServiceUnavailable(
+            "this server process is shutting down; send requests to another one",
+            headers={"Retry-After": "1"},
+        )
     try:
         session.execute(text("SELECT 1"))
     except Exception as exc:

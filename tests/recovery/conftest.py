@@ -1,5 +1,5 @@
 """The recovery tests run against the same real servers as the API tests."""
 
-from tests.api.conftest import api, make_api
+from tests.api.conftest import ADMIN_KEY, api, bearer, make_api
 
-__all__ = ["api", "make_api"]
+__all__ = ["ADMIN_KEY", "api", "bearer", "make_api"]

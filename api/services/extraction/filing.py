@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from api import errors
@@ -21,16 +22,31 @@ from api.services.extraction.pipeline import (
     CutCrop,
     ExtractionOutcome,
     ExtractRequest,
+    InFlight,
     ModelSnapshot,
     Pipeline,
     elapsed_ms,
 )
 from api.services.uploads import KEPT_EXTENSIONS
-from api.storage import StoredFile
+from api.storage import Storage, StoredFile
 from api.storage.names import render_filename, source_stem
 from api.tables import Crop, Extraction, OutputFile
 
 log = logging.getLogger(__name__)
+
+
+def abort_in_flight(
+    in_flight: InFlight, sessions: sessionmaker[Session], storage: Storage, wait: float = 10.0
+) -> int:
+    """Give up on the extractions still filing: each undoes itself (within ``wait``
+    seconds, else its reserved files and intent are removed here); how many."""
+    count = len(in_flight)
+    if count:
+        log.warning("drain deadline passed: aborting %d extraction(s) in flight", count)
+    for extraction_id in in_flight.abort(wait):
+        log.warning("extraction %s did not stop in time: abandoning it", extraction_id)
+        intents.abandon(sessions, storage, extraction_id)
+    return count
 
 
 @cache
@@ -49,6 +65,18 @@ def file_and_record(
 ) -> ExtractionOutcome:
     """Record the intent with its names reserved, write the files, then mark it done
     (keeping the answer for the request's Idempotency-Key in the same transaction)."""
+    with pipeline.in_flight.holding(record.id):
+        return _file_and_record(pipeline, request, model, record, crops, started)
+
+
+def _file_and_record(
+    pipeline: Pipeline,
+    request: ExtractRequest,
+    model: ModelSnapshot,
+    record: Extraction,
+    crops: Sequence[CutCrop],
+    started: float,
+) -> ExtractionOutcome:
     source = source_stem(request.filename)
     if record.source_page is not None:
         source = f"{source}-p{record.source_page}"  # the pages of one file apart
@@ -92,6 +120,7 @@ def file_and_record(
                 cut.stored = write.result()
         for write in writes:
             write.result()  # the first failure, if any
+        pipeline.in_flight.check()  # a drain that ran out: the crops go with the rest
         duration_ms = elapsed_ms(started)
         with session_scope(pipeline.sessions) as session:
             claimed = session.execute(
@@ -164,6 +193,7 @@ def _write_reserved(
 ) -> StoredFile:
     """Write a crop at its reserved path; when something else put a file there, reserve
     the next free name and write there instead (nothing is ever overwritten)."""
+    pipeline.in_flight.check()
     while True:
         stored = pipeline.storage.put_exact(path, cut.data)
         if stored is not None:

@@ -4,9 +4,11 @@ where zones land, the outcome, and the parts of the app the steps use (:class:`P
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import errors
 from api.imaging.decode import Picture
 from api.imaging.documents import Size
 from api.imaging.geometry import Box
@@ -219,6 +222,52 @@ class PlacedPage:
     placer: ZonePlacer
 
 
+class InFlight:
+    """The extractions this process is filing, and whether it is giving up on them.
+
+    Once :meth:`abort` is called (the drain of a stopping server ran out), an extraction
+    writes no further crop and is not marked done: it undoes itself as on any failure.
+    """
+
+    def __init__(self) -> None:
+        self._filing: set[uuid.UUID] = set()
+        self._changed = threading.Condition()
+        self._aborting = threading.Event()
+
+    @contextmanager
+    def holding(self, extraction_id: uuid.UUID) -> Iterator[None]:
+        self.check()
+        with self._changed:
+            self._filing.add(extraction_id)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._filing.discard(extraction_id)
+                self._changed.notify_all()
+
+    def check(self) -> None:
+        if self._aborting.is_set():
+            raise errors.ServiceUnavailable(
+                "the server process is shutting down; nothing was filed, try again",
+                headers={"Retry-After": "1"},
+            )
+
+    def abort(self, wait: float) -> list[uuid.UUID]:
+        """Stop filing; wait up to ``wait`` seconds for the extractions to undo
+        themselves; answer those still filing then."""
+        self._aborting.set()
+        deadline = time.monotonic() + wait
+        with self._changed:
+            while self._filing and (left := deadline - time.monotonic()) > 0:
+                self._changed.wait(left)
+            return sorted(self._filing)
+
+    def __len__(self) -> int:
+        with self._changed:
+            return len(self._filing)
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """What the pipeline needs from the application."""
@@ -244,6 +293,8 @@ class Pipeline:
     holder: uuid.UUID | None = None
     lease: timedelta = timedelta(seconds=15)
     idempotency_wait: timedelta = timedelta(seconds=20)
+    # the extractions of this app being filed (undone when a drain runs out)
+    in_flight: InFlight = field(default_factory=lambda: InFlight())
 
 
 def elapsed_ms(started: float) -> int:
