@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from api.tables import Extraction, FileReservation
+from api.tables import Extraction, FileReservation, IdempotentRequest
 from tests.api.factories import create_model, model_with_zones, picture_bytes, zone
 from tests.api.processes import free_port, kill, start_server
 from tests.conftest import PostgresDatabases
@@ -89,6 +89,7 @@ class Server:
                             "/extract",
                             data={"model": model["id"]},
                             files={"image": ("scan.png", picture_bytes(), "image/png")},
+                            headers={"Idempotency-Key": "drained-extraction"},
                         )
                     )
                 except httpx.TransportError as exc:
@@ -131,15 +132,17 @@ class Server:
         if self.process.poll() is None:
             kill(self.process)
 
-    def records(self) -> tuple[list[Extraction], int]:
+    def records(self) -> tuple[list[Extraction], int, list[str]]:
+        """The extractions, the count of names reserved, the states of the keys."""
         engine = create_engine(self.database_url)
         try:
             with Session(engine) as session:
                 extractions = list(session.scalars(select(Extraction)).all())
                 reservations = session.scalar(select(func.count()).select_from(FileReservation))
+                keys = list(session.scalars(select(IdempotentRequest.status)).all())
         finally:
             engine.dispose()
-        return extractions, int(reservations or 0)
+        return extractions, int(reservations or 0), keys
 
     def gated_files(self) -> list[str]:
         folder = self.data_dir / "outputs" / "gated"
@@ -180,9 +183,9 @@ def test_sigterm_keeps_answering_through_the_grace_then_finishes_the_work_in_fli
         assert answer.status_code == 201, answer.text
         assert server.exit_code() == 0, server.log.read_text()
 
-        extractions, reservations = server.records()
+        extractions, reservations, keys = server.records()
         assert [e.status for e in extractions] == ["done"]
-        assert reservations == 0
+        assert reservations == 0 and keys == ["done"]
         assert server.gated_files() == sorted(
             c["path"].split("/")[-1] for c in answer.json()["crops"]
         )
@@ -216,8 +219,9 @@ def test_work_that_outlasts_the_drain_is_undone_before_the_exit(
         answer = outcome[0]
         assert not (isinstance(answer, httpx.Response) and answer.status_code == 201), answer
 
-        extractions, reservations = server.records()
-        assert extractions == [] and reservations == 0
+        # no record, no name held, and the key free for a retry on another instance
+        extractions, reservations, keys = server.records()
+        assert extractions == [] and reservations == 0 and keys == []
         assert server.gated_files() == []
     finally:
         server.stop()
