@@ -149,9 +149,13 @@ class Server:
         return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(
+    ("workers", "to_group"),
+    [(1, False), (2, False), (2, True)],
+    ids=["one worker", "two workers", "two workers, the whole process group"],
+)
 def test_sigterm_keeps_answering_through_the_grace_then_finishes_the_work_in_flight(
-    tmp_path: Path, database_url: str, workers: int
+    tmp_path: Path, database_url: str, workers: int, to_group: bool
 ) -> None:
     server = Server(
         tmp_path,
@@ -164,7 +168,12 @@ def test_sigterm_keeps_answering_through_the_grace_then_finishes_the_work_in_fli
         with server.client() as client:
             model = model_with_zones(client, zones=GATED)
         thread, outcome = server.extract_in_flight(model)
-        os.kill(server.process.pid, signal.SIGTERM)  # to the supervisor, as a container stop
+        # to the supervisor, as a container stop; or to every process at once, as systemd
+        # does (then each worker gets it twice: from the group and from the supervisor)
+        if to_group:
+            os.killpg(server.process.pid, signal.SIGTERM)
+        else:
+            os.kill(server.process.pid, signal.SIGTERM)
 
         # the grace: not ready any more, yet new requests are answered
         _wait_for(lambda: server.ready_status() == 503, "/ready answers 503")
