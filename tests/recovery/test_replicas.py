@@ -43,7 +43,6 @@ ZONES = [
 ]
 
 # issue 19 item 1; until then a dead holder's key is 409 and its files stay for 300 s
-LEASES = "waits for leases: until then a dead holder's key and files wait INTENT_TIMEOUT"
 
 
 @pytest.fixture
@@ -239,7 +238,6 @@ def new_load(cluster: Cluster) -> Load:
     return Load(url, model["id"])
 
 
-@pytest.mark.xfail(strict=False, reason=LEASES)
 def test_a_replica_killed_mid_load_costs_clients_nothing(cluster: Cluster) -> None:
     load = new_load(cluster)
     load.start("kill")
@@ -288,7 +286,6 @@ def test_a_rolling_restart_costs_clients_nothing(cluster: Cluster) -> None:
     assert orphans == 0
 
 
-@pytest.mark.xfail(strict=False, reason=LEASES)
 def test_the_embedded_default_killed_mid_load_leaves_no_orphan_and_no_missing_crop(
     tmp_path: Path,
 ) -> None:
