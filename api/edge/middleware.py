@@ -11,7 +11,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -112,43 +112,65 @@ class BodyLimitMiddleware:
             await self._refuse(scope, send)
             return
         received = 0
-        tripped = False
-        started = False
 
         async def limited_receive() -> Message:
-            nonlocal received, tripped
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    tripped = True
-                    raise _BodyTooLarge
+                    raise _BodyRefused
             return message
 
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if tripped:
-                return  # whatever the app answers to a cut-off body, the answer is 413
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, guarded_send)
-        except Exception:
-            if not tripped or started:
-                raise
-        if tripped and not started:
-            await self._refuse(scope, send)
+        await _run_guarded(self.app, scope, limited_receive, send, self._too_large)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        error = errors.PayloadTooLarge(
+        await send_closing_problem(send, self._too_large(), scope.get("path"))
+
+    def _too_large(self) -> errors.AppError:
+        return errors.PayloadTooLarge(
             f"the request body is larger than the limit of {self.max_bytes} bytes"
         )
-        await send_closing_problem(send, error, scope.get("path"))
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyRefused(Exception):
+    """Raised in the app's ``receive`` when a body guard gives up on the body."""
+
+
+async def _run_guarded(
+    app: ASGIApp,
+    scope: Scope,
+    guarded_receive: Receive,
+    send: Send,
+    refusal: Callable[[], errors.AppError],
+) -> None:
+    """Run ``app`` reading through ``guarded_receive``; once that raised
+    :class:`_BodyRefused`, whatever the app answers is dropped and ``refusal()`` answered
+    instead (unless the app had already started its answer)."""
+    tripped = started = False
+
+    async def receive() -> Message:
+        nonlocal tripped
+        try:
+            return await guarded_receive()
+        except _BodyRefused:
+            tripped = True
+            raise
+
+    async def guarded_send(message: Message) -> None:
+        nonlocal started
+        if tripped:
+            return  # whatever the app answers to a refused body, the answer is the refusal
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, receive, guarded_send)
+    except Exception:
+        if not tripped or started:
+            raise
+    if tripped and not started:
+        await send_closing_problem(send, refusal(), scope.get("path"))
 
 
 class BodyRateMiddleware:
@@ -169,10 +191,10 @@ class BodyRateMiddleware:
             await self.app(scope, receive, send)
             return
         waited, brought = 0.0, 0
-        complete = tripped = started = False
+        complete = False
 
         async def paced_receive() -> Message:
-            nonlocal waited, brought, complete, tripped
+            nonlocal waited, brought, complete
             if complete:
                 return await receive()
             began = time.monotonic()
@@ -180,8 +202,7 @@ class BodyRateMiddleware:
                 async with asyncio.timeout(self.period - waited):
                     message = await receive()
             except TimeoutError:
-                tripped = True
-                raise _BodyTooSlow from None
+                raise _BodyRefused from None
             waited += time.monotonic() - began
             if message["type"] != "http.request" or not message.get("more_body", False):
                 complete = True
@@ -189,32 +210,16 @@ class BodyRateMiddleware:
             if brought >= self.min_rate * self.period:
                 waited, brought = 0.0, 0  # this stretch was fast enough: judge the next
             elif waited >= self.period and not complete:
-                tripped = True
-                raise _BodyTooSlow
+                raise _BodyRefused
             return message
 
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if tripped:
-                return  # whatever the app answers to a dropped body, the answer is 408
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        await _run_guarded(self.app, scope, paced_receive, send, self._too_slow)
 
-        try:
-            await self.app(scope, paced_receive, guarded_send)
-        except Exception:
-            if not tripped or started:
-                raise
-        if tripped and not started:
-            error = errors.RequestTimeout(
-                f"the request body arrived slower than {self.min_rate} bytes a second "
-                f"over {self.period:g} s"
-            )
-            await send_closing_problem(send, error, scope.get("path"))
-
-
-class _BodyTooSlow(Exception):
-    pass
+    def _too_slow(self) -> errors.AppError:
+        return errors.RequestTimeout(
+            f"the request body arrived slower than {self.min_rate} bytes a second "
+            f"over {self.period:g} s"
+        )
 
 
 class SecurityHeadersMiddleware:
