@@ -152,6 +152,18 @@ class PictureDoesNotMatch(AppError):
     status, slug, title = 422, "picture-does-not-match", "Picture does not match the model"
 
 
+class UnknownImportFormat(AppError):
+    status, slug, title = 422, "unknown-import-format", "Not a file Zonecut can import"
+
+
+class AmbiguousImport(AppError):
+    status, slug, title = 422, "ambiguous-import", "The file describes several pictures"
+
+
+class NothingToImport(AppError):
+    status, slug, title = 422, "nothing-to-import", "No rectangle to import"
+
+
 class PageCountMismatch(AppError):
     status, slug, title = 422, "page-count-mismatch", "Page count does not match the model"
 

@@ -141,6 +141,11 @@ def check_unique_name(session: Session, name: str, *, exclude: uuid.UUID | None 
     return key
 
 
+def name_is_taken(session: Session, name: str) -> bool:
+    """Whether a model of that name (regardless of case) exists."""
+    return session.scalar(select(Model.id).where(Model.name_key == name_key(name))) is not None
+
+
 def flush_unique(session: Session, name: str) -> None:
     """Flush, turning a lost race for a model name into the same 409 as a plain clash."""
     try:
@@ -231,6 +236,57 @@ def create_model(
     zones and the pictures of further pages)."""
     key = check_unique_name(session, name)
     pages = reference_pictures(image, limits, more_pages)
+    return _new_model(
+        session,
+        references,
+        key=key,
+        name=name,
+        description=description,
+        pages=pages,
+        limits=limits,
+        settings=settings,
+        zones=zones,
+    )
+
+
+def create_model_from_pages(
+    session: Session,
+    references: Storage,
+    *,
+    name: str,
+    description: str,
+    pages: Sequence[ReferenceUpload],
+    limits: Limits,
+    zones: Sequence[ZoneSpec] = (),
+) -> Model:
+    """A new model from reference pages already decoded by :func:`reference_pictures`
+    (an import places its zones on them first)."""
+    key = check_unique_name(session, name)
+    return _new_model(
+        session,
+        references,
+        key=key,
+        name=name,
+        description=description,
+        pages=pages,
+        limits=limits,
+        settings=None,
+        zones=zones,
+    )
+
+
+def _new_model(
+    session: Session,
+    references: Storage,
+    *,
+    key: str,
+    name: str,
+    description: str,
+    pages: Sequence[ReferenceUpload],
+    limits: Limits,
+    settings: Mapping[str, Any] | None,
+    zones: Sequence[ZoneSpec],
+) -> Model:
     sizes = [(picture.width, picture.height) for _, picture in pages]
     folders = check_zones(zones, sizes=sizes, limits=limits)
     model = Model(
