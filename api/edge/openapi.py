@@ -10,7 +10,10 @@ read a few things in the older way. This adds, without removing anything:
 - problem answers under ``application/problem+json`` with their schema, so a client
   gets a typed problem for every 4xx, plus the 401 and 403 of every protected operation;
 - ``security: []`` on the open operations (health, sign-in, setup), so a client knows
-  which calls need no credentials.
+  which calls need no credentials;
+- a request body schema an operation writes by hand (``openapi_extra``, for a route that
+  reads its body itself) moved to the components under its title, where FastAPI puts
+  the ones it makes, so generated clients name it the same way.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
             operation = item.get(method)
             if operation is None:
                 continue
+            _share_body_schemas(document, operation)
             protected = bool(operation.get("security"))
             if not protected:
                 operation["security"] = []
@@ -84,6 +88,18 @@ def refine(document: dict[str, Any]) -> dict[str, Any]:
                 else:
                     _add_octet_stream(answer)
     return document
+
+
+def _share_body_schemas(document: dict[str, Any], operation: dict[str, Any]) -> None:
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for body in operation.get("requestBody", {}).get("content", {}).values():
+        schema = body.get("schema", {})
+        title = schema.get("title")
+        if "$ref" in schema or not title or title in schemas:
+            continue
+        _mark_file_fields(schema)
+        schemas[title] = schema
+        body["schema"] = {"$ref": f"#/components/schemas/{title}"}
 
 
 def _mark_file_fields(schema: dict[str, Any]) -> None:

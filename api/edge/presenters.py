@@ -11,8 +11,20 @@ from fastapi import Response
 
 from api.schemas.extraction import CropRead, ExtractionRead, Source, Transform
 from api.schemas.folders import FileRead, FolderRead
-from api.schemas.models import ImageInfo, ImagePage, ModelRead, ModelSummary, ZoneRead
+from api.schemas.models import (
+    ImageInfo,
+    ImagePage,
+    ImportClipped,
+    ImportRenamed,
+    ImportReport,
+    ImportSkipped,
+    ModelImported,
+    ModelRead,
+    ModelSummary,
+    ZoneRead,
+)
 from api.schemas.reviews import ReviewRead
+from api.services.models import foreign
 from api.services.models.references import reference_pages
 from api.storage import FolderInfo, StoredFile
 from api.tables import Extraction, Model, Review
@@ -125,6 +137,32 @@ def model_read(model: Model) -> ModelRead:
         zones=[ZoneRead.model_validate(zone) for zone in model.zones],
         created_at=model.created_at,
         updated_at=model.updated_at,
+    )
+
+
+def model_imported(model: Model, report: foreign.ImportReport) -> ModelImported:
+    """A model made by an import, with the report of what was made of the file."""
+    return ModelImported(
+        **model_read(model).model_dump(),
+        import_report=ImportReport(
+            format=report.format,
+            picture=report.picture,
+            label_source=report.label_source,
+            renamed=[
+                ImportRenamed(
+                    field=item.field,
+                    original=item.original,
+                    given=item.given,
+                    reason=item.reason,
+                )
+                for item in report.renamed
+            ],
+            clipped=[ImportClipped(zone=item.zone, reason=item.reason) for item in report.clipped],
+            skipped=[
+                ImportSkipped(label=item.label, reason=item.reason) for item in report.skipped
+            ],
+            notes=list(report.notes),
+        ),
     )
 
 

@@ -8,10 +8,12 @@ from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
 from api import errors
 from api.db import SessionDep
+from api.edge import imports
 from api.edge.access import Editor, Reader
 from api.edge.deps import LimitsDep, ModelDep, ReferencesDep
 from api.edge.presenters import (
     content_disposition,
+    model_imported,
     model_read,
     model_summary,
     model_url,
@@ -19,10 +21,10 @@ from api.edge.presenters import (
 )
 from api.edge.problems import problem_responses
 from api.schemas.common import MAX_OFFSET
-from api.schemas.models import ModelExport, ModelList, ModelRead, ModelUpdate
+from api.schemas.models import ModelExport, ModelImported, ModelList, ModelRead, ModelUpdate
 from api.services import audit
 from api.services.models import catalog as service
-from api.services.models import portable
+from api.services.models import foreign, portable
 from api.services.models.references import read_reference, reference_pages
 
 # The settings a portable document carries, set on the model it is imported as.
@@ -112,8 +114,23 @@ def list_models(
     status_code=201,
     operation_id="importModel",
     summary="Import a model",
-    description="Creates a model from a document made by `GET /models/{model_id}/export`.",
-    responses=problem_responses(errors.Conflict, *PICTURE_ERRORS),
+    description="Creates a model from a document made by `GET /models/{model_id}/export` "
+    "(`application/json`), or from another tool's zones (`multipart/form-data`): the file "
+    "as part `file` — a VIA 2 project, a Label Studio JSON export, a COCO JSON file, a "
+    "CVAT for images 1.1 XML file or a Tabula template, told apart by content — and the "
+    "picture it was drawn on as part `image` (the PDF, for a Tabula template). A file "
+    "describing several pictures is read for the one named like the `image` part, else "
+    "for the only one. Zone names and folders come from the labels, made valid; shapes "
+    "that are not upright rectangles are skipped. The answer is the model with "
+    "`import_report`: what was renamed, clipped or skipped, and why.",
+    responses=problem_responses(
+        errors.Conflict,
+        errors.UnknownImportFormat,
+        errors.AmbiguousImport,
+        errors.NothingToImport,
+        *PICTURE_ERRORS,
+    ),
+    openapi_extra=imports.OPENAPI_BODY,
 )
 def import_model(
     editor: Editor,
@@ -121,23 +138,43 @@ def import_model(
     references: ReferencesDep,
     limits: LimitsDep,
     response: Response,
-    document: ModelExport,
-) -> ModelRead:
-    model = portable.import_model(
+    body: imports.ImportBody,
+) -> ModelImported:
+    if isinstance(body, imports.PortableBody):
+        document = body.document
+        model = portable.import_model(
+            session,
+            references,
+            name=document.name,
+            description=document.description,
+            settings=document.model_dump(include=PORTABLE_SETTINGS),
+            zones=[zone.spec() for zone in document.zones],
+            image_base64=document.image.data_base64,
+            pages_base64=[page.data_base64 for page in document.pages],
+            limits=limits,
+        )
+        report = foreign.PORTABLE_REPORT
+    else:
+        model, report = foreign.import_foreign(
+            session,
+            references,
+            data=body.data,
+            file_name=body.file_name,
+            image=body.image,
+            image_name=body.image_name,
+            name=body.name,
+            limits=limits,
+        )
+    audit.record(
         session,
-        references,
-        name=document.name,
-        description=document.description,
-        settings=document.model_dump(include=PORTABLE_SETTINGS),
-        zones=[zone.spec() for zone in document.zones],
-        image_base64=document.image.data_base64,
-        pages_base64=[page.data_base64 for page in document.pages],
-        limits=limits,
+        editor.actor,
+        "model.import",
+        str(model.id),
+        {"name": model.name, "format": report.format},
     )
-    audit.record(session, editor.actor, "model.import", str(model.id), {"name": model.name})
     response.headers["Location"] = model_url(model)
     set_model_headers(response, model)
-    return model_read(model)
+    return model_imported(model, report)
 
 
 @router.get(

@@ -205,4 +205,57 @@ class ModelExport(BaseModel):
     )
 
 
+ImportFormat = Literal["zonecut", "via", "label-studio", "coco", "cvat", "tabula"]
+
+
+class ImportRenamed(BaseModel):
+    """A zone name or folder that is not the label the file gave it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    field: Literal["name", "folder"]
+    original: str = Field(alias="from", description="The label as the file gives it.")
+    given: str = Field(alias="to", description="The zone's name or folder.")
+    reason: str
+
+
+class ImportClipped(BaseModel):
+    """A zone cut back to the edges of its page."""
+
+    zone: str = Field(description="The zone's name.")
+    reason: str
+
+
+class ImportSkipped(BaseModel):
+    """A shape of the file that did not become a zone."""
+
+    label: str = Field(description="Its label in the file (empty when it has none).")
+    reason: str
+
+
+class ImportReport(BaseModel):
+    """What an import made of the file."""
+
+    format: ImportFormat = Field(
+        description="`zonecut` for a Zonecut export, else the tool the file came from."
+    )
+    picture: str | None = Field(
+        description="The picture of the file whose rectangles became the zones, as the file "
+        "names it (null for a Zonecut export or a Tabula template)."
+    )
+    label_source: str | None = Field(
+        description="What the zone names were read from, e.g. \"region attribute 'name'\"."
+    )
+    renamed: list[ImportRenamed]
+    clipped: list[ImportClipped]
+    skipped: list[ImportSkipped]
+    notes: list[str] = Field(description="Anything else worth knowing, in sentences.")
+
+
+class ModelImported(ModelRead):
+    """The model made by an import, and what the import made of the file."""
+
+    import_report: ImportReport
+
+
 ModelList = Page[ModelSummary]

@@ -77,7 +77,7 @@ def test_design_endpoints_are_all_there() -> None:
 def test_generators_see_files_binary_answers_typed_problems_and_security() -> None:
     document = schema()
     schemas = document["components"]["schemas"]
-    for body in ("Body_createModel", "Body_replaceModelImage", "Body_extract"):
+    for body in ("Body_createModel", "Body_replaceModelImage", "Body_extract", "Body_importModel"):
         image = schemas[body]["properties"]["image"]
         image = image.get("items", image)  # POST /extract takes several parts
         assert image["format"] == "binary" and image["contentMediaType"], body
@@ -122,3 +122,14 @@ def test_docs_offer_authorize_with_a_key(api: RunningApi) -> None:
     served = httpx.get(api.base_url + "/api/v1/openapi.json").json()  # open, no credentials
     assert set(served["components"]["securitySchemes"]) == {"apiKey", "session"}
     assert "swagger-ui" in httpx.get(api.base_url + "/docs").text
+
+
+def test_the_import_documents_its_json_body_and_its_form() -> None:
+    document = schema()
+    content = document["paths"]["/api/v1/models/import"]["post"]["requestBody"]["content"]
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/ModelExport"}
+    assert content["multipart/form-data"]["schema"] == {
+        "$ref": "#/components/schemas/Body_importModel"
+    }
+    form = document["components"]["schemas"]["Body_importModel"]
+    assert set(form["properties"]) == {"file", "image", "name"} and form["required"] == ["file"]

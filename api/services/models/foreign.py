@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -47,7 +48,7 @@ SHOWN_CANDIDATES = 10
 class Renamed:
     """A zone's name or folder that is not the label the file gave, and why."""
 
-    field: str  # "name" or "folder"
+    field: Literal["name", "folder"]
     original: str
     given: str
     reason: str
