@@ -245,6 +245,7 @@ def test_an_operator_extracts_and_browses_but_edits_nothing(
     cards = visitor.get_by_role("list", name="Models")
     expect(cards.get_by_role("listitem")).to_have_count(1)
     expect(visitor.get_by_role("button", name="New model")).to_have_count(0)
+    expect(visitor.get_by_role("button", name="Import…")).to_have_count(0)
     expect(visitor.get_by_label("Start from a picture")).to_have_count(0)
     expect(visitor.get_by_role("button", name="Rename Operator form")).to_have_count(0)
     expect(visitor.get_by_role("button", name="Delete Operator form")).to_have_count(0)

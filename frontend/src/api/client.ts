@@ -8,6 +8,7 @@ import type {
   FilePage,
   FolderPage,
   Model,
+  ModelImported,
   ModelPage,
   ModelUpdate,
   paths,
@@ -64,6 +65,20 @@ export function createModel(
     image: fields.image,
   });
   return sendForm<Model>("POST", `${API_BASE}/models`, form, options);
+}
+
+/** A model from another tool's file (`file`) and the picture it was drawn on (`image`), or
+ *  from a Zonecut export alone; the answer says what was renamed, clipped or skipped. */
+export function importModel(
+  fields: { file: File; image?: File | undefined; name?: string | undefined },
+  options: UploadOptions = {},
+): Promise<ModelImported> {
+  const form = formData<Multipart<paths["/api/v1/models/import"]["post"]>>({
+    file: fields.file,
+    image: fields.image,
+    name: fields.name?.trim() || undefined,
+  });
+  return sendForm<ModelImported>("POST", `${API_BASE}/models/import`, form, options);
 }
 
 export async function updateModel(id: string, version: number, changes: ModelUpdate): Promise<Model> {

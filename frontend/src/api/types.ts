@@ -6,6 +6,8 @@ import type { components, paths } from "./schema.gen";
 type Schemas = components["schemas"];
 
 export type Model = Schemas["ModelRead"];
+export type ModelImported = Schemas["ModelImported"];
+export type ImportReport = Schemas["ImportReport"];
 export type ModelSummary = Schemas["ModelSummary"];
 export type ModelUpdate = Schemas["ModelUpdate"];
 export type ZoneRead = Schemas["ZoneRead"];

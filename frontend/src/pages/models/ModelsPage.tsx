@@ -1,5 +1,6 @@
-// Models: the list, "New model" from a dropped or picked picture, rename and delete
-// (the last three for editors and admins; an operator sees the list).
+// Models: the list, "New model" from a dropped or picked picture, "Import…" from another
+// tool's zones or a Zonecut export, rename and delete (all but the list for editors and
+// admins; an operator sees the list).
 
 import { useState } from "preact/hooks";
 import { deleteModel, listModels } from "../../api/client";
@@ -11,6 +12,7 @@ import { DropZone } from "../../components/DropZone";
 import { Notice } from "../../components/Notice";
 import { formatCount } from "../../lib/format";
 import { useAsync } from "../../lib/useAsync";
+import { ImportDialog } from "./ImportDialog";
 import { ModelCard } from "./ModelCard";
 import { NewModelDialog } from "./NewModelDialog";
 import { RenameDialog } from "./RenameDialog";
@@ -21,6 +23,7 @@ export function ModelsPage() {
   const models = useAsync(() => listModels({ q: query.trim() }), [query]);
   const [creating, setCreating] = useState<{ file: File | null } | null>(null);
   const [renaming, setRenaming] = useState<ModelSummary | null>(null);
+  const [importing, setImporting] = useState(false);
   const [actionError, setActionError] = useState<unknown>(null);
 
   const remove = async (model: ModelSummary): Promise<void> => {
@@ -55,9 +58,14 @@ export function ModelsPage() {
             onInput={(e) => setQuery(e.currentTarget.value)}
           />
           {canEdit && (
-            <button type="button" class="button button-primary" onClick={() => setCreating({ file: null })}>
-              New model
-            </button>
+            <>
+              <button type="button" class="button" onClick={() => setImporting(true)}>
+                Import…
+              </button>
+              <button type="button" class="button button-primary" onClick={() => setCreating({ file: null })}>
+                New model
+              </button>
+            </>
           )}
         </div>
       </div>
@@ -102,6 +110,7 @@ export function ModelsPage() {
             onClose={() => setCreating(null)}
           />
           <RenameDialog model={renaming} onClose={() => setRenaming(null)} onRenamed={models.reload} />
+          <ImportDialog open={importing} onClose={() => setImporting(false)} onImported={models.reload} />
         </>
       )}
     </main>
