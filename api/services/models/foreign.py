@@ -109,7 +109,7 @@ def import_foreign(
     the picture's, made free."""
     foreign = read_foreign(data)
     entry, chosen_note = choose_entry(foreign.entries, image_name)
-    notes = [*foreign.notes, *entry.notes, *([chosen_note] if chosen_note else [])]
+    notes = [*entry.notes, *([chosen_note] if chosen_note else [])]
     if entry.units == "points" and sniff_document(image) != "pdf":
         raise errors.validation_failed(
             [

@@ -60,7 +60,7 @@ class Entry:
     ``name`` is the picture's file name as the file gives it (None: the file names no
     picture); ``aliases`` are other names the same picture goes by (Label Studio puts a
     prefix before uploaded names). ``size`` is the picture's size in pixels when the
-    file records it.
+    file records it; ``notes`` say what the reader left aside (a second annotation).
     """
 
     name: str | None
@@ -86,7 +86,6 @@ class ForeignFile:
     entries: tuple[Entry, ...]
     title: str | None = None
     label_source: str | None = None
-    notes: tuple[str, ...] = ()
 
 
 def invalid(fmt: str, where: str, message: str) -> errors.ValidationFailed:
