@@ -133,6 +133,10 @@ class TreeMonitor:
                 seconds[process.pid] = times.user + times.system
         return seconds
 
+    def workers(self) -> list[int]:
+        """The pids of the server's worker processes (the supervisor's children)."""
+        return [child.pid for child in self._root.children(recursive=True)]
+
     def sample(self) -> tuple[int, int]:
         """RSS of the whole tree and of its largest process, in bytes."""
         sizes = []
