@@ -4,11 +4,10 @@ record marked done, or everything undone; the picture kept for the overlay."""
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import update
@@ -49,10 +48,15 @@ def abort_in_flight(
     return count
 
 
+# Writes wait on the disk or the network, not on a core: enough threads for every crop of
+# a few requests at once, and as many connections to an object store (api.storage.factory).
+FILING_THREADS = 32
+
+
 @cache
 def _filing_threads() -> ThreadPoolExecutor:
-    """The threads of this process that write crops (one per core)."""
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="filing")
+    """The threads of this process that write crops and kept pictures."""
+    return ThreadPoolExecutor(max_workers=FILING_THREADS, thread_name_prefix="filing")
 
 
 def file_and_record(
@@ -77,6 +81,10 @@ def _file_and_record(
     crops: Sequence[CutCrop],
     started: float,
 ) -> ExtractionOutcome:
+    """Two transactions: the intent (the record pending, every name reserved in one
+    statement), then, once every file is written, the record done with its crops and
+    files. The picture kept for the overlay is written beside the crops, its path in the
+    intent, so that undoing the intent removes it too."""
     source = source_stem(request.filename)
     if record.source_page is not None:
         source = f"{source}-p{record.source_page}"  # the pages of one file apart
@@ -84,29 +92,28 @@ def _file_and_record(
     record.holder = pipeline.holder  # the intent is this instance's while it lives
     record.duration_ms = 0  # known once it is done
     record.crops = []  # the crops are recorded when the files are filed
-    planned: list[str] = []
-    with session_scope(pipeline.sessions) as session:
-        session.add(record)
-        session.flush()  # the intent, before the names it reserves
-        for cut in crops:
-            stem = render_filename(
+    kept = _kept_source_path(pipeline, record)
+    if kept is not None:
+        record.source_path, record.source_kept_until = kept
+    wanted = [
+        intents.WantedName(
+            cut.zone.folder,
+            render_filename(
                 model.filename_template,
                 source=source,
                 zone=cut.zone.name,
                 model=model.name,
                 extraction=str(record.id)[:8],
                 moment=record.created_at,
-            )
-            planned.append(
-                intents.reserve_path(
-                    session,
-                    folder=cut.zone.folder,
-                    stem=stem,
-                    extension=cut.extension,
-                    extraction_id=record.id,
-                    taken=planned,
-                )
-            )
+            ),
+            cut.extension,
+        )
+        for cut in crops
+    ]
+    with session_scope(pipeline.sessions) as session:
+        session.add(record)
+        session.flush()  # the intent, before the names it reserves
+        planned = intents.reserve_paths(session, wanted, extraction_id=record.id)
     try:
         # Writing releases the GIL too: the files are written side by side. Every write
         # has ended before anything is undone, so no file lands after the clean-up.
@@ -114,7 +121,13 @@ def _file_and_record(
             _filing_threads().submit(_write_reserved, pipeline, record.id, path, cut)
             for path, cut in zip(planned, crops, strict=True)
         ]
+        keeping = (
+            _filing_threads().submit(_keep_source, pipeline, record, request.data)
+            if kept is not None
+            else None
+        )
         wait(writes)
+        source_written = keeping is not None and keeping.result()
         for cut, write in zip(crops, writes, strict=True):
             if write.exception() is None:
                 cut.stored = write.result()
@@ -122,11 +135,19 @@ def _file_and_record(
             write.result()  # the first failure, if any
         pipeline.in_flight.check()  # a drain that ran out: the crops go with the rest
         duration_ms = elapsed_ms(started)
+        if kept is not None and not source_written:
+            record.source_path = record.source_kept_until = None
         with session_scope(pipeline.sessions) as session:
             claimed = session.execute(
                 update(Extraction)
                 .where(Extraction.id == record.id, Extraction.status == "pending")
-                .values(status="done", duration_ms=duration_ms, holder=None)
+                .values(
+                    status="done",
+                    duration_ms=duration_ms,
+                    holder=None,
+                    source_path=record.source_path,
+                    source_kept_until=record.source_kept_until,
+                )
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 raise errors.ServiceUnavailable(
@@ -141,39 +162,35 @@ def _file_and_record(
             if request.claim is not None:
                 replay.keep_filed(session, request.claim, record.id)
     except BaseException:
-        _undo(pipeline, record.id, crops)
+        _undo(pipeline, record, crops)
         raise
     record.status = "done"
     record.holder = None
     record.duration_ms = duration_ms
-    _keep_source(pipeline, record, request.data)
     filed = [crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
     set_committed_value(record, "crops", filed)  # as stored: the record is detached now
     return ExtractionOutcome(record, list(crops))
 
 
-def _keep_source(pipeline: Pipeline, record: Extraction, data: bytes) -> None:
-    """Keep the picture for the extraction's overlay (best effort: the crops are filed).
-
-    A page cut as its own picture is kept alone, as PNG.
-    """
+def _kept_source_path(pipeline: Pipeline, record: Extraction) -> tuple[str, datetime] | None:
+    """Where the picture is kept for the extraction's overlay, and until when; None when
+    pictures are not kept. A page cut as its own picture is kept alone, as PNG."""
     if pipeline.sources is None or pipeline.keep_sources <= timedelta(0):
-        return
+        return None
     kept_format = "png" if record.source_page is not None else record.source_format
     path = f"{record.id}/source.{KEPT_EXTENSIONS.get(kept_format, 'bin')}"
-    until = record.created_at + pipeline.keep_sources
+    return path, record.created_at + pipeline.keep_sources
+
+
+def _keep_source(pipeline: Pipeline, record: Extraction, data: bytes) -> bool:
+    """Keep the picture for the extraction's overlay; whether it was (best effort: the
+    crops are filed all the same)."""
+    assert pipeline.sources is not None and record.source_path is not None
     try:
-        pipeline.sources.put_exact(path, data)
-        with session_scope(pipeline.sessions) as session:
-            session.execute(
-                update(Extraction)
-                .where(Extraction.id == record.id)
-                .values(source_path=path, source_kept_until=until)
-            )
+        return pipeline.sources.put_exact(record.source_path, data) is not None
     except Exception:
         log.warning("could not keep the picture of extraction %s", record.id, exc_info=True)
-        return
-    record.source_path, record.source_kept_until = path, until
+        return False
 
 
 def _output_file(cut: CutCrop, record: Extraction) -> OutputFile:
@@ -209,7 +226,7 @@ def _write_reserved(
             )
 
 
-def _undo(pipeline: Pipeline, extraction_id: uuid.UUID, crops: Sequence[CutCrop]) -> None:
+def _undo(pipeline: Pipeline, record: Extraction, crops: Sequence[CutCrop]) -> None:
     """Remove what a failed extraction wrote and its intent; a sweep finishes the rest."""
     for cut in crops:
         if cut.stored is not None:
@@ -219,9 +236,9 @@ def _undo(pipeline: Pipeline, extraction_id: uuid.UUID, crops: Sequence[CutCrop]
                 log.exception("could not remove %s of a failed extraction", cut.stored.path)
             cut.stored = None
     try:
-        intents.abandon(pipeline.sessions, pipeline.storage, extraction_id)
+        intents.abandon(pipeline.sessions, pipeline.storage, record.id, sources=pipeline.sources)
     except Exception:
-        log.exception("extraction %s is left pending for the sweep", extraction_id)
+        log.exception("extraction %s is left pending for the sweep", record.id)
 
 
 def crop_record(position: int, cut: CutCrop, extraction_id: uuid.UUID | None = None) -> Crop:

@@ -15,17 +15,17 @@ overlays drawn on them.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import threading
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import session_scope
@@ -38,40 +38,103 @@ log = logging.getLogger(__name__)
 TEMP_SWEEP_INTERVAL = 3600.0
 
 
-def reserve_path(
-    session: Session,
-    *,
-    folder: str,
-    stem: str,
-    extension: str,
-    extraction_id: uuid.UUID,
-    taken: Sequence[str] = (),
-) -> str:
-    """Reserve the first free ``folder/stem.ext``, ``stem-2.ext``… for ``extraction_id``.
+@dataclass(frozen=True)
+class WantedName:
+    """A file an extraction will write: its folder, its name's stem and extension."""
 
-    Free means: not filed, not reserved by anyone, and not in ``taken``. Concurrent
-    reservers of one name are told apart by the unique constraint on the path.
+    folder: str
+    stem: str
+    extension: str
+
+    def candidate(self, number: int) -> str:
+        """The ``number``-th path that may be given to it: ``stem.ext``, ``stem-2.ext``…"""
+        return f"{self.folder}/{numbered_file_name(self.stem, self.extension, number)}"
+
+
+# How many numbered names of each file one look asks about at first (doubled each time
+# they are all taken): a picture sent again under the same name finds its next free
+# names in one look.
+_FIRST_WINDOW = 4
+
+
+def reserve_paths(
+    session: Session, wanted: Sequence[WantedName], *, extraction_id: uuid.UUID
+) -> list[str]:
+    """Reserve, for each of ``wanted`` in order, the first free ``folder/stem.ext``,
+    ``stem-2.ext``… for ``extraction_id``; the paths, in the same order.
+
+    Free means: not filed, not reserved by anyone, and not given to an earlier one of
+    ``wanted``. One look asks about the first few candidates of every file at once, and
+    one insert reserves them all; concurrent reservers of one name are told apart by the
+    unique constraint on the path (a name another request took a moment ago is skipped,
+    and the next one tried).
     """
-    for number in itertools.count(1):
-        path = f"{folder}/{numbered_file_name(stem, extension, number)}"
-        if path in taken or session.get(OutputFile, path) is not None:
-            continue  # filed already (the storage's conditional write is the last guard)
-        if session.scalar(select(FileReservation.id).where(FileReservation.path == path)):
-            continue
-        try:
-            with session.begin_nested():
-                session.add(
-                    FileReservation(
-                        id=uuid.uuid4(),
-                        path=path,
-                        extraction_id=extraction_id,
-                        reserved_at=utcnow(),
-                    )
-                )
-        except IntegrityError:
-            continue  # reserved by a concurrent request a moment ago
-        return path
-    raise AssertionError("unreachable")  # pragma: no cover
+    numbers = [1] * len(wanted)  # each file's next candidate
+    chosen: list[str | None] = [None] * len(wanted)
+    window = _FIRST_WINDOW
+    while True:
+        pending = [index for index, path in enumerate(chosen) if path is None]
+        if not pending:
+            return [path for path in chosen if path is not None]
+        candidates = {
+            index: [wanted[index].candidate(numbers[index] + step) for step in range(window)]
+            for index in pending
+        }
+        taken = _taken_paths(session, [path for paths in candidates.values() for path in paths])
+        taken.update(path for path in chosen if path is not None)
+        picks: dict[int, str] = {}
+        for index in pending:
+            free = next((path for path in candidates[index] if path not in taken), None)
+            if free is None:
+                numbers[index] += window  # all taken: the next window, larger
+                continue
+            numbers[index] += candidates[index].index(free) + 1
+            picks[index] = free
+            taken.add(free)
+        reserved = _insert_reservations(session, list(picks.values()), extraction_id)
+        for index, path in picks.items():
+            if path in reserved:
+                chosen[index] = path
+        if len(picks) < len(pending):
+            window *= 2
+
+
+def _taken_paths(session: Session, paths: list[str]) -> set[str]:
+    """Which of ``paths`` are filed or reserved already: one look at both registers."""
+    filed = select(OutputFile.path).where(OutputFile.path.in_(paths))
+    reserved = select(FileReservation.path).where(FileReservation.path.in_(paths))
+    return set(session.scalars(union_all(filed, reserved)))
+
+
+def _insert_reservations(session: Session, paths: list[str], extraction_id: uuid.UUID) -> set[str]:
+    """Reserve ``paths`` for ``extraction_id`` in one statement; those it got (a path a
+    concurrent request reserved first is skipped, not an error)."""
+    if not paths:
+        return set()
+    now = utcnow()
+    rows = [
+        {"id": uuid.uuid4(), "path": path, "extraction_id": extraction_id, "reserved_at": now}
+        for path in paths
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(FileReservation)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[FileReservation.path])
+        .returning(FileReservation.path)
+    )
+    return set(session.scalars(statement))
+
+
+def reserve_path(
+    session: Session, *, folder: str, stem: str, extension: str, extraction_id: uuid.UUID
+) -> str:
+    """Reserve the first free ``folder/stem.ext``, ``stem-2.ext``… for ``extraction_id``
+    (see :func:`reserve_paths`)."""
+    return reserve_paths(
+        session, [WantedName(folder, stem, extension)], extraction_id=extraction_id
+    )[0]
 
 
 def release(session: Session, extraction_id: uuid.UUID) -> None:
@@ -79,20 +142,35 @@ def release(session: Session, extraction_id: uuid.UUID) -> None:
     session.execute(delete(FileReservation).where(FileReservation.extraction_id == extraction_id))
 
 
-def abandon(sessions: sessionmaker[Session], storage: Storage, extraction_id: uuid.UUID) -> None:
-    """Remove the files an intent reserved, then the intent, if it is still pending."""
+def abandon(
+    sessions: sessionmaker[Session],
+    storage: Storage,
+    extraction_id: uuid.UUID,
+    *,
+    sources: Storage | None = None,
+) -> None:
+    """Remove the files an intent reserved and the picture it kept (in ``sources``), then
+    the intent, if it is still pending.
+
+    Without ``sources``, an intent that kept a picture is left pending once its files are
+    gone (with no reservation left): the sweep, which has the sources, finishes it.
+    """
     with session_scope(sessions) as session:
         paths = session.scalars(
             select(FileReservation.path).where(FileReservation.extraction_id == extraction_id)
         ).all()
+        kept = session.scalar(
+            select(Extraction.source_path).where(
+                Extraction.id == extraction_id, Extraction.status == "pending"
+            )
+        )
     for path in paths:
-        try:
-            storage.delete(path)
-        except FileNotFoundInStorage:
-            pass
-        except Exception:
-            log.exception("could not remove %s of abandoned extraction %s", path, extraction_id)
+        if not _removed(storage, path, extraction_id):
             return  # keep the intent: the next sweep tries again
+    if kept is not None and (sources is None or not _removed(sources, kept, extraction_id)):
+        with session_scope(sessions) as session:
+            release(session, extraction_id)
+        return
     with session_scope(sessions) as session:
         release(session, extraction_id)
         session.execute(
@@ -100,11 +178,24 @@ def abandon(sessions: sessionmaker[Session], storage: Storage, extraction_id: uu
         )
 
 
+def _removed(storage: Storage, path: str, extraction_id: uuid.UUID) -> bool:
+    """Remove ``path`` of an abandoned intent; whether it is gone."""
+    try:
+        storage.delete(path)
+    except FileNotFoundInStorage:
+        pass
+    except Exception:
+        log.exception("could not remove %s of abandoned extraction %s", path, extraction_id)
+        return False
+    return True
+
+
 def sweep(
     sessions: sessionmaker[Session],
     storage: Storage,
     older_than: timedelta,
     lease: timedelta | None = None,
+    sources: Storage | None = None,
 ) -> int:
     """Abandon every pending intent whose holder is dead (its heartbeat older than
     ``lease``), and those without a holder once older than ``older_than``; how many.
@@ -124,7 +215,7 @@ def sweep(
         ).all()
     for extraction_id in stale:
         log.warning("sweeping abandoned extraction %s", extraction_id)
-        abandon(sessions, storage, extraction_id)
+        abandon(sessions, storage, extraction_id, sources=sources)
     return len(stale)
 
 
@@ -163,7 +254,7 @@ class IntentSweeper:
         last_temp_sweep = -math.inf
         while True:
             try:
-                sweep(self._sessions, self._storage, self._timeout, self._lease)
+                sweep(self._sessions, self._storage, self._timeout, self._lease, self._sources)
                 if self._lease is not None:
                     leases.reopen_abandoned_reviews(self._sessions, self._lease)
                     leases.forget_dead(self._sessions, self._lease)

@@ -93,17 +93,18 @@ def _try_claim(
     holder: uuid.UUID | None,
     lease: timedelta,
 ) -> uuid.UUID | KeptAnswer | None:
-    """One look: the claim, the answer, or None while another request holds the key."""
-    with session_scope(sessions) as session:
-        earlier = session.scalar(
-            select(IdempotentRequest).where(
-                IdempotentRequest.caller == caller, IdempotentRequest.key == key
-            )
-        )
-        if earlier is not None:
-            return _earlier(session, earlier, key, fingerprint, stale_after, holder, lease)
+    """One look: the claim, the answer, or None while another request holds the key.
+
+    One transaction: the key looked up and, when nobody has it, claimed."""
     try:
         with session_scope(sessions) as session:
+            earlier = session.scalar(
+                select(IdempotentRequest).where(
+                    IdempotentRequest.caller == caller, IdempotentRequest.key == key
+                )
+            )
+            if earlier is not None:
+                return _earlier(session, earlier, key, fingerprint, stale_after, holder, lease)
             record = IdempotentRequest(
                 id=uuid.uuid4(),
                 caller=caller,
