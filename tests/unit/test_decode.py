@@ -548,3 +548,93 @@ def test_the_icc_profile_is_kept() -> None:
     data = picture_file(QUADRANTS, "PNG", icc_profile=profile)
 
     assert decode(data).image.info.get("icc_profile") == profile
+
+
+# --- JPEG through libjpeg-turbo (simplejpeg): the same pixels as Pillow's decode ---------
+
+
+def _photo_like(size: tuple[int, int], seed: int = 7) -> Image.Image:
+    """Smooth colour with noise: what a camera JPEG holds, every DCT block different."""
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8))
+    smooth = np.asarray(coarse.resize(size, Image.Resampling.BICUBIC), dtype=np.int16)
+    noise = rng.normal(0, 6, (size[1], size[0], 3)).astype(np.int16)
+    return Image.fromarray(np.clip(smooth + noise, 0, 255).astype(np.uint8))
+
+
+def _pillow_reference(data: bytes) -> Image.Image:
+    """What Pillow alone makes of a JPEG: open, load, turn upright by its EXIF."""
+    from PIL import ImageOps
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return ImageOps.exif_transpose(image)
+
+
+def _assert_pixel_equivalent(ours: Image.Image, pillows: Image.Image) -> None:
+    """Within the decoders' rounding: no pixel off by more than 2, almost all exact."""
+    assert ours.mode == pillows.mode and ours.size == pillows.size
+    difference = np.abs(np.asarray(ours, np.int16) - np.asarray(pillows, np.int16))
+    assert int(difference.max()) <= 2
+    assert float(difference.mean()) < 0.05
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"quality": 90},  # 4:2:0 chroma
+        {"quality": 95, "subsampling": 0},  # 4:4:4
+        {"quality": 85, "progressive": True},
+        {"quality": 90, "subsampling": 1},  # 4:2:2
+    ],
+    ids=["420", "444", "progressive", "422"],
+)
+def test_jpeg_crops_match_pillows_decode(orientation: int, options: dict[str, object]) -> None:
+    source = _photo_like((317, 229))
+    buffer = io.BytesIO()
+    source.save(buffer, "JPEG", exif=exif_with_orientation(orientation), **options)
+    data = buffer.getvalue()
+    picture = decode_picture(data, max_pixels=LIMIT)
+    reference = _pillow_reference(data)
+    assert picture.orientation == orientation
+    _assert_pixel_equivalent(picture.image, reference)
+    for box in [(0, 0, 40, 30), (17, 9, 120, 101), (picture.width - 33, picture.height - 21)]:
+        ltrb = box if len(box) == 4 else (*box, picture.width, picture.height)
+        _assert_pixel_equivalent(picture.image.crop(ltrb), reference.crop(ltrb))
+
+
+def test_a_grey_jpeg_matches_pillows_decode() -> None:
+    grey = _photo_like((203, 151)).convert("L")
+    data = picture_file(grey, "JPEG", quality=92)
+    picture = decode_picture(data, max_pixels=LIMIT)
+    assert picture.image.mode == "L"
+    _assert_pixel_equivalent(picture.image, _pillow_reference(data))
+
+
+def test_a_jpeg_keeps_its_icc_profile_through_libjpeg_turbo() -> None:
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = picture_file(_photo_like((64, 48)), "JPEG", icc_profile=profile)
+    assert decode_picture(data, max_pixels=LIMIT).image.info.get("icc_profile") == profile
+
+
+def test_a_jpeg_drafted_smaller_is_never_below_the_size_asked() -> None:
+    buffer = io.BytesIO()
+    _photo_like((800, 600)).save(buffer, "JPEG", exif=exif_with_orientation(6))
+    full = decode_picture(buffer.getvalue(), max_pixels=LIMIT)
+    assert (full.width, full.height) == (600, 800)  # upright
+    small = decode_picture(buffer.getvalue(), max_pixels=LIMIT, draft_size=(140, 190))
+    assert (small.width, small.height) == (150, 200)  # a quarter, turned upright
+    # compared with Pillow's own draft at the same scale: the same DCT-domain decode
+    reference = Image.open(io.BytesIO(buffer.getvalue()))
+    reference.draft("RGB", (200, 150))
+    reference = reference.transpose(Image.Transpose.ROTATE_270)
+    _assert_pixel_equivalent(small.image, reference)
+
+
+def test_a_jpeg_cut_short_inside_its_data_is_undecodable() -> None:
+    data = picture_file(_photo_like((320, 240)), "JPEG", quality=90)
+    with pytest.raises(DecodeFailed):
+        decode_picture(data[: len(data) * 2 // 3], max_pixels=LIMIT)
