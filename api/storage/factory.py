@@ -9,9 +9,15 @@ from api.storage.base import Storage
 from api.storage.local import LocalStorage
 from api.storage.s3 import S3Storage, parse_s3_url
 
+# Connections an S3 client keeps open: every crop of a picture and the picture itself are
+# written side by side (the filing threads of api.services.extraction.filing), by a few
+# requests at once.
+S3_CONNECTIONS = 32
+
 
 def s3_client(endpoint_url: str | None) -> Any:
-    """A boto3 S3 client: the standard AWS credential chain, short timeouts, few retries."""
+    """A boto3 S3 client: the standard AWS credential chain, short timeouts, few retries,
+    a connection for each write in flight."""
     import boto3
     from botocore.config import Config
 
@@ -19,6 +25,7 @@ def s3_client(endpoint_url: str | None) -> Any:
         connect_timeout=3,
         read_timeout=30,
         retries={"max_attempts": 3, "mode": "standard"},
+        max_pool_connections=S3_CONNECTIONS,
         s3={"addressing_style": "path"} if endpoint_url else {},
     )
     return boto3.client("s3", endpoint_url=endpoint_url, config=config)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import TypeVar
 
 from PIL import Image
 
@@ -102,12 +106,32 @@ def _rows(matrix: Matrix) -> list[list[float]]:
     return [[float(value) for value in row] for row in matrix]
 
 
+T = TypeVar("T")
+
+
+@cache
+def _cutting_threads() -> ThreadPoolExecutor:
+    """The threads of this process that cut and encode crops: one per core. Cutting,
+    warping and encoding release the GIL, so the crops of one request use every core,
+    and two requests in one process share the cores rather than queue for one."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="cutting")
+
+
 def cut_zones(
-    placed: Sequence[PlacedPage], zones: Sequence[ZoneSnapshot]
-) -> list[tuple[ZoneSnapshot, Image.Image, Placement]]:
-    """Every zone cut from its page where that page's placer puts it, with its placement."""
+    placed: Sequence[PlacedPage],
+    zones: Sequence[ZoneSnapshot],
+    then: Callable[[ZoneSnapshot, Image.Image, Placement], T],
+) -> list[T]:
+    """Every zone cut from its page where that page's placer puts it, handed with its
+    placement to ``then`` (which encodes it): the results, in the zones' order.
+
+    The zones are cut side by side, each crop made only when a thread takes it up and
+    dropped once ``then`` is done with it, so no more crops than threads are held at once.
+    """
     placers = {page.number: page.placer for page in placed}
-    return [
-        (zone, placers[zone.page].cut(zone.box), placers[zone.page].place(zone.box))
-        for zone in zones
-    ]
+
+    def one(zone: ZoneSnapshot) -> T:
+        placer = placers[zone.page]
+        return then(zone, placer.cut(zone.box), placer.place(zone.box))
+
+    return list(_cutting_threads().map(one, zones))

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from PIL import Image
+
 from api import errors, metrics
 from api.db import session_scope
 from api.imaging.decode import Picture
@@ -34,7 +36,9 @@ from api.services.extraction.pipeline import (
     ModelSnapshot,
     Pipeline,
     PlacedPage,
+    Placement,
     SourceFacts,
+    ZoneSnapshot,
     elapsed_ms,
 )
 from api.services.extraction.placing import cut_zones, place_page
@@ -190,18 +194,13 @@ def cut_and_file_pages(
     and record the crops."""
     output_format = request.output_format or model.output_format
     extension = EXTENSIONS[output_format]  # type: ignore[index]
+
+    def cut_and_encode(zone: ZoneSnapshot, image: Image.Image, placement: Placement) -> CutCrop:
+        data = encode_image(image, output_format, model.output_quality)  # type: ignore[arg-type]
+        return CutCrop(zone, image.width, image.height, data, extension, placement)
+
     with metrics.stage("encode"):
-        crops = [
-            CutCrop(
-                zone,
-                image.width,
-                image.height,
-                encode_image(image, output_format, model.output_quality),  # type: ignore[arg-type]
-                extension,
-                placement,
-            )
-            for zone, image, placement in cut_zones(placed, model.zones)
-        ]
+        crops = cut_zones(placed, model.zones, cut_and_encode)
 
     record = Extraction(
         id=uuid.uuid4(),
