@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -159,3 +160,107 @@ def test_a_server_killed_mid_load_leaves_no_orphan_crop(tmp_path: Path) -> None:
     finally:
         client.close()
         stop(process)
+
+
+def _pending_intent(session: Session) -> uuid.UUID:
+    """A pending extraction for reservations to belong to."""
+    intent = uuid.uuid4()
+    session.add(
+        Extraction(
+            id=intent,
+            model_id=None,
+            model_name="Form",
+            model_version=1,
+            created_at=utcnow(),
+            duration_ms=0,
+            source_filename="scan.png",
+            source_format="png",
+            source_width=400,
+            source_height=300,
+            source_bytes=1,
+            source_sha256="0" * 64,
+            transform={},
+            status="pending",
+        )
+    )
+    session.flush()
+    return intent
+
+
+def test_the_names_of_every_crop_are_reserved_in_one_look_and_one_insert(
+    database_url: str,
+) -> None:
+    from sqlalchemy import event
+
+    from api.db import make_engine, make_sessionmaker, session_scope
+    from api.services.extraction.intents import WantedName, reserve_paths
+    from api.tables import OutputFile
+
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    with session_scope(sessions) as session:
+        owner = _pending_intent(session)
+        session.add(OutputFile(path="forms/scan_a.png", folder="forms", name="scan_a.png", bytes=1))
+        session.add(FileReservation(path="forms/scan_b.png", extraction_id=owner))
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    wanted = [
+        WantedName("forms", "scan_a", "png"),  # filed already
+        WantedName("forms", "scan_b", "png"),  # reserved by another request
+        WantedName("forms", "scan_c", "png"),
+        WantedName("forms", "scan_c", "png"),  # the same name twice in one extraction
+        WantedName("other", "scan_a", "png"),
+    ]
+    with session_scope(sessions) as session:
+        intent = _pending_intent(session)
+        del statements[:]
+        paths = reserve_paths(session, wanted, extraction_id=intent)
+        sent = [s for s in statements if "file_reservations" in s or "output_files" in s]
+    assert paths == [
+        "forms/scan_a-2.png",
+        "forms/scan_b-2.png",
+        "forms/scan_c.png",
+        "forms/scan_c-2.png",
+        "other/scan_a.png",
+    ]
+    assert len(sent) == 2, sent  # one look at both registers, one insert
+    assert not any("SAVEPOINT" in s for s in statements)
+    with Session(engine) as session:
+        reserved = session.scalars(
+            select(FileReservation.path).where(FileReservation.extraction_id == intent)
+        ).all()
+    assert sorted(reserved) == sorted(paths)
+    engine.dispose()
+
+
+def test_a_name_reserved_meanwhile_is_skipped_for_the_next(database_url: str) -> None:
+    from api.db import make_engine, make_sessionmaker, session_scope
+    from api.services.extraction import intents
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("one SQLite writer at a time: nothing can reserve between look and insert")
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    with session_scope(sessions) as session:
+        other = _pending_intent(session)
+        mine = _pending_intent(session)
+    looked = intents._taken_paths
+
+    def stale_look(session: Session, paths: list[str]) -> set[str]:
+        # what a concurrent request does between this one's look and its insert
+        taken = looked(session, paths)
+        if "forms/race.png" in paths and "forms/race.png" not in taken:
+            with session_scope(sessions) as elsewhere:
+                elsewhere.add(FileReservation(path="forms/race.png", extraction_id=other))
+        return taken
+
+    intents._taken_paths = stale_look  # type: ignore[assignment]
+    try:
+        with session_scope(sessions) as session:
+            paths = intents.reserve_paths(
+                session, [intents.WantedName("forms", "race", "png")], extraction_id=mine
+            )
+    finally:
+        intents._taken_paths = looked  # type: ignore[assignment]
+    assert paths == ["forms/race-2.png"]
+    engine.dispose()
