@@ -21,15 +21,18 @@ from api.services.extraction.pipeline import InFlight
 from api.services.identity.passwords import limit_hashing
 from api.services.leases import Heartbeat
 from api.services.outputs import register_existing
+from api.services.samples.parts import PreviewCache
 from api.settings import Settings
 from api.storage.factory import open_storage
 
-# app.state attribute -> storage area: crops, reference pictures, refused pictures, kept sources
+# app.state attribute -> storage area: crops, reference pictures, refused pictures, kept
+# sources, models' samples
 STORAGE_AREAS = {
     "storage": "outputs",
     "references": "references",
     "reviews": "reviews",
     "sources": "sources",
+    "samples": "samples",
 }
 log = logging.getLogger("zonecut")
 
@@ -57,6 +60,7 @@ def attach_state(app: FastAPI, settings: Settings, engine: Engine) -> None:
     app.state.reference_cache = ReferenceCache(
         app.state.references, max_pixels=settings.max_image_pixels
     )
+    app.state.sample_previews = PreviewCache()  # crops a samples check cut lately
 
 
 def release_leases(app: FastAPI) -> None:

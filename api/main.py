@@ -42,6 +42,7 @@ from api.routes import (
     health,
     models,
     reviews,
+    samples,
     users,
     zones,
 )
@@ -52,6 +53,7 @@ API_ROUTERS = (
     auth.router,
     models.router,
     zones.router,
+    samples.router,
     extract.router,
     folders.router,
     reviews.router,

@@ -437,3 +437,46 @@ class Overlay(Base):
     page: Mapped[int] = mapped_column(Integer)
     model_version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Sample(Base):
+    """A picture kept with a model to be cut again before its zones change, and what
+    each zone gave when it was added.
+
+    Its files (the picture as given, a small copy of its first page, a small copy of each
+    crop, its pages as decoded in tiles) lie in the samples store under
+    ``<model id>/<sample id>/``. ``placement`` keeps where the reference lies in it,
+    computed once per reference and alignment method (``placement_key``), so a check
+    does not align it again.
+    """
+
+    __tablename__ = "model_samples"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    model_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(300))
+    format: Mapped[str] = mapped_column(String(16))
+    # page 1's size as cut, and how many pages it has
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer, default=1)
+    bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(300))
+    thumbnail_path: Mapped[str] = mapped_column(String(300))
+    # the model's version when it was added, and each zone's crop then:
+    # [{zone_id, zone_name, page, x, y, width, height, crop_width, crop_height, sha256, path}]
+    model_version: Mapped[int] = mapped_column(Integer)
+    crops: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # the extraction whose kept picture it is, when it was added from one
+    extraction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("extractions.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    placement_key: Mapped[str | None] = mapped_column(String(64))
+    placement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # its pages as decoded, kept as tiles beside it: {key (the decoders), pages: [grid]}
+    tiles: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -14,6 +14,7 @@ from api.services.extraction.alignment import ReferenceCache
 from api.services.extraction.pipeline import Pipeline
 from api.services.models.catalog import load_model
 from api.services.models.rules import Limits
+from api.services.samples.parts import SampleParts
 from api.settings import Settings
 from api.storage import Storage
 from api.tables import Model
@@ -100,6 +101,28 @@ def get_model(
     return load_model(session, model_id, only=principal.models if principal else None)
 
 
+def get_sample_parts(request: Request, settings: SettingsDep) -> SampleParts:
+    """What the samples of models are kept in and cut with."""
+    return SampleParts(
+        sessions=request.app.state.sessionmaker,
+        store=request.app.state.samples,
+        references=request.app.state.reference_cache,
+        max_pixels=settings.max_image_pixels,
+        max_pages=settings.max_pages,
+        max_request_pixels=settings.max_request_pixels,
+        sources=request.app.state.sources,
+        previews=request.app.state.sample_previews,
+    )
+
+
+def get_samples_store(request: Request) -> Storage:
+    """Where the samples of models are kept."""
+    storage: Storage = request.app.state.samples
+    return storage
+
+
+SamplesStoreDep = Annotated[Storage, Depends(get_samples_store)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
+SamplePartsDep = Annotated[SampleParts, Depends(get_sample_parts)]
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 ModelDep = Annotated[Model, Depends(get_model)]

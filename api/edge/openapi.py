@@ -41,6 +41,10 @@ version); `PATCH`, `PUT` and `DELETE` honour `If-Match` and answer 412 when it i
 TAGS = [
     {"name": "models", "description": "Templates: a reference picture and its zones."},
     {"name": "zones", "description": "The rectangles of a model."},
+    {
+        "name": "samples",
+        "description": "Pictures kept with a model, cut again before its zones change.",
+    },
     {"name": "extraction", "description": "Cutting pictures with a model."},
     {"name": "folders", "description": "Where the crops are filed."},
     {"name": "reviews", "description": "Refused pictures placed by hand."},

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from typing import Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Response
 
@@ -24,10 +25,19 @@ from api.schemas.models import (
     ZoneRead,
 )
 from api.schemas.reviews import ReviewRead
+from api.schemas.samples import (
+    CropPreview,
+    SampleCheck,
+    SampleCrop,
+    SampleDiff,
+    SampleRead,
+    ZoneDiff,
+)
 from api.services.models import foreign
 from api.services.models.references import reference_pages
+from api.services.samples import check
 from api.storage import FolderInfo, StoredFile
-from api.tables import Extraction, Model, Review
+from api.tables import Extraction, Model, Review, Sample
 
 API_PREFIX = "/api/v1"
 
@@ -265,4 +275,104 @@ def review_read(review: Review) -> ReviewRead:
         decided_by=review.decided_by,
         decided_at=review.decided_at,
         extraction_id=review.extraction_id,
+    )
+
+
+def sample_url(model_id: uuid.UUID, sample_id: uuid.UUID) -> str:
+    """Where one sample of a model is read."""
+    return f"{API_PREFIX}/models/{model_id}/samples/{sample_id}"
+
+
+def sample_read(sample: Sample) -> SampleRead:
+    url = sample_url(sample.model_id, sample.id)
+    return SampleRead(
+        id=sample.id,
+        model_id=sample.model_id,
+        filename=sample.filename,
+        format=sample.format,
+        width=sample.width,
+        height=sample.height,
+        pages=sample.pages,
+        bytes=sample.bytes,
+        sha256=sample.sha256,
+        model_version=sample.model_version,
+        extraction_id=sample.extraction_id,
+        created_by=sample.created_by,
+        created_at=sample.created_at,
+        thumbnail_url=f"{url}/thumbnail",
+        crops=[
+            SampleCrop(
+                **{k: crop[k] for k in SampleCrop.model_fields if k in crop},
+                thumbnail_url=f"{url}/thumbnail?zone={crop['zone_id']}",
+            )
+            for crop in sample.crops
+        ],
+    )
+
+
+def _crop_preview(
+    model_id: uuid.UUID, sample_id: uuid.UUID, key: str, side: check.CropSide | None
+) -> CropPreview | None:
+    """One side of a zone's comparison, with the URL of its preview (none without a
+    placement: a sample that could not be opened)."""
+    if side is None or not key:
+        return None
+    box = side.box
+    query = urlencode(
+        {
+            "page": side.page,
+            "x": box.x,
+            "y": box.y,
+            "width": box.width,
+            "height": box.height,
+            "v": key[:16],  # the placement: a new one is another picture
+        }
+    )
+    return CropPreview(
+        page=side.page,
+        x=box.x,
+        y=box.y,
+        width=box.width,
+        height=box.height,
+        crop_width=side.width,
+        crop_height=side.height,
+        url=f"{sample_url(model_id, sample_id)}/preview?{query}",
+    )
+
+
+def _sample_diff(model_id: uuid.UUID, checked: check.SampleCheck) -> SampleDiff:
+    sample, key = checked.sample, checked.placement_key
+    return SampleDiff(
+        sample_id=sample.id,
+        filename=sample.filename,
+        thumbnail_url=f"{sample_url(model_id, sample.id)}/thumbnail",
+        status=checked.status,
+        detail=checked.detail,
+        zones=[
+            ZoneDiff(
+                zone_id=zone.zone_id,
+                index=zone.index,
+                name=zone.name,
+                status=zone.status,
+                changed_share=zone.changed_share,
+                before=_crop_preview(model_id, sample.id, key, zone.before),
+                after=_crop_preview(model_id, sample.id, key, zone.after),
+                detail=zone.detail,
+            )
+            for zone in checked.zones
+        ],
+    )
+
+
+def sample_check_read(outcome: check.CheckOutcome) -> SampleCheck:
+    """The check of a proposal, with the preview URLs of every crop compared."""
+    samples = [_sample_diff(outcome.model_id, checked) for checked in outcome.samples]
+    return SampleCheck(
+        model_id=outcome.model_id,
+        model_version=outcome.model_version,
+        proposed=outcome.proposed,
+        unchanged=sum(s.status == "unchanged" for s in samples),
+        changed=sum(s.status == "changed" for s in samples),
+        refused=sum(s.status == "refused" for s in samples),
+        samples=samples,
     )

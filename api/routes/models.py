@@ -10,7 +10,7 @@ from api import errors
 from api.db import SessionDep
 from api.edge import imports
 from api.edge.access import Editor, Reader
-from api.edge.deps import LimitsDep, ModelDep, ReferencesDep
+from api.edge.deps import LimitsDep, ModelDep, ReferencesDep, SamplesStoreDep
 from api.edge.presenters import (
     content_disposition,
     model_imported,
@@ -26,6 +26,7 @@ from api.services import audit
 from api.services.models import catalog as service
 from api.services.models import foreign, portable
 from api.services.models.references import read_reference, reference_pages
+from api.services.samples.kept import forget_model_samples
 
 # The settings a portable document carries, set on the model it is imported as.
 PORTABLE_SETTINGS = {
@@ -218,18 +219,20 @@ def update_model(
     status_code=204,
     operation_id="deleteModel",
     summary="Delete a model",
-    description="Deletes the model, its zones and reference picture. Filed crops and "
-    "extraction records stay.",
+    description="Deletes the model, its zones, reference picture and samples. Filed crops "
+    "and extraction records stay.",
     responses=problem_responses(errors.NotFound, errors.PreconditionFailed),
 )
 def delete_model(
     editor: Editor,
     session: SessionDep,
     references: ReferencesDep,
+    samples: SamplesStoreDep,
     model: ModelDep,
     if_match: IfMatch = None,
 ) -> Response:
     service.check_if_match(model, if_match)
+    forget_model_samples(session, samples, model.id)
     service.delete_model(session, references, model)
     audit.record(session, editor.actor, "model.delete", str(model.id), {"name": model.name})
     return Response(status_code=204)

@@ -44,6 +44,13 @@ REQUIRED_ROLE: dict[tuple[str, str], str | None] = {
     ("GET", "/models/{model_id}/zones/{zone_id}"): "operator",
     ("PATCH", "/models/{model_id}/zones/{zone_id}"): "editor",
     ("DELETE", "/models/{model_id}/zones/{zone_id}"): "editor",
+    ("GET", "/models/{model_id}/samples"): "editor",
+    ("POST", "/models/{model_id}/samples"): "editor",
+    ("POST", "/models/{model_id}/samples/check"): "editor",
+    ("GET", "/models/{model_id}/samples/{sample_id}"): "editor",
+    ("DELETE", "/models/{model_id}/samples/{sample_id}"): "editor",
+    ("GET", "/models/{model_id}/samples/{sample_id}/thumbnail"): "editor",
+    ("GET", "/models/{model_id}/samples/{sample_id}/preview"): "editor",
     ("POST", "/extract"): "operator",
     ("GET", "/extractions"): "operator",
     ("GET", "/extractions/{extraction_id}"): "operator",
@@ -121,7 +128,11 @@ def _request(client: httpx.Client, method: str, path: str, ids: dict[str, str]) 
     """A request that is harmless when allowed: stale If-Match, unknown ids for deletes."""
     values = dict(ids)
     if method == "DELETE":
-        values |= {"user_id": str(uuid.uuid4()), "key_id": str(uuid.uuid4())}
+        values |= {
+            "user_id": str(uuid.uuid4()),
+            "key_id": str(uuid.uuid4()),
+            "sample_id": str(uuid.uuid4()),
+        }
         values["path"] = "nothing/here.png"
     url = re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
     headers = {"If-Match": '"0"'}
@@ -141,6 +152,10 @@ def fixture_ids(api: RunningApi) -> dict[str, str]:
     model = model_with_zones(api.client)
     extraction = extract(api.client, model["id"], picture_bytes()).json()
     user = api.create_user("someone")
+    sample = api.client.post(
+        f"/models/{model['id']}/samples",
+        files={"image": ("sample.png", picture_bytes(), "image/png")},
+    ).json()
     return {
         "model_id": model["id"],
         "zone_id": model["zones"][0]["id"],
@@ -148,6 +163,7 @@ def fixture_ids(api: RunningApi) -> dict[str, str]:
         "folder": extraction["crops"][0]["folder"],
         "path": extraction["crops"][0]["path"],
         "user_id": user["id"],
+        "sample_id": sample["id"],
         "review_id": _refused(api.client, model["id"]),
     }
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PIL import Image
 
@@ -25,13 +27,37 @@ from api.services.extraction.pipeline import (
     ZoneSnapshot,
 )
 
+if TYPE_CHECKING:
+    from api.imaging.align.pipeline import Alignment
+
+
+@dataclass(frozen=True)
+class PageLocation:
+    """Where a page of a model's reference lies in a picture, as placing finds it before
+    any zone is cut: the homography reference -> picture, and for features the whole
+    alignment (its mesh, figures and zone scores). Worth keeping: placing a zone through
+    it again gives the same crop (the samples of a model keep theirs)."""
+
+    method: str
+    matrix: Matrix
+    aligned: Alignment | None = None
+
 
 def place_page(
     pipeline: Pipeline, model: ModelSnapshot, number: int, picture: Picture, method: str
 ) -> ZonePlacer:
     """How the zones of page ``number`` land on its picture, aligned on that page alone."""
+    page = model.page(number)
+    with refusal_of_page(model, number):
+        location = locate_page(pipeline.references, page, picture, method)
+    return zone_placer(page, picture, location)
+
+
+@contextmanager
+def refusal_of_page(model: ModelSnapshot, number: int) -> Iterator[None]:
+    """A refusal raised inside names its page when the model has several."""
     try:
-        return _place_zones(pipeline, model.page(number), picture, method)
+        yield
     except errors.PictureDoesNotMatch as refusal:
         if model.page_count > 1:
             refusal.detail = f"page {number} of {model.page_count}: {refusal.detail}"
@@ -39,23 +65,42 @@ def place_page(
         raise
 
 
-def _place_zones(
-    pipeline: Pipeline, model: ModelSnapshot, picture: Picture, method: str
-) -> ZonePlacer:
-    """How the model's zones land on the picture, by ``method``.
+def locate_page(
+    references: alignment.ReferenceCache, page: ModelSnapshot, picture: Picture, method: str
+) -> PageLocation:
+    """Where the reference ``page`` (a model seen from one page) lies in the picture, by
+    ``method``, or 422 when it cannot be found with confidence.
+
+    By features, the alignment also judges each zone of the page where it lands (see
+    api/imaging/align/zones.py); by scale only the picture's size counts.
+    """
+    if method == "features":
+        reference = references.features(page.reference_path)
+        zones = [(z.name, z.box) for z in page.zones]
+        aligned = alignment.align(reference, picture.image, zones)
+        return PageLocation("features", aligned.matrix, aligned)
+    return locate_by_scale(page.reference_size, (picture.width, picture.height))
+
+
+def locate_by_scale(reference_size: tuple[int, int], size: tuple[int, int]) -> PageLocation:
+    """The ``scale`` location of a reference in a picture of ``size``: no pixel needed."""
+    try:
+        return PageLocation("scale", scale_matrix(reference_size, size))
+    except imaging_errors.AspectMismatch as exc:
+        raise errors.PictureDoesNotMatch(str(exc)) from exc
+
+
+def zone_placer(page: ModelSnapshot, picture: Picture, location: PageLocation) -> ZonePlacer:
+    """How the zones of the reference ``page`` land on the picture where ``location``
+    puts it, and how each is cut.
 
     By features, each zone is placed through the page's homography refined locally where
     the page is not flat, and judged on its own: a crop's confidence is the lesser of the
-    page's and its zone's (see api/imaging/align/zones.py).
+    page's and its zone's.
     """
-    if method == "features":
-        return _place_by_features(
-            pipeline, model.reference_path, picture, [(z.name, z.box) for z in model.zones]
-        )
-    try:
-        matrix = scale_matrix(model.reference_size, (picture.width, picture.height))
-    except imaging_errors.AspectMismatch as exc:
-        raise errors.PictureDoesNotMatch(str(exc)) from exc
+    if location.aligned is not None:
+        return _placer_by_features(location.aligned, picture, [(z.name, z.box) for z in page.zones])
+    matrix = location.matrix
     size = (picture.width, picture.height)
 
     def mapped(box: Box) -> Placement:
@@ -70,13 +115,11 @@ def _place_zones(
     )
 
 
-def _place_by_features(
-    pipeline: Pipeline, reference_path: str, picture: Picture, zones: Sequence[tuple[str, Box]]
+def _placer_by_features(
+    aligned: Alignment, picture: Picture, zones: Sequence[tuple[str, Box]]
 ) -> ZonePlacer:
-    """Feature alignment of ``picture`` to the reference at ``reference_path``, verified
-    zone by zone for the named ``zones`` (reference pixels)."""
-    reference = pipeline.references.features(reference_path)
-    aligned = alignment.align(reference, picture.image, zones)
+    """Zones placed through a feature alignment of ``picture``, verified zone by zone for
+    the named ``zones`` (reference pixels)."""
     page = _page_confidence(aligned.figures)
     scores = {box: score for (_, box), score in zip(zones, aligned.zone_scores, strict=False)}
 

@@ -82,11 +82,13 @@ def delete_zone(session: Session, model: Model, zone_id: uuid.UUID) -> None:
     session.flush()
 
 
-def replace_zones(
-    session: Session, model: Model, zones: Sequence[ZoneSpec], limits: Limits
-) -> Model:
-    """Replace all zones at once; zones given with an existing ``id`` keep it (and their
-    page, unless one is given)."""
+def checked_replacement(
+    model: Model, zones: Sequence[ZoneSpec], limits: Limits
+) -> tuple[list[ZoneSpec], list[str]]:
+    """The zones of a full replacement as they would be saved, and their folders: a zone
+    given with an existing ``id`` keeps its page unless one is given (others go on page
+    1); 422 for a list that breaks a rule, or for an ``id`` not of this model or given
+    twice."""
     pages: dict[uuid.UUID | None, int] = {zone.id: zone.page for zone in model.zones}
     zones = [
         replace(zone, page=pages.get(zone.id, 1)) if zone.page is None else zone for zone in zones
@@ -106,6 +108,15 @@ def replace_zones(
             problems.append(errors.FieldError(field=f"zones[{index}].id", message="is given twice"))
     if problems:
         raise errors.validation_failed(problems)
+    return zones, folders
+
+
+def replace_zones(
+    session: Session, model: Model, zones: Sequence[ZoneSpec], limits: Limits
+) -> Model:
+    """Replace all zones at once; zones given with an existing ``id`` keep it (and their
+    page, unless one is given)."""
+    zones, folders = checked_replacement(model, zones, limits)
     bump_version(session, model)
     model.zones.clear()
     session.flush()  # old rows go first: names and ids may be reused by the new list
