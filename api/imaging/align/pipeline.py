@@ -42,7 +42,7 @@ from api.imaging.align.mesh import LocalMapping
 from api.imaging.align.quads import find_quads, hypotheses
 from api.imaging.align.reference import ReferenceFeatures, frame_to_reference
 from api.imaging.align.verify import Refined, refine_candidate
-from api.imaging.align.warp import warp_crop, warp_crop_mapped
+from api.imaging.align.warp import mapped_region, warp_crop, warp_crop_mapped, warp_region
 from api.imaging.errors import ImagingError
 from api.imaging.geometry import Box, Matrix
 
@@ -117,6 +117,14 @@ def cut_zone(picture: Image.Image, alignment: Alignment, box: Box) -> Image.Imag
     if alignment.local is None:
         return warp_crop(picture, alignment.matrix, box)
     return warp_crop_mapped(picture, alignment.local.to_picture, box)
+
+
+def cut_region(size: tuple[int, int], alignment: Alignment, box: Box) -> Box:
+    """The pixels of a picture of ``size`` that :func:`cut_zone` reads to cut ``box``: the
+    crop is the same from any picture whose pixels there are the same."""
+    if alignment.local is None:
+        return warp_region(size, alignment.matrix, box)
+    return mapped_region(size, alignment.local.to_picture, box)
 
 
 def _as_matrix(matrix: np.ndarray) -> Matrix:

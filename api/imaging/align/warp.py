@@ -70,13 +70,14 @@ def _finish(warped: np.ndarray, source: Image.Image, picture: Image.Image) -> Im
     return out
 
 
-def _checked_size(quad: np.ndarray, picture: Image.Image, box: Box) -> tuple[int, int]:
-    """The crop's size for a zone seen as ``quad`` in the picture, or ZoneOutsidePicture."""
+def _checked_size(quad: np.ndarray, size: tuple[int, int], box: Box) -> tuple[int, int]:
+    """The crop's size for a zone seen as ``quad`` in a picture of ``size``, or
+    ZoneOutsidePicture."""
     convex = bool(np.isfinite(quad).all()) and cv2.isContourConvex(
         quad.astype(np.float32).reshape(-1, 1, 2)
     )
     area = polygon_area(quad) if convex else 0.0
-    visible = overlap_area(quad, rectangle(picture.width, picture.height)) / area if area else 0.0
+    visible = overlap_area(quad, rectangle(*size)) / area if area else 0.0
     if visible < MIN_VISIBLE:
         raise ZoneOutsidePicture(box, min(visible, 1.0))
     scale = math.sqrt(area / box.area)
@@ -104,16 +105,12 @@ def warp_crop(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
     kept (modes other than L, RGB, RGBA and I;16 are converted to RGB or RGBA).
     """
     homography = np.asarray(matrix, np.float64)
-    quad = project(homography, _corners(box))
-    out_w, out_h = _checked_size(quad, picture, box)
+    (left, top, right, bottom), (out_w, out_h) = _homography_region(
+        homography, (picture.width, picture.height), box
+    )
     crop_to_picture = (
         homography @ translation(box.x, box.y) @ scaling(box.width / out_w, box.height / out_h)
     )
-    # Only the region under the zone, plus a pixel for the interpolation.
-    left = max(0, math.floor(quad[:, 0].min()) - 1)
-    top = max(0, math.floor(quad[:, 1].min()) - 1)
-    right = min(picture.width, math.ceil(quad[:, 0].max()) + 1)
-    bottom = min(picture.height, math.ceil(quad[:, 1].max()) + 1)
     source = _upright_source(picture)
     region = np.asarray(source.crop((left, top, right, bottom)))
     to_region = translation(-left, -top) @ crop_to_picture
@@ -128,6 +125,29 @@ def warp_crop(picture: Image.Image, matrix: Matrix, box: Box) -> Image.Image:
     return _finish(warped, source, picture)
 
 
+def _homography_region(
+    homography: np.ndarray, size: tuple[int, int], box: Box
+) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+    """The region of a picture of ``size`` that :func:`warp_crop` reads for ``box``
+    (left, top, right, bottom), and the crop's size."""
+    quad = project(homography, _corners(box))
+    out_w, out_h = _checked_size(quad, size, box)
+    # Only the region under the zone, plus a pixel for the interpolation.
+    left = max(0, math.floor(quad[:, 0].min()) - 1)
+    top = max(0, math.floor(quad[:, 1].min()) - 1)
+    right = min(size[0], math.ceil(quad[:, 0].max()) + 1)
+    bottom = min(size[1], math.ceil(quad[:, 1].max()) + 1)
+    return (left, top, right, bottom), (out_w, out_h)
+
+
+def warp_region(size: tuple[int, int], matrix: Matrix, box: Box) -> Box:
+    """The pixels of a picture of ``size`` that :func:`warp_crop` reads to cut ``box``:
+    the crop is the same from any picture whose pixels there are the same.
+    :class:`ZoneOutsidePicture` as the cut raises it."""
+    (left, top, right, bottom), _ = _homography_region(np.asarray(matrix, np.float64), size, box)
+    return Box(left, top, max(1, right - left), max(1, bottom - top))
+
+
 _MAP_GRID = 8  # crop pixels between exactly mapped samples of a curved cut
 
 
@@ -140,8 +160,29 @@ def warp_crop_mapped(
     The mapping is evaluated exactly every 8 crop pixels and interpolated linearly in
     between, which is far below a pixel for the gentle curves of paper and lenses.
     """
+    (left, top, right, bottom), (map_x, map_y) = _mapped_region(
+        to_picture, (picture.width, picture.height), box
+    )
+    source = _upright_source(picture)
+    region = np.asarray(source.crop((left, top, right, bottom)))
+    warped = cv2.remap(
+        region,
+        np.ascontiguousarray(map_x),
+        np.ascontiguousarray(map_y),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=_fill(source.mode),
+    )
+    return _finish(warped, source, picture)
+
+
+def _mapped_region(
+    to_picture: Callable[[np.ndarray], np.ndarray], size: tuple[int, int], box: Box
+) -> tuple[tuple[int, int, int, int], tuple[np.ndarray, np.ndarray]]:
+    """The region of a picture of ``size`` that :func:`warp_crop_mapped` reads for
+    ``box`` (left, top, right, bottom), and where each crop pixel is taken in it."""
     quad = to_picture(_corners(box))
-    out_w, out_h = _checked_size(quad, picture, box)
+    out_w, out_h = _checked_size(quad, size, box)
     # Samples every _MAP_GRID crop pixels, one more beyond each edge, placed so that
     # cv2.resize by _MAP_GRID interpolates linearly between them for every crop pixel.
     nx, ny = math.ceil(out_w / _MAP_GRID) + 2, math.ceil(out_h / _MAP_GRID) + 2
@@ -155,22 +196,21 @@ def warp_crop_mapped(
     outline = np.concatenate([mapped, quad])
     left = max(0, math.floor(outline[:, 0].min()) - 2)
     top = max(0, math.floor(outline[:, 1].min()) - 2)
-    right = min(picture.width, math.ceil(outline[:, 0].max()) + 2)
-    bottom = min(picture.height, math.ceil(outline[:, 1].max()) + 2)
+    right = min(size[0], math.ceil(outline[:, 0].max()) + 2)
+    bottom = min(size[1], math.ceil(outline[:, 1].max()) + 2)
     coarse_x = (mapped[:, 0] - left - 0.5).reshape(ny, nx).astype(np.float32)
     coarse_y = (mapped[:, 1] - top - 0.5).reshape(ny, nx).astype(np.float32)
-    size = (nx * _MAP_GRID, ny * _MAP_GRID)
+    grid_size = (nx * _MAP_GRID, ny * _MAP_GRID)
     inner = (slice(_MAP_GRID, _MAP_GRID + out_h), slice(_MAP_GRID, _MAP_GRID + out_w))
-    map_x = cv2.resize(coarse_x, size, interpolation=cv2.INTER_LINEAR)[inner]
-    map_y = cv2.resize(coarse_y, size, interpolation=cv2.INTER_LINEAR)[inner]
-    source = _upright_source(picture)
-    region = np.asarray(source.crop((left, top, max(right, left + 1), max(bottom, top + 1))))
-    warped = cv2.remap(
-        region,
-        np.ascontiguousarray(map_x),
-        np.ascontiguousarray(map_y),
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=_fill(source.mode),
-    )
-    return _finish(warped, source, picture)
+    map_x = cv2.resize(coarse_x, grid_size, interpolation=cv2.INTER_LINEAR)[inner]
+    map_y = cv2.resize(coarse_y, grid_size, interpolation=cv2.INTER_LINEAR)[inner]
+    return (left, top, max(right, left + 1), max(bottom, top + 1)), (map_x, map_y)
+
+
+def mapped_region(
+    size: tuple[int, int], to_picture: Callable[[np.ndarray], np.ndarray], box: Box
+) -> Box:
+    """The pixels of a picture of ``size`` that :func:`warp_crop_mapped` reads to cut
+    ``box``, as :func:`warp_region` tells them for :func:`warp_crop`."""
+    (left, top, right, bottom), _ = _mapped_region(to_picture, size, box)
+    return Box(left, top, right - left, bottom - top)

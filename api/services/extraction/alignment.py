@@ -87,6 +87,18 @@ def align(
         raise errors.PictureDoesNotMatch(message, figures=dict(exc.figures)) from exc
 
 
+def cut_region(size: tuple[int, int], aligned: Alignment, box: Box) -> Box | None:
+    """The pixels of a picture of ``size`` that :func:`cut` reads to cut ``box`` through
+    ``aligned``; None for a zone that cannot be cut (the cut says why)."""
+    from api.imaging.align.pipeline import cut_region as region
+    from api.imaging.align.warp import ZoneOutsidePicture
+
+    try:
+        return region(size, aligned, box)
+    except ZoneOutsidePicture:
+        return None
+
+
 def cut(picture: Image.Image, placement: Alignment | Matrix, box: Box) -> Image.Image:
     """The zone ``box`` (reference pixels) as an upright crop of the picture, through a
     homography or an alignment (and its mesh, where the page is not flat)."""

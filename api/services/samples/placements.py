@@ -8,11 +8,11 @@ reference's pages — so a check on every pause of an edit aligns nothing again,
 new reference or method places every sample anew. A sample that cannot be placed any
 more is kept as refused, with the reason, under the same key.
 
-Cutting needs the sample's pixels. By scale a zone's crop is exactly the pixels of the
-box it maps to, so only the tiles under those boxes are read back
-(:mod:`api.imaging.tiles`, kept when the sample was added): no decoding. By features
-(the warp reads around the zone) and where the tiles are not of today's decoders, the
-page is decoded whole — and then tiled again, so the next check need not.
+Cutting needs the sample's pixels, and only those the cut reads: the box a zone maps to
+by scale, the region the warp reads around it by features (the imaging code that cuts
+tells it). Only the tiles under them are read back (:mod:`api.imaging.tiles`, kept when
+the sample was added): no decoding. Where the tiles are not of today's decoders the page
+is decoded whole — and then tiled again, so the next check need not.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from api.imaging.tiles import (
     grid_of_record,
     grid_record,
 )
+from api.services.extraction import alignment
 from api.services.extraction.pipeline import ModelSnapshot
 from api.services.extraction.placing import (
     PageLocation,
@@ -358,7 +359,7 @@ def cut_boxes(
 ) -> Cuts:
     """The crops of the ``wanted`` boxes (reference pixels of a page), cut through the
     placement as an extraction cuts, page by page; a box that cannot be cut gives its
-    refusal. By scale only the tiles under the boxes are read."""
+    refusal. Only the tiles under what the cuts read are read."""
     by_page: dict[int, list[Box]] = {}
     for page, box in wanted:
         by_page.setdefault(page, []).append(box)
@@ -367,12 +368,10 @@ def cut_boxes(
         location, size = placement.pages[number - 1], placement.sizes[number - 1]
         boxes = sorted(set(by_page[number]), key=lambda b: (b.y, b.x, b.height, b.width))
         picture = None
-        if location.aligned is None:  # by scale a crop is exactly the mapped box's pixels
-            grid = pages.tiled(number, size)
-            if grid is not None:
-                mapped = [map_box_by_scale(box, location.matrix, size) for box in boxes]
-                picture = pages.window(number, grid, mapped)
-            cuts.stale_tiles |= picture is None
+        grid = pages.tiled(number, size)
+        if grid is not None:
+            picture = pages.window(number, grid, _regions(location, size, boxes))
+        cuts.stale_tiles |= picture is None
         if picture is None:
             picture = pages.page(number)
         placer = zone_placer(model.page(number), picture, location)
@@ -382,6 +381,15 @@ def cut_boxes(
             except errors.PictureDoesNotMatch as refusal:
                 cuts.crops[(number, box)] = refusal
     return cuts
+
+
+def _regions(location: PageLocation, size: tuple[int, int], boxes: Iterable[Box]) -> list[Box]:
+    """The pixels cutting ``boxes`` through ``location`` reads, in a picture of ``size``:
+    by scale exactly the mapped boxes, by features what the warp reads around each."""
+    if location.aligned is None:
+        return [map_box_by_scale(box, location.matrix, size) for box in boxes]
+    regions = [alignment.cut_region(size, location.aligned, box) for box in boxes]
+    return [region for region in regions if region is not None]
 
 
 def retile(parts: SampleParts, model: ModelSnapshot, sample: SampleSnapshot) -> None:
