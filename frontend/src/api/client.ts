@@ -5,6 +5,7 @@
 import { API_BASE, call, client } from "./http";
 import type {
   Extraction,
+  ExtractionPage,
   FilePage,
   FolderPage,
   Model,
@@ -14,6 +15,9 @@ import type {
   paths,
   Review,
   ReviewPage,
+  Sample,
+  SampleCheck,
+  SamplePage,
   ZoneReplace,
 } from "./types";
 import { sendForm, type UploadOptions } from "./upload";
@@ -110,7 +114,62 @@ export async function replaceZones(id: string, version: number, zones: readonly 
   return data;
 }
 
+// ----- samples ------------------------------------------------------------------------------
+
+export async function listSamples(modelId: string): Promise<SamplePage> {
+  const { data } = await call(() =>
+    client.GET("/api/v1/models/{model_id}/samples", { params: { path: { model_id: modelId } } }),
+  );
+  return data;
+}
+
+/** Keeps a picture or document with the model as a sample (cut with its zones now). */
+export function addSample(modelId: string, image: File, options: UploadOptions = {}): Promise<Sample> {
+  const form = formData<Multipart<paths["/api/v1/models/{model_id}/samples"]["post"]>>({ image });
+  return sendForm<Sample>("POST", `${API_BASE}/models/${encodeURIComponent(modelId)}/samples`, form, options);
+}
+
+/** Keeps the picture a past extraction kept as a sample. */
+export function addSampleFromExtraction(modelId: string, extractionId: string): Promise<Sample> {
+  const form = formData<Multipart<paths["/api/v1/models/{model_id}/samples"]["post"]>>({
+    extraction_id: extractionId,
+  });
+  return sendForm<Sample>("POST", `${API_BASE}/models/${encodeURIComponent(modelId)}/samples`, form);
+}
+
+export async function deleteSample(modelId: string, sampleId: string): Promise<void> {
+  await call(() =>
+    client.DELETE("/api/v1/models/{model_id}/samples/{sample_id}", {
+      params: { path: { model_id: modelId, sample_id: sampleId } },
+    }),
+  );
+}
+
+/** Every sample cut with the saved zones and with `zones` (nothing saved). */
+export async function checkSamples(
+  modelId: string,
+  zones: readonly ZoneReplace[],
+  signal?: AbortSignal,
+): Promise<SampleCheck> {
+  const { data } = await call(() =>
+    client.POST("/api/v1/models/{model_id}/samples/check", {
+      params: { path: { model_id: modelId } },
+      body: { zones: [...zones] },
+      signal,
+    }),
+  );
+  return data;
+}
+
 // ----- extraction ---------------------------------------------------------------------------
+
+/** The latest extractions of a model, newest first. */
+export async function listExtractions(modelId: string, limit = 20): Promise<ExtractionPage> {
+  const { data } = await call(() =>
+    client.GET("/api/v1/extractions", { params: { query: { model_id: modelId, limit } } }),
+  );
+  return data;
+}
 
 export function extract(model: string, image: File, options: UploadOptions = {}): Promise<Extraction> {
   const form = formData<Multipart<paths["/api/v1/extract"]["post"]>>({ model, image });

@@ -31,6 +31,11 @@ export type ApiKeyCreated = Schemas["ApiKeyCreated"];
 export type ApiKeyCreate = Schemas["ApiKeyCreate"];
 export type AuditEvent = Schemas["AuditEventRead"];
 export type Review = Schemas["ReviewRead"];
+export type Sample = Schemas["SampleRead"];
+export type SampleCheck = Schemas["SampleCheck"];
+export type SampleDiff = Schemas["SampleDiff"];
+export type ZoneDiff = Schemas["ZoneDiff"];
+export type CropPreview = Schemas["CropPreview"];
 
 export type ModelPage = paths["/api/v1/models"]["get"]["responses"][200]["content"]["application/json"];
 export type FolderPage = paths["/api/v1/folders"]["get"]["responses"][200]["content"]["application/json"];
@@ -38,6 +43,9 @@ export type FilePage = paths["/api/v1/folders/{folder}/files"]["get"]["responses
 export type UserPage = paths["/api/v1/users"]["get"]["responses"][200]["content"]["application/json"];
 export type ApiKeyPage = paths["/api/v1/api-keys"]["get"]["responses"][200]["content"]["application/json"];
 export type ReviewPage = paths["/api/v1/reviews"]["get"]["responses"][200]["content"]["application/json"];
+export type SamplePage =
+  paths["/api/v1/models/{model_id}/samples"]["get"]["responses"][200]["content"]["application/json"];
+export type ExtractionPage = paths["/api/v1/extractions"]["get"]["responses"][200]["content"]["application/json"];
 export type AuditPage = paths["/api/v1/audit"]["get"]["responses"][200]["content"]["application/json"];
 
 export type { paths };

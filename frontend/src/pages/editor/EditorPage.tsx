@@ -24,7 +24,10 @@ import { PagePictures } from "./pagePictures";
 import { PageStrip } from "./PageStrip";
 import { SettingsPanel, SettingsSummary } from "./SettingsPanel";
 import { Toolbar } from "./Toolbar";
+import { SamplesPanel } from "./SamplesPanel";
 import { useEditorSnapshot } from "./useEditorSnapshot";
+import { checkSummary, useSampleCheck } from "./useSampleCheck";
+import { useSamples } from "./useSamples";
 import { useZoneSave } from "./useZoneSave";
 import { ZonePanel } from "./ZonePanel";
 import { pageSizes, pageUrl, zonesOfModel } from "./zonesForSave";
@@ -99,7 +102,18 @@ function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean
   const { picture, error: pictureError } = usePagePicture(model, page);
   const counts = useMemo(() => zoneCounts(snap.doc), [snap.doc]);
   const sync = useZoneSave(editor, model, setModel);
-  const [tab, setTab] = useState<"zones" | "settings">("zones");
+  const [tab, setTab] = useState<"zones" | "samples" | "settings">("zones");
+  // Samples are an editor's: kept with the model, cut again before every Save.
+  const samples = useSamples(model.id, !readOnly);
+  const check = useSampleCheck(
+    model,
+    snap.doc,
+    snap.dirty,
+    editor.gestureActive,
+    samples.items.length,
+    samples.version,
+  );
+  const summary = readOnly ? null : checkSummary(check, samples.items.length);
   const [settingsDirty, setSettingsDirty] = useState(false);
   // Folder names to suggest while naming zones: only an editor names them.
   const folders = useAsync(readOnly ? NO_FOLDERS : () => listFolders(), [readOnly]);
@@ -180,6 +194,18 @@ function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean
         onSave={() => void sync.save()}
         saving={sync.saving}
         readOnly={readOnly}
+        beforeSave={
+          summary !== null && (
+            <button
+              type="button"
+              class={`check-chip tone-${summary.tone}`}
+              title="What Save changes on the samples"
+              onClick={() => setTab("samples")}
+            >
+              {summary.text}
+            </button>
+          )
+        }
       />
       <div class="editor-body">
         {paged && (
@@ -203,6 +229,17 @@ function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean
             >
               Zones
             </button>
+            {!readOnly && (
+              <button
+                type="button"
+                role="tab"
+                aria-selected={tab === "samples"}
+                class="tab"
+                onClick={() => setTab("samples")}
+              >
+                Samples
+              </button>
+            )}
             <button
               type="button"
               role="tab"
@@ -225,6 +262,11 @@ function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean
               readOnly={readOnly}
             />
           </div>
+          {!readOnly && (
+            <div hidden={tab !== "samples"}>
+              <SamplesPanel model={model} samples={samples} check={check} dirty={snap.dirty} />
+            </div>
+          )}
           <div hidden={tab !== "settings"}>
             {readOnly ? (
               <SettingsSummary model={model} />

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import type { EditorSnapshot, ZoneEditor } from "../../editor/editor";
 import { MAX_ZOOM, MIN_ZOOM } from "../../editor/viewport";
 import { Icon, type IconName } from "./icons";
@@ -42,6 +43,7 @@ export function Toolbar({
   onSave,
   saving,
   readOnly = false,
+  beforeSave,
 }: {
   editor: ZoneEditor;
   snap: EditorSnapshot;
@@ -50,6 +52,8 @@ export function Toolbar({
   saving: boolean;
   /** Only the view tools: no drawing, no undo, no Save. */
   readOnly?: boolean;
+  /** Shown beside Save: what Save would change on the samples. */
+  beforeSave?: ComponentChildren;
 }) {
   const zoom = snap.viewport.zoom;
   return (
@@ -124,6 +128,7 @@ export function Toolbar({
           <span class={`save-status${snap.dirty ? " is-dirty" : ""}`} role="status" aria-live="polite">
             {status}
           </span>
+          {beforeSave}
           <button
             type="button"
             class="button button-primary"
