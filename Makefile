@@ -53,6 +53,7 @@ openapi: $(PY_STAMP)
 bench: $(PY_STAMP)
 	$(BIN)/python bench/extract.py
 	$(BIN)/python -m bench.align
+	$(BIN)/python -m bench.samples
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist .pytest_cache .mypy_cache .ruff_cache

@@ -102,7 +102,9 @@ def test_a_moved_zone_shows_on_the_samples_it_changes_before_save(
     assert saved["zones"][0]["y"] > 1000
 
 
-def test_a_sample_that_no_longer_aligns_is_shown_refused(page: Page, server: Server) -> None:
+def test_a_sample_that_no_longer_aligns_is_shown_refused(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
     model = create_model(server, "Forms", form_picture(), ZONES)
     add_sample(server, model["id"], form_picture(number="0042"), "scan 0042.png")
     add_sample(server, model["id"], form_picture(1600, 1184, number="0043"), "cropped 0043.png")
@@ -112,6 +114,14 @@ def test_a_sample_that_no_longer_aligns_is_shown_refused(page: Page, server: Ser
         files={"image": ("reference.png", png_bytes(form_picture(1600, 1168)), "image/png")},
     )
     assert response.status_code == 200, response.text
+    cut = server.client.post(
+        "/api/v1/extract",
+        data={"model": model["id"]},
+        files={
+            "image": ("scan 0044.png", png_bytes(form_picture(1600, 1168, "0044")), "image/png")
+        },
+    )
+    assert cut.status_code == 201, cut.text
     open_editor(page, model["id"])
     page.get_by_role("tab", name="Samples").click()
     page.get_by_role("tab", name="Zones").click()
@@ -125,4 +135,13 @@ def test_a_sample_that_no_longer_aligns_is_shown_refused(page: Page, server: Ser
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text("scan 0042.png")
     expect(refused).to_contain_text("aspect")
+    expect(page.locator(".sample-diff.is-changed")).to_contain_text("cropped 0043.png")
+    assert_accessible(page)
+    page.screenshot(path=str(tmp_path / "samples-refused.png"))
+
+    # a past extraction's kept picture becomes a sample too
+    page.get_by_text("From a past extraction").click()
+    page.get_by_role("button", name="Add scan 0044.png as a sample").click()
+    expect(page.locator(".sample-row")).to_have_count(3)
+    expect(page.locator(".sample-diff")).to_have_count(3)  # and the check runs again
     assert_accessible(page)
