@@ -11,6 +11,12 @@ The amplitudes are those of real paper in front of a phone: a bow of 1-2 % of th
 height, an edge curled up over its last 20-30 % by 1.5-3 % (the paper there tilts by
 up to about 40 degrees), and lens distortion of 2-5 % at
 the corners of the picture.
+
+An edge *lifting toward the camera* comes nearer the lens: over the last 20 % of the page
+it is magnified and pushed outwards, by 15-45 pixels at 1240 pixels across (1.2-3.6 %),
+rather than foreshortened inwards. The ``lifted_*`` kinds combine it with a bow or with
+the lens; ``occluded`` is a curled or bowed page with a dark thing lying across the frame
+of one zone (bench/align_fixtures.py draws it).
 """
 
 from __future__ import annotations
@@ -22,8 +28,16 @@ from typing import Literal
 import cv2
 import numpy as np
 
-BendKind = Literal["bowed", "curled", "lens", "combined"]
-BEND_KINDS: tuple[BendKind, ...] = ("bowed", "curled", "lens", "combined")
+BendKind = Literal["bowed", "curled", "lens", "combined", "lifted_bowed", "lifted_lens", "occluded"]
+BEND_KINDS: tuple[BendKind, ...] = (
+    "bowed",
+    "curled",
+    "lens",
+    "combined",
+    "lifted_bowed",
+    "lifted_lens",
+    "occluded",
+)
 
 _GRID = 8  # picture pixels between exactly computed samples of a resampling map
 
@@ -35,8 +49,10 @@ class Bend:
     ``bow`` is the sag's amplitude as a share of the page height (``bow_axis`` 0: rows
     sag, 1: columns do); ``curl`` the depth of a curled edge as a share of the page's size
     across it (``curl_edge``: 0 top, 1 right, 2 bottom, 3 left), over ``curl_extent`` of
-    the page; ``lens`` the radial coefficient: a picture corner moves by ``lens`` of the
-    half-diagonal (positive: pincushion, negative: barrel).
+    the page (``curl_toward``: the edge lifts toward the camera, magnified and pushed
+    outwards rather than foreshortened inwards); ``lens`` the radial coefficient: a
+    picture corner moves by ``lens`` of the half-diagonal (positive: pincushion,
+    negative: barrel).
     """
 
     width: float
@@ -46,6 +62,7 @@ class Bend:
     curl: float = 0.0
     curl_edge: int = 1
     curl_extent: float = 0.2
+    curl_toward: bool = False
     lens: float = 0.0
     picture_size: tuple[float, float] = (1.0, 1.0)
 
@@ -78,6 +95,8 @@ class Bend:
             across = self.height if self.curl_edge in (0, 2) else self.width
             inward = self.curl * across * t * t
             spread = 0.4 * self.curl * across * t * t * s
+            if self.curl_toward:  # nearer the lens: outwards, and wider along the edge
+                inward, spread = -inward, 1.5 * spread
             sign = 1.0 if self.curl_edge in (0, 3) else -1.0
             if self.curl_edge in (0, 2):
                 out[:, 1] += sign * inward
@@ -151,10 +170,18 @@ def random_bend(
         kinds = {str(rng.choice(["bowed", "curled"]))}
         if lens_allowed:
             kinds.add("lens")
+    elif kind == "lifted_bowed":
+        kinds = {"lifted", "bowed"}
+    elif kind == "lifted_lens":
+        kinds = {"lifted", "lens"} if lens_allowed else {"lifted"}
+    elif kind == "occluded":
+        kinds = {str(rng.choice(["bowed", "curled", "lifted"]))}
     if "bowed" in kinds:
         bow = float(rng.uniform(0.01, 0.02) * rng.choice([-1, 1]))
     if "curled" in kinds:
         curl = float(rng.uniform(0.015, 0.03))
+    if "lifted" in kinds:
+        curl = float(rng.uniform(0.012, 0.036))
     if "lens" in kinds and lens_allowed:
         lens = float(rng.uniform(0.02, 0.05) * rng.choice([-1, 1]))
     return Bend(
@@ -164,7 +191,8 @@ def random_bend(
         bow_axis=int(rng.integers(2)),
         curl=curl,
         curl_edge=int(rng.integers(4)),
-        curl_extent=float(rng.uniform(0.2, 0.3)),
+        curl_extent=0.2 if "lifted" in kinds else float(rng.uniform(0.2, 0.3)),
+        curl_toward="lifted" in kinds,
         lens=lens,
     )
 

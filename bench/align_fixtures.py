@@ -641,6 +641,24 @@ def _occluders(
             draw.polygon([tuple(q) for q in rect], fill=(25, 25, 30))
 
 
+def _dark_across(rng: np.random.Generator, draw: ImageDraw.ImageDraw, zone: np.ndarray) -> None:
+    """A dark bar (a phone's edge, a pen, a shadow) lying across one side of the zone seen
+    as ``zone`` (its four corners in the picture): partly inside it, partly outside, at
+    any angle, so its edges cross the zone's printed frame."""
+    side = int(rng.integers(4))
+    a, b = zone[side], zone[(side + 1) % 4]
+    length = float(np.linalg.norm(b - a))
+    centre = a + (b - a) * rng.uniform(0.2, 0.8)
+    across = float(np.linalg.norm(zone[(side + 2) % 4] - b))
+    angle = float(np.arctan2(*(b - a)[::-1])) + rng.uniform(-0.9, 0.9)
+    long_half = max(length * rng.uniform(0.15, 0.35), 12.0)
+    short_half = max(min(across, length) * rng.uniform(0.08, 0.2), 6.0)
+    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    box = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * [long_half, short_half]
+    shade = int(rng.integers(15, 60))
+    draw.polygon([tuple(q) for q in box @ rot.T + centre], fill=(shade, shade, shade + 5))
+
+
 def _degrade(rng: np.random.Generator, arr: np.ndarray, blur: float, noise: float) -> np.ndarray:
     out: np.ndarray = arr.astype(np.float32)  # float32 throughout: 12-megapixel arrays
     if blur > 0.3:
@@ -684,6 +702,7 @@ def make_picture(
     damage: float = 1.0,
     fill_in: bool = True,
     bend: Bend | None = None,
+    dark_over: ZoneRect | None = None,
 ) -> Picture | None:
     """Photograph (``photo``) or scan (``scan``) ``reference``.
 
@@ -693,7 +712,8 @@ def make_picture(
     shifted and skewed a little, sometimes upside down, at least ``MIN_SCAN_PAGE`` pixels
     long. ``damage`` in [0, 1] scales blur,
     noise, light and JPEG damage. ``bend`` makes the page and the lens not flat (its picture
-    size is filled in here). Returns None when the page cannot fit the canvas.
+    size is filled in here). ``dark_over`` lays a dark thing across that zone's frame.
+    Returns None when the page cannot fit the canvas.
     """
     ref = np.asarray(reference.image.convert("RGB"))
     rh, rw = ref.shape[:2]
@@ -768,6 +788,9 @@ def make_picture(
     image = Image.fromarray(np.clip(out, 0, 255, out=out).astype(np.uint8))
     occluders = int(rng.integers(0, 4)) if condition == "photo" else int(rng.integers(0, 2))
     _occluders(rng, ImageDraw.Draw(image), quad, occluders)
+    if dark_over is not None:
+        on_page = dark_over.corners() if bend is None else bend.page(dark_over.corners())
+        _dark_across(rng, ImageDraw.Draw(image), apply_homography(homography, on_page))
     blur = damage * float(rng.uniform(0.0, 2.5))
     noise = damage * float(rng.uniform(0.0, 10.0))
     quality = round(95 - damage * float(rng.uniform(0, 65)))

@@ -29,6 +29,7 @@ How a picture is aligned, cheapest way first:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -37,10 +38,12 @@ from PIL import Image
 
 from api.imaging.align import features, refine
 from api.imaging.align.bent import better_of, is_bent, judge_zones, localise
+from api.imaging.align.cuts import check_cuts
 from api.imaging.align.homography import project, scaling
 from api.imaging.align.mesh import LocalMapping
 from api.imaging.align.quads import find_quads, hypotheses
 from api.imaging.align.reference import ReferenceFeatures, frame_to_reference
+from api.imaging.align.crosscheck import MAX_DISAGREEMENT, second_placement
 from api.imaging.align.verify import Refined, refine_candidate
 from api.imaging.align.warp import mapped_region, warp_crop, warp_crop_mapped, warp_region
 from api.imaging.errors import ImagingError
@@ -166,6 +169,109 @@ def _rough_from_quads(
     ]
 
 
+def _judge_placement(
+    reference: ReferenceFeatures,
+    plain: Refined,
+    chosen: Refined,
+    zones: Sequence[Box],
+    bent: bool,
+    meshed: bool,
+) -> tuple[tuple[float | None, ...], str | None, dict[str, float]]:
+    """Each zone's confidence and a reason to refuse the page, once a placement passed
+    verification on the whole page.
+
+    A flat page's homography was verified on the whole page; its cuts are still checked
+    for a slip (cuts.py). On a page that is not flat (whether or not the mesh won), each
+    zone is judged on its own too (bent.py) and its cut must show the reference's print
+    around it; and wherever a mesh could be fitted at all — a bent page the homography
+    happened to explain is a bent page all the same — every zone is placed a second,
+    independent way (crosscheck.py) and must land where the chosen placement put it."""
+    scores: tuple[float | None, ...] = ()
+    figures: dict[str, float] = {}
+    if not zones:
+        return scores, None, figures
+    reason: str | None = None
+    if bent:
+        scores, reason, figures = judge_zones(reference, chosen, zones)
+    if reason is None:
+        reason, cut_figures = _check_cuts(reference, chosen, zones, strict=bent)
+        figures.update(cut_figures)
+    if reason is None and (bent or meshed):
+        reason, flow_figures = _second_opinion(reference, plain, chosen, zones)
+        figures.update(flow_figures)
+    return scores, reason, figures
+
+
+def _frame_boxes(
+    reference: ReferenceFeatures, zones: Sequence[Box]
+) -> list[tuple[float, float, float, float]]:
+    sx, sy = reference.frame_scale
+    return [(b.x * sx, b.y * sy, b.right * sx, b.bottom * sy) for b in zones]
+
+
+def _check_cuts(
+    reference: ReferenceFeatures, chosen: Refined, zones: Sequence[Box], strict: bool
+) -> tuple[str | None, dict[str, float]]:
+    """A reason to refuse the page when a zone's cut slipped, or (``strict``: on a page
+    that is not flat) when the print around it is not found where it was cut."""
+    if chosen.warped is None or chosen.inside is None:
+        return None, {}
+    checks = check_cuts(
+        reference.print_strength, chosen.warped, chosen.inside, _frame_boxes(reference, zones)
+    )
+    judged = [c.in_place for c in checks if c.in_place is not None]
+    figures = {"cut_match_min": round(min(judged), 3)} if judged else {}
+    for index, check in enumerate(checks):
+        if check.slip is not None:
+            figures["zone"] = float(index + 1)
+            dx, dy = check.slip
+            return (
+                f"the print around zone {index + 1} matches {dx:+d}, {dy:+d} working pixels "
+                "away from where it would be cut: the crop would slip",
+                figures,
+            )
+        if strict and check.unmatched():
+            figures["zone"] = float(index + 1)
+            return (
+                f"the print around zone {index + 1} is not where it would be cut (edge "
+                f"correlation {check.in_place:.2f}): the page may be bent, folded or covered "
+                "there",
+                figures,
+            )
+    return None, figures
+
+
+def _second_opinion(
+    reference: ReferenceFeatures, plain: Refined, chosen: Refined, zones: Sequence[Box]
+) -> tuple[str | None, dict[str, float]]:
+    """Place every zone a second way (crosscheck.py: the print around its corners sought in
+    the picture seen through the homography alone) and compare with the chosen
+    placement: a reason to refuse the page when the two disagree on a zone, and the
+    largest disagreement (picture pixels) among the figures."""
+    if plain.warped is None:
+        return None, {}
+    sx, sy = reference.frame_scale
+    placements = second_placement(
+        reference.smoothed, plain.warped, chosen.mesh, _frame_boxes(reference, zones)
+    )
+    # Frame pixels to picture pixels, on the page's average scale.
+    to_picture = chosen.figures.get("scale", 1.0) / math.sqrt(sx * sy)
+    apart = [(p.apart or 0.0) * to_picture for p in placements]
+    figures = {
+        "placements_apart_px": round(max(apart, default=0.0), 2),
+        "zones_placed_twice": float(sum(p.apart is not None for p in placements)),
+    }
+    for index, distance in enumerate(apart):
+        if distance > MAX_DISAGREEMENT:
+            figures["zone"] = float(index + 1)
+            reason = (
+                f"two independent placements of zone {index + 1} are {distance:.1f} pixels "
+                "apart: the page may be bent, folded or covered there"
+            )
+            return reason, figures
+    return None, figures
+
+
 def align_picture(
     reference: ReferenceFeatures, picture: Image.Image, zones: Sequence[Box] = ()
 ) -> Alignment:
@@ -215,15 +321,15 @@ def align_picture(
 
     attempts: list[tuple[Refined, dict[str, float]]] = []
     for matrix, figures in candidates():
-        refined = refine_candidate(reference, levels, matrix / matrix[2, 2])
-        mesh = localise(reference, levels, refined) if refined.warped is not None else None
-        bent = is_bent(refined, mesh)
-        refined = better_of(refined, mesh) if bent else refined
+        plain = refine_candidate(reference, levels, matrix / matrix[2, 2])
+        mesh = localise(reference, levels, plain) if plain.warped is not None else None
+        bent = is_bent(plain, mesh)
+        refined = better_of(plain, mesh) if bent else plain
         scores: tuple[float | None, ...] = ()
-        if refined.failure is None and bent:
-            # A flat page's homography was verified on the whole page; on a page that is
-            # not flat (whether or not the mesh won), each zone is judged on its own too.
-            scores, reason, zone_figures = judge_zones(reference, refined, zones)
+        if refined.failure is None:
+            scores, reason, zone_figures = _judge_placement(
+                reference, plain, refined, zones, bent=bent, meshed=mesh is not None
+            )
             refined.figures.update(zone_figures)
             if reason is not None:
                 # The page was found, and another candidate would find the same page.

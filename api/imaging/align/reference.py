@@ -14,12 +14,14 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from api.imaging.align.cuts import edge_strength
 from api.imaging.align.edges import Edges, find_edges
 from api.imaging.align.features import REFERENCE_FEATURES, Keypoints, detect
 from api.imaging.align.homography import scaling
 from api.imaging.align.mesh import MESH_SPACING
 from api.imaging.align.quads import find_quads, frame_quad
 from api.imaging.align.refine import grey_array, normalise
+from api.imaging.align.crosscheck import smoothed
 
 FORMAT_VERSION = 4
 """Bumped whenever the cached features would no longer match what this code computes."""
@@ -61,6 +63,17 @@ class ReferenceFeatures:
     def edges(self) -> Edges:
         """Points along the reference's straight print, for the mesh (edges.py)."""
         return find_edges(self.normalised)
+
+    @cached_property
+    def print_strength(self) -> np.ndarray:
+        """The reference's edges as gradient magnitude, what cuts are checked against
+        (cuts.py)."""
+        return edge_strength(self.normalised)
+
+    @cached_property
+    def smoothed(self) -> np.ndarray:
+        """The normalised reference as zones are placed a second way (crosscheck.py)."""
+        return smoothed(self.normalised)
 
     @cached_property
     def keypoints_in_frame(self) -> Keypoints:
