@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from api.imaging.align import bent
+from api.imaging.align.mesh import Mesh
 from bench.align_bent import Bend
 from bench.align_fixtures import Reference, blank_form, make_picture, text_form
 from tests.api.conftest import RunningApi
@@ -76,3 +78,53 @@ def test_a_blank_form_folded_out_of_shape_is_refused_and_files_nothing(api: Runn
     assert review["status"] == "open"
     kept = api.client.get(f"/reviews/{problem['review_id']}/picture")
     assert Image.open(io.BytesIO(kept.content)).size == picture.image.size
+
+
+def test_a_mesh_that_slipped_at_one_zone_is_refused_and_kept_for_review(
+    api: RunningApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slip planted in the mesh (fault injection: the fitted mesh moved 4 working
+    pixels down around one zone — too little for the print along its sides to be found
+    clearly elsewhere, a crop off by a few rows of pixels all the same): the second,
+    independent placement finds that zone elsewhere, and the picture is refused whole
+    and kept for a person. Without the plant the same picture is cut."""
+    form = blank_form(long_side=1000, seed=2)
+    model_id = features_model(api, form, "planted")
+    bend = Bend(*form.image.size, bow=0.015, bow_axis=1)
+    picture = make_picture(
+        form, np.random.default_rng(3), "photo", 1.0, (2000, 1500), 15, 0.2, bend=bend
+    )
+    assert picture is not None
+    target = max(range(len(form.zones)), key=lambda i: form.zones[i].width)
+    fit = bent.fit_mesh
+
+    def slipped(reference: np.ndarray, *args: object, **kwargs: object) -> Mesh:
+        mesh = fit(reference, *args, **kwargs)  # type: ignore[arg-type]
+        zone = form.zones[target]
+        sx = reference.shape[1] / form.image.width
+        sy = reference.shape[0] / form.image.height
+        rows, cols = mesh.shape
+        node_x = np.linspace(0, mesh.width, cols)[None, :]
+        node_y = np.linspace(0, mesh.height, rows)[:, None]
+        near = (
+            (node_x > zone.x * sx - 60)
+            & (node_x < (zone.x + zone.width) * sx + 60)
+            & (node_y > zone.y * sy - 60)
+            & (node_y < (zone.y + zone.height) * sy + 60)
+        )
+        nodes = mesh.nodes.copy()
+        nodes[..., 1] += 4.0 * near
+        return Mesh(mesh.width, mesh.height, nodes)
+
+    monkeypatch.setattr(bent, "fit_mesh", slipped)
+    problem = assert_problem(
+        extract(api.client, model_id, picture.jpeg, filename="planted.jpg"), 422, "align"
+    )
+    assert problem["figures"]["zone"] == target + 1
+    assert "two independent placements" in problem["detail"]
+    assert api.output_files() == []
+    review = api.client.get(f"/reviews/{problem['review_id']}").json()
+    assert review["status"] == "open"
+
+    monkeypatch.setattr(bent, "fit_mesh", fit)
+    assert extract(api.client, model_id, picture.jpeg, filename="true.jpg").status_code == 201

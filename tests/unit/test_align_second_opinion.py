@@ -13,10 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
+from api.imaging.align.crosscheck import find_tile, second_placement, smoothed, tiles
 from api.imaging.align.cuts import check_cuts, edge_strength
 from api.imaging.align.mesh import Mesh, fit_mesh
 from api.imaging.align.reference import ReferenceFeatures, compute_reference_features
-from api.imaging.align.crosscheck import find_tile, second_placement, smoothed, tiles
 from bench.align_fixtures import Reference, blank_form, text_form
 from tests.unit.test_align_bent import Warp, bow, lens, seen_through
 

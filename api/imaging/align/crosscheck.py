@@ -18,8 +18,9 @@ Its own verification: the best match must be good (``MIN_MATCH``) and unique (``
 the best match a few pixels away or further clearly worse; a tile on a straight rule or
 in a table's look-alike cells fails here and gives no evidence rather than a wrong one).
 Where the two placements of two of a zone's corners differ by more than
-``MAX_DISAGREEMENT`` picture pixels, one of them is wrong and the page is refused: a refusal costs a person
-a few seconds in the review queue, a wrong crop filed costs trust.
+``MAX_DISAGREEMENT`` picture pixels, one of them is wrong and the page is refused: a
+refusal costs a person a few seconds in the review queue, a wrong crop filed costs
+trust.
 
 Everything here is in working-frame pixels.
 """

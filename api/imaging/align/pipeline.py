@@ -38,12 +38,12 @@ from PIL import Image
 
 from api.imaging.align import features, refine
 from api.imaging.align.bent import better_of, is_bent, judge_zones, localise
+from api.imaging.align.crosscheck import MAX_DISAGREEMENT, second_placement
 from api.imaging.align.cuts import check_cuts
 from api.imaging.align.homography import project, scaling
 from api.imaging.align.mesh import LocalMapping
 from api.imaging.align.quads import find_quads, hypotheses
 from api.imaging.align.reference import ReferenceFeatures, frame_to_reference
-from api.imaging.align.crosscheck import MAX_DISAGREEMENT, second_placement
 from api.imaging.align.verify import Refined, refine_candidate
 from api.imaging.align.warp import mapped_region, warp_crop, warp_crop_mapped, warp_region
 from api.imaging.errors import ImagingError

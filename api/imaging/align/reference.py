@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from api.imaging.align.crosscheck import smoothed
 from api.imaging.align.cuts import edge_strength
 from api.imaging.align.edges import Edges, find_edges
 from api.imaging.align.features import REFERENCE_FEATURES, Keypoints, detect
@@ -21,7 +22,6 @@ from api.imaging.align.homography import scaling
 from api.imaging.align.mesh import MESH_SPACING
 from api.imaging.align.quads import find_quads, frame_quad
 from api.imaging.align.refine import grey_array, normalise
-from api.imaging.align.crosscheck import smoothed
 
 FORMAT_VERSION = 4
 """Bumped whenever the cached features would no longer match what this code computes."""
