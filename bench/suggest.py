@@ -29,7 +29,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from api.imaging.suggest import PageSuggestions, suggest
+from api.imaging.suggest.page import suggest
+from api.imaging.suggest.results import PageSuggestions
 from bench.form_fixtures import A4_200_DPI, FAMILIES, Form, scanned
 
 FOUND_IOU = 0.85
