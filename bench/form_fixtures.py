@@ -301,12 +301,16 @@ def _header(page: _Page, y: int) -> int:
     frame = page.box(page.left, y, page.right - page.left, height, "frame", stroke=3)
     page.text(frame.x + page.px(30), frame.y + page.px(28), page.words(2).upper() + " FORM", 46)
     page.text(frame.x + page.px(30), frame.y + page.px(95), page.label(4), 24, (90, 90, 90))
+    right = frame.x + frame.width - page.px(330)
     page.text(
-        frame.x + frame.width - page.px(260),
-        frame.y + page.px(30),
+        right,
+        frame.y + page.px(24),
         f"Form {page.rng.integers(10, 99)}-{chr(65 + int(page.rng.integers(26)))}",
         24,
     )
+    # For office use: a box inside the header's frame.
+    page.text(right, frame.y + page.px(66), "Reference", 18, (90, 90, 90))
+    page.box(right, frame.y + page.px(92), page.px(300), page.px(56), stroke=2)
     return y + height + page.px(50)
 
 

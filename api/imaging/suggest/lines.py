@@ -40,8 +40,8 @@ def printed_lines(
                 slope, intercept = 0.0, float(h) / 2
             # The ink spread past the print at both ends and both sides.
             start, end = x + INK_SPREAD, x + w - INK_SPREAD
-            first = y + intercept + slope * (start - x)
-            last = y + intercept + slope * (end - x)
+            first = float(y + intercept + slope * (start - x))
+            last = float(y + intercept + slope * (end - x))
             thickness = max(1.0, area / w - 2 * INK_SPREAD)
             line = (
                 PrintedLine(first, float(start), last, float(end), thickness)
