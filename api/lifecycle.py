@@ -20,6 +20,7 @@ from api.services.extraction.intents import IntentSweeper
 from api.services.extraction.pipeline import InFlight
 from api.services.identity.passwords import limit_hashing
 from api.services.leases import Heartbeat
+from api.services.models.suggestions import SuggestionCache
 from api.services.outputs import register_existing
 from api.services.samples.parts import PreviewCache
 from api.settings import Settings
@@ -61,6 +62,9 @@ def attach_state(app: FastAPI, settings: Settings, engine: Engine) -> None:
         app.state.references, max_pixels=settings.max_image_pixels
     )
     app.state.sample_previews = PreviewCache()  # crops a samples check cut lately
+    app.state.suggestion_cache = SuggestionCache(
+        app.state.references, max_pixels=settings.max_image_pixels
+    )
 
 
 def release_leases(app: FastAPI) -> None:

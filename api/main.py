@@ -43,6 +43,7 @@ from api.routes import (
     models,
     reviews,
     samples,
+    suggestions,
     users,
     zones,
 )
@@ -54,6 +55,7 @@ API_ROUTERS = (
     models.router,
     zones.router,
     samples.router,
+    suggestions.router,
     extract.router,
     folders.router,
     reviews.router,

@@ -14,6 +14,7 @@ from api.services.extraction.alignment import ReferenceCache
 from api.services.extraction.pipeline import Pipeline
 from api.services.models.catalog import load_model
 from api.services.models.rules import Limits
+from api.services.models.suggestions import SuggestionCache
 from api.services.samples.parts import SampleParts
 from api.settings import Settings
 from api.storage import Storage
@@ -58,6 +59,15 @@ def get_sources(request: Request) -> Storage:
 
 
 SourcesDep = Annotated[Storage, Depends(get_sources)]
+
+
+def get_suggestion_cache(request: Request) -> SuggestionCache:
+    """The zone suggestions of reference pages, computed once each."""
+    cache: SuggestionCache = request.app.state.suggestion_cache
+    return cache
+
+
+SuggestionsDep = Annotated[SuggestionCache, Depends(get_suggestion_cache)]
 
 
 def get_limits(settings: SettingsDep) -> Limits:

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import Response
 
+from api.imaging.suggest.results import PageSuggestions
 from api.schemas.extraction import CropRead, ExtractionRead, Source, Transform
 from api.schemas.folders import FileRead, FolderRead
 from api.schemas.models import (
@@ -22,7 +23,10 @@ from api.schemas.models import (
     ModelImported,
     ModelRead,
     ModelSummary,
+    PrintedLine,
+    SuggestedZone,
     ZoneRead,
+    ZoneSuggestions,
 )
 from api.schemas.reviews import ReviewRead
 from api.schemas.samples import (
@@ -173,6 +177,13 @@ def model_imported(model: Model, report: foreign.ImportReport) -> ModelImported:
             ],
             notes=list(report.notes),
         ),
+    )
+
+
+def zone_suggestions(found: PageSuggestions) -> ZoneSuggestions:
+    return ZoneSuggestions(
+        items=[SuggestedZone.model_validate(item, from_attributes=True) for item in found.items],
+        lines=[PrintedLine.model_validate(line, from_attributes=True) for line in found.lines],
     )
 
 

@@ -25,7 +25,7 @@ from api.schemas.models import ModelExport, ModelImported, ModelList, ModelRead,
 from api.services import audit
 from api.services.models import catalog as service
 from api.services.models import foreign, portable
-from api.services.models.references import read_reference, reference_pages
+from api.services.models.references import read_reference, reference_page, reference_pages
 from api.services.samples.kept import forget_model_samples
 
 # The settings a portable document carries, set on the model it is imported as.
@@ -258,14 +258,7 @@ def get_model_image(
     references: ReferencesDep,
     page: Annotated[int, Query(ge=1, le=10_000, description="The page, from 1.")] = 1,
 ) -> Response:
-    pages = reference_pages(model)
-    if page > len(pages):
-        raise errors.NotFound(
-            f"model {model.id} has {len(pages)} reference page"
-            + ("s" if len(pages) > 1 else "")
-            + f"; there is no page {page}"
-        )
-    chosen = pages[page - 1]
+    chosen = reference_page(model, page)
     return Response(
         read_reference(references, chosen.path),
         media_type=IMAGE_TYPES.get(chosen.format, "application/octet-stream"),

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.imaging.encode import OutputFormat
+from api.imaging.suggest.results import Kind as SuggestionKind
 from api.schemas.common import (
     AlignmentMethod,
     Coordinate,
@@ -259,3 +260,39 @@ class ModelImported(ModelRead):
 
 
 ModelList = Page[ModelSummary]
+
+
+class SuggestedZone(BaseModel):
+    """A zone suggested on a reference page: the inside of a printed frame, in pixels of
+    the page."""
+
+    x: int = Field(ge=0)
+    y: int = Field(ge=0)
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    kind: SuggestionKind = Field(
+        description="`box`; `cell`, a box sharing a side with another (a table's); `frame`, "
+        "a box holding others (such as the header's); `checkbox`; `underline`, the room "
+        "above a rule to write on."
+    )
+    score: float = Field(ge=0, le=1, description="How cleanly its printed sides were found.")
+
+
+class PrintedLine(BaseModel):
+    """A printed stroke: its centre line from (x1, y1) to (x2, y2) and its thickness, in
+    pixels of the page (pixel edges: a stroke over rows 10 and 11 is centred at y = 11)."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    thickness: float = Field(gt=0)
+
+
+class ZoneSuggestions(BaseModel):
+    """What the editor suggests on one page of a model's reference."""
+
+    items: list[SuggestedZone] = Field(
+        description="Every suggestion, best first, whatever zones the model has already."
+    )
+    lines: list[PrintedLine] = Field(description="The printed lines drawn edges snap to.")

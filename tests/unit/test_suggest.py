@@ -1,12 +1,19 @@
-"""Zone suggestions on synthetic forms whose fields are known (bench/form_fixtures.py)."""
+"""Zone suggestions on synthetic forms whose fields are known (bench/form_fixtures.py),
+and the cache that keeps them beside the reference picture."""
 
 from __future__ import annotations
+
+import io
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
+from api.imaging.suggest import page
 from api.imaging.suggest.page import suggest
 from api.imaging.suggest.results import FORMAT_VERSION, PageSuggestions, Suggestion
+from api.services.models.suggestions import SuggestionCache
+from api.storage.local import LocalStorage
 from bench.form_fixtures import (
     A4_200_DPI,
     FAMILIES,
@@ -128,3 +135,33 @@ def test_cached_form_round_trips_and_refuses_another_version() -> None:
         PageSuggestions.from_bytes(stale)
     with pytest.raises(ValueError):
         PageSuggestions.from_bytes(b"not json")
+
+
+def test_the_cache_computes_once_and_keeps_the_result_beside_the_picture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = LocalStorage(tmp_path / "references")
+    form = twelve_boxes(SMALL_A4)
+    buffer = io.BytesIO()
+    form.image.save(buffer, format="PNG")
+    storage.put_exact("model/abc.png", buffer.getvalue())
+    first = SuggestionCache(storage, max_pixels=10**8).of("model/abc.png")
+    assert storage.read("model/abc.suggestions") == first.to_bytes()
+    assert len(first.items) == 12
+
+    computed: list[Image.Image] = []
+    real = page.suggest
+
+    def counting(image: Image.Image) -> PageSuggestions:
+        computed.append(image)
+        return real(image)
+
+    monkeypatch.setattr(page, "suggest", counting)
+    # Another process reads what the first one kept, and computes nothing.
+    assert SuggestionCache(storage, max_pixels=10**8).of("model/abc.png") == first
+    assert computed == []
+    # Kept by another version of the code, or damaged: computed again and replaced.
+    (tmp_path / "references/model/abc.suggestions").write_bytes(b'{"version": 0}')
+    assert SuggestionCache(storage, max_pixels=10**8).of("model/abc.png") == first
+    assert len(computed) == 1
+    assert storage.read("model/abc.suggestions") == first.to_bytes()

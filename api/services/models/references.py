@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, fields
 from typing import Any
 
+from api import errors
 from api.imaging.decode import Picture
 from api.imaging.encode import encode_image
 from api.storage import FileNotFoundInStorage, Storage
@@ -75,6 +76,17 @@ def reference_pages(model: Model) -> list[ReferencePage]:
     return [first, *further]
 
 
+def reference_page(model: Model, number: int) -> ReferencePage:
+    """Page ``number`` (from 1) of the model's reference, or 404 naming how many it has."""
+    pages = reference_pages(model)
+    if not 1 <= number <= len(pages):
+        plural = "s" if len(pages) > 1 else ""
+        raise errors.NotFound(
+            f"model {model.id} has {len(pages)} reference page{plural}; there is no page {number}"
+        )
+    return pages[number - 1]
+
+
 def page_record(stored: StoredReference) -> dict[str, Any]:
     """A kept page as the model records a further page of its reference."""
     return {field.name: getattr(stored, field.name) for field in fields(StoredReference)}
@@ -85,9 +97,15 @@ def features_path(relative: str) -> str:
     return relative.rsplit(".", 1)[0] + ".features"
 
 
+def suggestions_path(relative: str) -> str:
+    """Where the zone suggestions of a reference picture are kept, beside it."""
+    return relative.rsplit(".", 1)[0] + ".suggestions"
+
+
 def remove_reference(storage: Storage, relative: str) -> None:
-    """Remove a kept reference picture and its features; missing ones are fine."""
-    for path in (relative, features_path(relative)):
+    """Remove a kept reference picture and what was computed from it (its features, its
+    suggestions); missing ones are fine."""
+    for path in (relative, features_path(relative), suggestions_path(relative)):
         with contextlib.suppress(FileNotFoundInStorage):
             storage.delete(path)
 
