@@ -19,6 +19,7 @@ import type {
   SampleCheck,
   SamplePage,
   ZoneReplace,
+  ZoneSuggestions,
 } from "./types";
 import { sendForm, type UploadOptions } from "./upload";
 
@@ -42,6 +43,17 @@ export async function listModels(query: { q?: string; limit?: number; offset?: n
 export async function getModel(id: string, signal?: AbortSignal): Promise<Model> {
   const { data } = await call(() =>
     client.GET("/api/v1/models/{model_id}", { params: { path: { model_id: id } }, signal }),
+  );
+  return data;
+}
+
+/** The zones suggested on page `page` of a model's reference, and its printed lines. */
+export async function getZoneSuggestions(id: string, page: number, signal?: AbortSignal): Promise<ZoneSuggestions> {
+  const { data } = await call(() =>
+    client.GET("/api/v1/models/{model_id}/suggestions", {
+      params: { path: { model_id: id }, query: { page } },
+      signal,
+    }),
   );
   return data;
 }

@@ -12,6 +12,7 @@ export type ModelSummary = Schemas["ModelSummary"];
 export type ModelUpdate = Schemas["ModelUpdate"];
 export type ZoneRead = Schemas["ZoneRead"];
 export type ZoneReplace = Schemas["ZoneReplace"];
+export type ZoneSuggestions = Schemas["ZoneSuggestions"];
 export type Extraction = Schemas["ExtractionRead"];
 export type Crop = Schemas["CropRead"];
 export type Folder = Schemas["FolderRead"];

@@ -3,6 +3,7 @@
 // canvases and events; the UI reads snapshots and calls the commands.
 
 import {
+  addZone,
   changedPages,
   clampPage,
   createDoc,
@@ -25,12 +26,22 @@ import { DEFAULT_HISTORY_LIMIT, History } from "./history";
 import { hitTest } from "./hitTest";
 import type { Command } from "./keymap";
 import type { Scene } from "./renderer";
+import {
+  NO_HINTS,
+  readingOrder,
+  suggestionAt,
+  uncovered,
+  type PageHints,
+  type PrintedLine,
+  type Suggestion,
+} from "./suggestions";
 import { PanTool } from "./tools/panTool";
 import { SelectTool } from "./tools/selectTool";
 import type { PointerInput, Tool, ToolHost } from "./tools/types";
 import {
   center,
   createViewport,
+  screenToImage,
   fitImage,
   resizeViewport,
   steppedZoom,
@@ -57,6 +68,11 @@ export interface EditorSnapshot {
   readonly dirty: boolean;
   readonly folders: readonly string[];
   readonly cursor: string;
+  /** Suggestions are shown (the Suggest toggle). */
+  readonly suggesting: boolean;
+  /** The suggestions of the page shown that no zone covers, in reading order: those
+   *  shown while suggesting, and what the toggle offers while not. */
+  readonly suggestions: readonly Suggestion[];
 }
 
 export interface EditorOptions {
@@ -101,6 +117,13 @@ export class ZoneEditor implements ToolHost {
   private fitted = false;
   private listeners = new Set<() => void>();
   private cached: EditorSnapshot | null = null;
+  /** What the server found on each page: suggestions and printed lines. */
+  private hints = new Map<number, PageHints>();
+  private suggestingOn = false;
+  private offered: { view: PageView; hints: PageHints; list: Suggestion[] } | null = null;
+  private hoverGhost: Suggestion | null = null;
+  private guideLines: readonly PrintedLine[] = [];
+  private lassoArea: Rect | null = null;
 
   constructor(
     /** The reference's size, or every page's size for a reference of several. */
@@ -187,6 +210,8 @@ export class ZoneEditor implements ToolHost {
         dirty: this.history.dirty,
         folders: foldersOf(this.history.present),
         cursor: this.cursorValue,
+        suggesting: this.suggestingOn,
+        suggestions: this.offeredOn(this.viewOf(doc)),
       };
     }
     return this.cached;
@@ -194,7 +219,17 @@ export class ZoneEditor implements ToolHost {
 
   scene(): Scene {
     const s = this.snapshot();
-    return { page: s.view, selection: s.selection, hoverId: this.hover, viewport: s.viewport, folders: s.folders };
+    return {
+      page: s.view,
+      selection: s.selection,
+      hoverId: this.hover,
+      viewport: s.viewport,
+      folders: s.folders,
+      ghosts: s.suggesting ? s.suggestions : [],
+      ghostHover: s.suggesting ? this.hoverGhost : null,
+      guides: this.guideLines,
+      lasso: this.lassoArea,
+    };
   }
 
   subscribe(listener: () => void): () => void {
@@ -242,9 +277,61 @@ export class ZoneEditor implements ToolHost {
   }
 
   createZone(rect: Rect): Zone {
-    const name = nextZoneName(this.doc);
-    const folder = this.options.defaultFolder?.(this.doc, name) ?? name;
-    return { id: localId(), name, folder, page: this.shownPage, ...rect };
+    return this.newZone(this.doc, rect);
+  }
+
+  get snapLines(): readonly PrintedLine[] {
+    return this.readOnly ? [] : this.hintsOf(this.shownPage).lines;
+  }
+
+  get suggestions(): readonly Suggestion[] {
+    return this.suggestingOn ? this.offeredOn(this.view) : [];
+  }
+
+  setGuides(lines: readonly PrintedLine[]): void {
+    if (lines.length === 0 && this.guideLines.length === 0) return;
+    this.guideLines = lines;
+    this.changed();
+  }
+
+  setLasso(rect: Rect | null): void {
+    if (rect === this.lassoArea) return;
+    this.lassoArea = rect;
+    this.changed();
+  }
+
+  acceptSuggestions(suggestions: readonly Suggestion[]): void {
+    if (this.readOnly || suggestions.length === 0) return;
+    let doc = this.doc;
+    const ids: string[] = [];
+    for (const s of suggestions) {
+      const zone = this.newZone(doc, { x: s.x, y: s.y, width: s.width, height: s.height });
+      doc = addZone(doc, zone);
+      ids.push(zone.id);
+    }
+    this.hoverGhost = null;
+    this.commit(doc, ids);
+  }
+
+  // ----- suggestions ---------------------------------------------------------------------
+
+  /** What the server found on page `page`: its suggestions and printed lines. */
+  setHints(page: number, hints: PageHints): void {
+    if (this.hints.get(page) === hints) return;
+    this.hints.set(page, hints);
+    this.changed();
+  }
+
+  /** Shows or hides the suggestions (snapping to printed lines works either way). */
+  setSuggesting(on: boolean): void {
+    if (this.readOnly || on === this.suggestingOn) return;
+    this.suggestingOn = on;
+    this.hoverGhost = null;
+    this.changed();
+  }
+
+  get suggesting(): boolean {
+    return this.suggestingOn;
   }
 
   // ----- loading and saving ----------------------------------------------------------
@@ -293,6 +380,7 @@ export class ZoneEditor implements ToolHost {
     this.shownPage = page;
     this.sel = [];
     this.hover = null;
+    this.hoverGhost = null;
     this.fit();
     this.changed();
     return true;
@@ -329,8 +417,9 @@ export class ZoneEditor implements ToolHost {
   }
 
   pointerLeave(): void {
-    if (this.hover === null) return;
+    if (this.hover === null && this.hoverGhost === null) return;
     this.hover = null;
+    this.hoverGhost = null;
     this.changed();
   }
 
@@ -519,9 +608,33 @@ export class ZoneEditor implements ToolHost {
   private setHover(point: ScreenPoint): void {
     const hit = hitTest(this.viewOf(this.shownDoc), this.sel, this.vp, point);
     const id = hit.kind === "zone" || hit.kind === "handle" ? hit.zoneId : null;
-    if (id === this.hover) return;
+    const ghost = hit.kind === "empty" ? suggestionAt(this.suggestions, screenToImage(this.vp, point)) : null;
+    if (id === this.hover && ghost === this.hoverGhost) return;
     this.hover = id;
+    this.hoverGhost = ghost;
     this.changed();
+  }
+
+  private newZone(doc: ZoneDoc, rect: Rect): Zone {
+    const name = nextZoneName(doc);
+    const folder = this.options.defaultFolder?.(doc, name) ?? name;
+    return { id: localId(), name, folder, page: this.shownPage, ...rect };
+  }
+
+  private hintsOf(page: number): PageHints {
+    return this.hints.get(page) ?? NO_HINTS;
+  }
+
+  /** The suggestions of `view`'s page its zones leave uncovered, in reading order; the
+   *  same array while neither changes. */
+  private offeredOn(view: PageView): Suggestion[] {
+    if (this.readOnly) return [];
+    const hints = this.hintsOf(view.page);
+    const c = this.offered;
+    if (c !== null && c.view === view && c.hints === hints) return c.list;
+    const list = readingOrder(uncovered(hints.suggestions, view.zones));
+    this.offered = { view, hints, list };
+    return list;
   }
 
   private changed(): void {

@@ -7,6 +7,7 @@ import type { PageView } from "./document";
 import { handlePosition, type Rect } from "./geometry";
 import { HANDLE_RADIUS, visibleHandles } from "./hitTest";
 import type { Picture } from "./picture";
+import type { PrintedLine, Suggestion } from "./suggestions";
 import { backingSize, imageRectToScreen, imageToDeviceTransform, visibleImageRect, type Viewport } from "./viewport";
 
 export interface Scene {
@@ -17,6 +18,14 @@ export interface Scene {
   readonly viewport: Viewport;
   /** The model's folders in first-use order: their colours. */
   readonly folders: readonly string[];
+  /** Suggestions shown as ghost outlines, under the zones. */
+  readonly ghosts?: readonly Suggestion[];
+  /** The ghost under the pointer. */
+  readonly ghostHover?: Suggestion | null;
+  /** Printed lines the edges being drawn snapped to. */
+  readonly guides?: readonly PrintedLine[];
+  /** A lasso being dragged, in image pixels. */
+  readonly lasso?: Rect | null;
 }
 
 /** The part of CanvasRenderingContext2D the renderer uses (so tests can record calls). */
@@ -37,6 +46,8 @@ export type Ctx2D = Pick<
   | "fill"
   | "stroke"
   | "setLineDash"
+  | "moveTo"
+  | "lineTo"
   | "fillStyle"
   | "strokeStyle"
   | "lineWidth"
@@ -52,6 +63,8 @@ export interface Layer {
   getContext(kind: "2d"): Ctx2D | null;
 }
 
+const GHOST = "#0b7285";
+const GUIDE = "#d6336c";
 const LABEL_FONT = "600 12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const LABEL_HEIGHT = 18;
 const LABEL_PAD = 6;
@@ -114,6 +127,8 @@ export function drawOverlay(ctx: Ctx2D, scene: Scene): void {
     Math.round(pic.height) + 1,
   );
 
+  drawGhosts(ctx, vp, scene.ghosts ?? [], scene.ghostHover ?? null);
+
   const selected = new Set(scene.selection);
   const visible = scene.page.zones
     .map((zone) => ({ zone, r: imageRectToScreen(vp, zone) }))
@@ -148,6 +163,49 @@ export function drawOverlay(ctx: Ctx2D, scene: Scene): void {
       ctx.setLineDash([]);
     }
   }
+
+  drawGuides(ctx, vp, scene.guides ?? []);
+  if (scene.lasso) {
+    const r = imageRectToScreen(vp, scene.lasso);
+    ctx.setLineDash([5, 4]);
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = "#0f172a";
+    ctx.fillStyle = withAlpha(GHOST, 0.08);
+    ctx.fillRect(r.x, r.y, r.width, r.height);
+    ctx.strokeRect(crisp(r.x, vp.dpr), crisp(r.y, vp.dpr), Math.round(r.width), Math.round(r.height));
+    ctx.setLineDash([]);
+  }
+}
+
+/** Suggestions as dashed outlines, the one under the pointer filled. */
+function drawGhosts(ctx: Ctx2D, vp: Viewport, ghosts: readonly Suggestion[], hover: Suggestion | null): void {
+  if (ghosts.length === 0) return;
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = GHOST;
+  for (const ghost of ghosts) {
+    const r = imageRectToScreen(vp, ghost);
+    if (!intersects(r, vp)) continue;
+    const hovered = ghost === hover;
+    ctx.fillStyle = withAlpha(GHOST, hovered ? 0.2 : 0.05);
+    ctx.fillRect(r.x, r.y, r.width, r.height);
+    ctx.setLineDash(hovered ? [] : [6, 4]);
+    ctx.strokeRect(crisp(r.x, vp.dpr), crisp(r.y, vp.dpr), Math.round(r.width), Math.round(r.height));
+  }
+  ctx.setLineDash([]);
+}
+
+/** The printed lines an edge snapped to: thin lines over the print. */
+function drawGuides(ctx: Ctx2D, vp: Viewport, guides: readonly PrintedLine[]): void {
+  if (guides.length === 0) return;
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = GUIDE;
+  ctx.setLineDash([]);
+  ctx.beginPath();
+  for (const line of guides) {
+    ctx.moveTo(line.x1 * vp.zoom + vp.offsetX, line.y1 * vp.zoom + vp.offsetY);
+    ctx.lineTo(line.x2 * vp.zoom + vp.offsetX, line.y2 * vp.zoom + vp.offsetY);
+  }
+  ctx.stroke();
 }
 
 function drawLabel(ctx: Ctx2D, name: string, folder: string, r: Rect, color: string): void {

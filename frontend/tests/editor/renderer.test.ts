@@ -91,6 +91,25 @@ describe("Renderer", () => {
     expect(strokes).toContain(PALETTE[0]);
     expect(strokes).toContain(PALETTE[1]);
   });
+
+  it("draws suggestions dashed under the zones, and guides and a lasso over them", () => {
+    const over = recordingLayer();
+    const ghost = { x: 20, y: 100, width: 80, height: 30, kind: "box" as const, score: 1 };
+    const guide = { x1: 0, y1: 99, x2: 400, y2: 99, thickness: 2 };
+    const lasso = { x: 5, y: 5, width: 50, height: 50 };
+    const base = scene(createViewport(800, 600, 1));
+    new Renderer(recordingLayer(), over).render({ ...base, ghosts: [ghost], guides: [guide], lasso }, null);
+    const names = over.calls.map((c) => c.name);
+    const dashes = over.calls.filter((c) => c.name === "setLineDash").map((c) => c.args[0]);
+    expect(dashes).toContainEqual([6, 4]); // the ghost
+    expect(dashes).toContainEqual([5, 4]); // the lasso
+    const ghostStroke = over.calls.findIndex((c) => c.name === "strokeRect" && c.args[2] === 80);
+    const zoneFill = over.calls.findIndex((c) => c.name === "fillRect" && c.args[2] === 100);
+    expect(ghostStroke).toBeGreaterThan(-1);
+    expect(ghostStroke).toBeLessThan(zoneFill);
+    expect(over.calls.filter((c) => c.name === "lineTo")).toEqual([{ name: "lineTo", args: [400, 99] }]);
+    expect(names.lastIndexOf("lineTo")).toBeGreaterThan(zoneFill);
+  });
 });
 
 describe("folderColor", () => {

@@ -5,6 +5,7 @@
 
 import type { PageView, Zone, ZoneDoc } from "../document";
 import type { Rect, ScreenPoint } from "../geometry";
+import type { PrintedLine, Suggestion } from "../suggestions";
 import type { Viewport } from "../viewport";
 
 /** How far (CSS pixels) a press must travel before it becomes a drag. */
@@ -15,6 +16,7 @@ export const MIN_DRAW_SCREEN_SIZE = 4;
 export interface PointerInput {
   readonly point: ScreenPoint;
   readonly shiftKey: boolean;
+  /** Held: edges do not snap to printed lines. */
   readonly altKey: boolean;
 }
 
@@ -34,6 +36,18 @@ export interface ToolHost {
   setCursor(cursor: string): void;
   /** A new zone at `rect` on the page shown, with a fresh id and default name and folder. */
   createZone(rect: Rect): Zone;
+  /** The printed lines of the page shown that edges snap to (none for a viewer). */
+  readonly snapLines: readonly PrintedLine[];
+  /** The suggestions shown on the page shown, none covered by a zone; none while
+   *  Suggest is off. */
+  readonly suggestions: readonly Suggestion[];
+  /** Shows the printed lines edges snapped to, until the next call. */
+  setGuides(lines: readonly PrintedLine[]): void;
+  /** Shows a lasso's rectangle (image pixels) while it is dragged, or none. */
+  setLasso(rect: Rect | null): void;
+  /** Adds suggestions as zones of the page shown, named like drawn ones: one undo step,
+   *  and the new zones selected. */
+  acceptSuggestions(suggestions: readonly Suggestion[]): void;
 }
 
 export interface Tool {

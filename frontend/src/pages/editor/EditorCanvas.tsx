@@ -2,10 +2,11 @@
 
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { mountCanvasView, type CanvasView } from "../../editor/canvasView";
-import type { ZoneEditor } from "../../editor/editor";
+import type { EditorSnapshot, ZoneEditor } from "../../editor/editor";
 import type { Command } from "../../editor/keymap";
 import type { Picture } from "../../editor/picture";
 import { dialogOpen } from "../../components/Dialog";
+import { SuggestionLayer } from "./SuggestionLayer";
 
 declare global {
   interface Window {
@@ -16,12 +17,14 @@ declare global {
 
 export function EditorCanvas({
   editor,
+  snap,
   picture,
   onCommand,
   loading,
   readOnly = false,
 }: {
   editor: ZoneEditor;
+  snap: EditorSnapshot;
   picture: Picture | null;
   onCommand: (cmd: Command) => boolean;
   loading: boolean;
@@ -66,6 +69,7 @@ export function EditorCanvas({
         tabIndex={0}
         aria-label={readOnly ? "Zone canvas: drag to pan" : "Zone canvas: drag on the picture to draw a zone"}
       />
+      <SuggestionLayer editor={editor} snap={snap} />
       {loading && <div class="canvas-loading">Loading the picture…</div>}
     </div>
   );

@@ -28,6 +28,7 @@ import { SamplesPanel } from "./SamplesPanel";
 import { useEditorSnapshot } from "./useEditorSnapshot";
 import { checkSummary, useSampleCheck } from "./useSampleCheck";
 import { useSamples } from "./useSamples";
+import { usePageHints } from "./usePageHints";
 import { useZoneSave } from "./useZoneSave";
 import { ZonePanel } from "./ZonePanel";
 import { pageSizes, pageUrl, zonesOfModel } from "./zonesForSave";
@@ -102,6 +103,7 @@ function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean
   const { picture, error: pictureError } = usePagePicture(model, page);
   const counts = useMemo(() => zoneCounts(snap.doc), [snap.doc]);
   const sync = useZoneSave(editor, model, setModel);
+  const hints = usePageHints(editor, model, page, !readOnly);
   const [tab, setTab] = useState<"zones" | "samples" | "settings">("zones");
   // Samples are an editor's: kept with the model, cut again before every Save.
   const samples = useSamples(model.id, !readOnly);
@@ -163,6 +165,16 @@ function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean
     [sync, readOnly],
   );
 
+  const suggestStatus = !snap.suggesting
+    ? ""
+    : hints.loading
+      ? "Looking for printed boxes…"
+      : hints.error !== null
+        ? `No suggestions: ${explain(hints.error)}`
+        : snap.suggestions.length === 0
+          ? "Nothing more to suggest on this page."
+          : `${snap.suggestions.length} suggested: click one, or Tab to it and press Enter, to add it; Shift-drag around several.`;
+
   const status = sync.saving
     ? "Saving…"
     : snap.dirty
@@ -193,6 +205,7 @@ function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean
         status={status}
         onSave={() => void sync.save()}
         saving={sync.saving}
+        suggestStatus={suggestStatus}
         readOnly={readOnly}
         beforeSave={
           summary !== null && (
@@ -213,6 +226,7 @@ function LoadedEditor({ initial, readOnly }: { initial: Model; readOnly: boolean
         )}
         <EditorCanvas
           editor={editor}
+          snap={snap}
           picture={picture}
           onCommand={onCommand}
           loading={picture === null && pictureError === null}

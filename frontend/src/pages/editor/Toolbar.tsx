@@ -42,6 +42,7 @@ export function Toolbar({
   status,
   onSave,
   saving,
+  suggestStatus,
   readOnly = false,
   beforeSave,
 }: {
@@ -50,6 +51,8 @@ export function Toolbar({
   status: string;
   onSave: () => void;
   saving: boolean;
+  /** What the Suggest toggle has to say: loading, failed, how many there are. */
+  suggestStatus: string;
   /** Only the view tools: no drawing, no undo, no Save. */
   readOnly?: boolean;
   /** Shown beside Save: what Save would change on the samples. */
@@ -102,6 +105,27 @@ export function Toolbar({
         />
         <ToolButton icon="fit" label="Fit to view" shortcut="0" onClick={() => editor.fit()} />
       </div>
+      {!readOnly && (
+        <div class="toolbar-group">
+          <button
+            type="button"
+            class="button button-small suggest-toggle"
+            aria-pressed={snap.suggesting}
+            title="Show the printed boxes and fields found on the page, to add as zones"
+            onClick={() => editor.setSuggesting(!snap.suggesting)}
+          >
+            Suggest
+            {snap.suggestions.length > 0 && (
+              <span class="count" aria-hidden="true">
+                {snap.suggestions.length}
+              </span>
+            )}
+          </button>
+          <span class="suggest-status" role="status" aria-live="polite">
+            {suggestStatus}
+          </span>
+        </div>
+      )}
       {!readOnly && (
         <div class="toolbar-group">
           <ToolButton

@@ -132,6 +132,12 @@ export function ZonePanel({
             <dd>draw a zone</dd>
             <dt>Drag a zone / a handle</dt>
             <dd>move / resize (Shift keeps the axis)</dd>
+            <dt>Near a printed line</dt>
+            <dd>the edge snaps to it (hold Alt to place it freely)</dd>
+            <dt>Suggest, then click or Enter</dt>
+            <dd>add a suggested box as a zone (Tab moves between them)</dd>
+            <dt>Suggest, then Shift-drag</dt>
+            <dd>add every suggestion inside</dd>
             <dt>Wheel, pinch</dt>
             <dd>zoom around the pointer</dd>
             <dt>Space-drag, middle-drag, H</dt>
