@@ -211,7 +211,9 @@ class _Page:
             return
         end = field.x + min(field.width - margin, self.px(420))
         xs = np.arange(field.x + margin, end, 2.0)
-        middle, reach = field.y + field.height / 2, (field.height / 2 - margin) * 0.8
+        # Letters a few millimetres high, whatever the size of the field.
+        middle = field.y + field.height / 2
+        reach = min((field.height / 2 - margin) * 0.8, float(self.px(18)))
         phases = self.rng.uniform(0, 2 * math.pi, 3)
         periods = self.rng.uniform(12, 40, 3) * self.u
         ys = middle + reach * sum(

@@ -10,7 +10,8 @@ import numpy as np
 
 from api.imaging.suggest.masks import INK_SPREAD, LINE_GROWTH, Found, Frame
 
-JUNCTION_GAP = 10  # a long line ending this close to another meets it
+JUNCTION_GAP = 14  # a line of the form ending this close to another meets it
+LINE_END = 3  # the pixels at each end of a line that may touch another there
 LONG_LINE = 60  # lines this long are a form's print, not a stroke of handwriting
 ROUND_CORNER = 21  # the largest round corner of a frame, across
 MIN_SIDE = 8  # the smallest inside of a frame, either way
@@ -18,6 +19,7 @@ MAX_STROKE = 9  # the thickest printed frame; thicker is a solid block with a ho
 SIDE_TOLERANCE = 2.0  # pixels off its fitted side a column may be and still be on it
 MIN_STRAIGHT = 0.8  # the share of each side that must lie on its fitted line
 CHECKBOX_MAX = 60  # the largest checkbox inside, pixels
+HOLE_FILL = 0.9  # how much of its bounding box a square hole fills (a letter D less)
 
 
 @dataclass(frozen=True)
@@ -97,15 +99,15 @@ def _sides(region: np.ndarray) -> tuple[float, float, float, float, float] | Non
     return left.at(middle_y), top.at(middle_x), right.at(middle_y), bottom.at(middle_x), straight
 
 
-def _touching_both(mask: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """The pieces of ``mask`` that touch both ``first`` and ``second`` (a round corner
-    meets a horizontal and a vertical line; a word near them does not)."""
+def _touching(mask: np.ndarray, *others: np.ndarray) -> np.ndarray:
+    """The pieces of ``mask`` that touch every one of ``others`` (a round corner meets a
+    horizontal and a vertical line; a word near them does not)."""
     count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     if count <= 1:
-        return np.zeros_like(mask)
+        return np.zeros(mask.shape, bool)
     touch = np.ones((3, 3), np.uint8)
     meets = np.ones(count, bool)
-    for other in (first, second):
+    for other in others:
         hit = np.zeros(count, bool)
         hit[np.unique(labels[cv2.dilate(other.astype(np.uint8), touch) > 0])] = True
         meets &= hit
@@ -119,6 +121,39 @@ def _long(frame: Frame, mask: np.ndarray, along: tuple[int, int]) -> np.ndarray:
     shape = (1, length) if along == (1, 0) else (length, 1)
     opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones(shape, np.uint8))
     return opened > 0
+
+
+def _ends_bridged(
+    frame: Frame, horizontal: np.ndarray, vertical: np.ndarray, corners: np.ndarray
+) -> np.ndarray:
+    """All the lines, each free end of the form's lines joined to the line across it
+    runs into when it stops within ``JUNCTION_GAP``.
+
+    A faint rule may stop a few pixels short of the line it meets (the threshold sees
+    less contrast next to dark print). Only free ends are drawn on (an end already at a
+    corner is not, or a box near a frame line would close a strip between them), and
+    only the form's lines: long ones, and short ones meeting a long one, as a table's
+    rules do; not the strokes of handwriting in a box, which would tie it to the frame.
+    """
+    reach = frame.kernel(JUNCTION_GAP)
+    end = 2 * frame.size(LINE_END) + 1
+    long_h, long_v = _long(frame, horizontal, (1, 0)), _long(frame, vertical, (0, 1))
+    form_h = long_h | _touching(horizontal, long_v)
+    form_v = long_v | _touching(vertical, long_h)
+    joined = horizontal | vertical | corners
+    for lines, across, shape, tip in (
+        (form_h, form_v | corners, (1, reach), (1, end)),
+        (form_v, form_h | corners, (reach, 1), (end, 1)),
+    ):
+        u8 = lines.astype(np.uint8)
+        ends = cv2.subtract(u8, cv2.erode(u8, np.ones(tip, np.uint8))) > 0
+        free = ends & ~_touching(ends, across)
+        kernel = np.ones(shape, np.uint8)
+        closed = cv2.morphologyEx((free | across).astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
+        # Two lines across side by side (a narrow column) stay apart.
+        between = cv2.morphologyEx(across.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
+        joined |= closed & ~(between & ~across)
+    return np.asarray(joined)
 
 
 def enclosed_regions(
@@ -136,17 +171,8 @@ def enclosed_regions(
         lines_u8 = mask.astype(np.uint8)
         inner = cv2.erode(lines_u8, np.ones(along, np.uint8))
         ends.append(cv2.dilate(cv2.subtract(lines_u8, inner), near) > 0)
-    corners = _touching_both((ink > 0) & ends[0] & ends[1], horizontal, vertical)
-    mask = (horizontal | vertical | corners).astype(np.uint8)
-    # A faint rule may end a few pixels short of the dark one it meets (the threshold
-    # sees less contrast next to dark print): gaps that short at the ends of long lines
-    # are closed along rows and columns (not those of the short strokes of handwriting
-    # in a box, which would tie it to the frame), then every line grows by a pixel.
-    reach = frame.kernel(JUNCTION_GAP)
-    long_lines = _long(frame, horizontal, (1, 0)) | _long(frame, vertical, (0, 1))
-    bridged = (long_lines | corners).astype(np.uint8)
-    joined = mask | cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, np.ones((1, reach), np.uint8))
-    joined |= cv2.morphologyEx(bridged, cv2.MORPH_CLOSE, np.ones((reach, 1), np.uint8))
+    corners = _touching((ink > 0) & ends[0] & ends[1], horizontal, vertical)
+    joined = _ends_bridged(frame, horizontal, vertical, corners).astype(np.uint8)
     grown = cv2.dilate(joined, np.ones((3, 3), np.uint8))
     free = np.where(grown > 0, 0, 255).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(free, connectivity=4)
@@ -206,6 +232,24 @@ def _side_runs(ink: np.ndarray, box: Found, reach: int) -> list[np.ndarray]:
     return runs
 
 
+def _paper_beyond(ink: np.ndarray, box: Found, strokes: tuple[int, int, int, int]) -> float:
+    """How much of what lies just past a frame's stroke (``strokes``: top, bottom, left,
+    right) is paper, on its worst side."""
+    height, width = ink.shape
+    x0, y0, x1, y1 = (round(v) for v in (box.x0, box.y0, box.x1, box.y1))
+    top, bottom, left, right = (stroke + 3 for stroke in strokes)
+    xs = np.clip(np.linspace(x0 + 0.1 * (x1 - x0), x1 - 1 - 0.1 * (x1 - x0), 16), 0, width - 1)
+    ys = np.clip(np.linspace(y0 + 0.1 * (y1 - y0), y1 - 1 - 0.1 * (y1 - y0), 16), 0, height - 1)
+    columns, rows = xs.round().astype(int), ys.round().astype(int)
+    sides = (
+        ink[max(0, y0 - top), columns],
+        ink[min(height - 1, y1 - 1 + bottom), columns],
+        ink[rows, max(0, x0 - left)],
+        ink[rows, min(width - 1, x1 - 1 + right)],
+    )
+    return min(float(np.mean(side == 0)) for side in sides)
+
+
 def _thickest_side(ink: np.ndarray, box: Found, limit: int) -> int:
     """How thick the print around a box is: its thickest side's (the median along it),
     at most ``limit`` + 1."""
@@ -232,7 +276,7 @@ def small_squares(frame: Frame, ink: np.ndarray) -> list[Found]:
             continue
         if not 0.6 <= hw / hh <= 1.6:
             continue
-        if cv2.contourArea(contour) < 0.85 * (hw - 1) * (hh - 1):
+        if cv2.contourArea(contour) < HOLE_FILL * (hw - 1) * (hh - 1):
             continue  # a round or jagged hole: a letter's, not a box's
         box = Found(hx, hy, hx + hw, hy + hh, "checkbox", 1.0)
         limit = max(3, round(0.3 * min(hw, hh)))
@@ -257,6 +301,8 @@ def small_squares(frame: Frame, ink: np.ndarray) -> list[Found]:
         )
         if not all(corner.size and corner.any() for corner in corners):
             continue  # a round corner outside: a letter such as D
+        if _paper_beyond(ink, box, (top, bottom, left, right)) < 0.6:
+            continue  # a hole in a solid block, such as a white letter on a dark bar
         squareness = min(hw, hh) / max(hw, hh)
         found.append(Found(hx, hy, hx + hw, hy + hh, "checkbox", 0.8 + 0.2 * squareness * even))
     return found

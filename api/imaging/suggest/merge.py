@@ -8,6 +8,7 @@ from api.imaging.suggest.masks import Found, Frame, iou
 
 DUPLICATE_IOU = 0.8
 PAGE_BORDER_SHARE = 0.5  # a frame holding more of the page than this is its border
+SIDE_SLACK = 8  # pixels between a frame's inside and the top of a rule that is its side
 
 
 def _inside(inner: Found, outer: Found, slack: float) -> bool:
@@ -19,10 +20,23 @@ def _inside(inner: Found, outer: Found, slack: float) -> bool:
     )
 
 
+def _bottom_side(rule: Found, frames: list[Found], slack: int) -> bool:
+    """The rule is a frame's own bottom side (a frame with round corners, whose sides
+    meet no vertical line): it runs along the frame's bottom, nearly all of it."""
+    for box in frames:
+        along = min(rule.x1, box.x1) - max(rule.x0, box.x0)
+        if abs(rule.y1 - box.y1) <= slack and along >= 0.9 * max(rule.width, box.width):
+            return True
+    return False
+
+
 def merged(frame: Frame, boxes: list[Found]) -> list[Found]:
     """Duplicates dropped, double frames kept once, kinds given by the neighbours."""
     page_h, page_w = frame.grey.shape
     boxes = [b for b in boxes if b.width * b.height <= PAGE_BORDER_SHARE * page_w * page_h]
+    frames = [b for b in boxes if b.kind != "underline"]
+    side = frame.size(SIDE_SLACK)
+    boxes = [b for b in boxes if b.kind != "underline" or not _bottom_side(b, frames, side)]
     boxes.sort(key=lambda b: -b.score)
     kept: list[Found] = []
     for box in boxes:

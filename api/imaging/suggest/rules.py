@@ -11,7 +11,8 @@ from api.imaging.suggest.masks import INK_SPREAD, Found, Frame, LineParts
 MIN_RULE = 150  # the shortest rule to write on
 RULE_ROOM = 63  # writing room above a rule (8 mm)
 RULE_GAP = 4  # room kept clear under print above a rule
-SPECK = 5  # a blot of ink no wider nor taller than this is dust or noise, not print
+SPECK = 10  # a blot of ink no wider nor taller than this...
+SPECK_AREA = 36  # ...and of no more pixels than this is dust or noise, not print
 MIN_RULE_ROOM = 16  # less room than this above a rule: underlined text, not a field
 
 
@@ -24,7 +25,7 @@ def rules_to_write_on(
     gap = frame.size(RULE_GAP)
     least = frame.size(MIN_RULE_ROOM)
     touching = cv2.dilate(vertical.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    speck = frame.size(SPECK)
+    speck = (frame.size(SPECK), frame.size(SPECK_AREA**0.5) ** 2)
     found: list[Found] = []
     for index in range(1, len(rows.stats)):
         x, y, w, h, _area = (int(v) for v in rows.stats[index])
@@ -58,9 +59,11 @@ def rules_to_write_on(
     return found
 
 
-def _without_specks(ink: np.ndarray, speck: int) -> np.ndarray:
-    """The ink of a window as booleans, less the blots no more than ``speck`` across."""
+def _without_specks(ink: np.ndarray, speck: tuple[int, int]) -> np.ndarray:
+    """The ink of a window as booleans, less the blots no more than ``speck[0]`` across
+    and of no more than ``speck[1]`` pixels."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    big = (stats[:, cv2.CC_STAT_WIDTH] > speck) | (stats[:, cv2.CC_STAT_HEIGHT] > speck)
+    side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    big = (side > speck[0]) | (stats[:, cv2.CC_STAT_AREA] > speck[1])
     big[0] = False
     return np.asarray(big[labels])
