@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Locator, Page, expect
 
-from bench.form_fixtures import Field, twelve_boxes
+from bench.form_fixtures import Field, mixed_form, twelve_boxes
 from tests.e2e.conftest import Server
 from tests.e2e.support import (
     assert_accessible,
@@ -62,8 +62,6 @@ def test_a_twelve_field_model_drawn_from_suggestions_alone_cuts_a_picture(
     expect(page.get_by_role("status").filter(has_text="12 suggested")).to_be_visible()
     expect(suggestion_buttons(page)).to_have_count(12)
     assert_accessible(page)  # the suggestions shown, as buttons the keyboard reaches
-    page.mouse.move(*view.to_page(*centre(FORM.fields[4])))
-    page.screenshot(path=str(docs_dir / "suggest-1-shown.png"))
 
     # A click on a ghost adds it: a zone with a name and a folder to fill in.
     page.mouse.click(*view.to_page(*centre(FORM.fields[0])))
@@ -183,3 +181,21 @@ def test_a_rough_drag_snaps_to_the_printed_box_unless_alt_is_held(
     expect(zone_rows(page)).to_have_count(2)
     x = int(page.get_by_label("X", exact=True).input_value())
     assert x < other.x - 1
+
+
+def test_a_form_of_every_kind_shows_its_boxes_cells_checkboxes_and_lines(
+    page: Page, server: Server, docs_dir: Path
+) -> None:
+    form = mixed_form(3)
+    model = create_model(server, "Claim form", form.image)
+    view = open_editor(page, model["id"])
+    page.get_by_role("button", name="Suggest", exact=True).click()
+    buttons = suggestion_buttons(page)
+    expect(buttons).to_have_count(len(form.fields))
+    names = " | ".join(buttons.evaluate_all("all => all.map((b) => b.getAttribute('aria-label'))"))
+    for kind in ("box", "table cell", "checkbox", "line to write on", "frame"):
+        assert f"suggested {kind} at" in names, kind
+    assert_accessible(page)
+    cell = next(f for f in form.fields if f.kind == "cell")
+    page.mouse.move(*view.to_page(*centre(cell)))
+    page.screenshot(path=str(docs_dir / "suggest-1-shown.png"))
