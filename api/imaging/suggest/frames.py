@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from api.imaging.suggest.masks import INK_SPREAD, LINE_GROWTH, Found, Frame
+from api.imaging.suggest.masks import INK_SPREAD, LINE_GROWTH, Found, Frame, fit_line
 
 JUNCTION_GAP = 14  # a line of the form ending this close to another meets it
 LINE_END = 3  # the pixels at each end of a line that may touch another there
@@ -50,7 +50,7 @@ def _fit_side(offsets: np.ndarray, positions: np.ndarray, valid: np.ndarray) -> 
         inliers = np.abs(values - (offset + slope * at)) <= SIDE_TOLERANCE
         if inliers.sum() < 3:
             return None
-        slope, offset = (float(v) for v in np.polyfit(at[inliers], values[inliers], 1))
+        slope, offset = fit_line(at[inliers], values[inliers])
     on_it = np.abs(values - (offset + slope * at)) <= SIDE_TOLERANCE
     return _Side(offset, slope, float(on_it.sum()) / len(valid))
 
@@ -108,8 +108,8 @@ def _touching(mask: np.ndarray, *others: np.ndarray) -> np.ndarray:
     touch = np.ones((3, 3), np.uint8)
     meets = np.ones(count, bool)
     for other in others:
-        hit = np.zeros(count, bool)
-        hit[np.unique(labels[cv2.dilate(other.astype(np.uint8), touch) > 0])] = True
+        near = labels[cv2.dilate(other.astype(np.uint8), touch) > 0]
+        hit = np.bincount(near, minlength=count) > 0
         meets &= hit
     meets[0] = False
     return np.asarray(meets[labels])

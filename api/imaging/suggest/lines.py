@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from api.imaging.suggest.masks import INK_SPREAD, LINE_V, Frame, LineParts
+from api.imaging.suggest.masks import INK_SPREAD, LINE_V, Frame, LineParts, fit_line
 from api.imaging.suggest.results import PrintedLine
 
 MIN_LINE = 60  # shorter lines are not offered for snapping unless they meet another
@@ -35,7 +35,7 @@ def printed_lines(
             along = np.arange(w, dtype=np.float64) + 0.5
             valid = weights > 0
             if valid.sum() >= 2:
-                slope, intercept = np.polyfit(along[valid], centres[valid], 1)
+                slope, intercept = fit_line(along[valid], centres[valid], weights[valid])
             else:
                 slope, intercept = 0.0, float(h) / 2
             # The ink spread past the print at both ends and both sides.

@@ -126,6 +126,20 @@ def line_masks(frame: Frame, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return masks[0], masks[1]
 
 
+def fit_line(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float]:
+    """The least-squares line ``y = slope * x + offset`` through the points (weighted);
+    (slope, offset). A single x gives a flat line through the mean."""
+    w = np.ones(len(x)) if weights is None else weights.astype(np.float64)
+    total = float(w.sum())
+    mx = float((w * x).sum()) / total
+    my = float((w * y).sum()) / total
+    spread = float((w * (x - mx) ** 2).sum())
+    slope = float((w * (x - mx) * (y - my)).sum()) / spread if spread > 0 else 0.0
+    return slope, my - slope * mx
+
+
 def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
     """Intersection over union of two (x, y, width, height) rectangles."""
     ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
