@@ -16,11 +16,21 @@ MAX_LINES = 1500
 def printed_lines(
     frame: Frame, rows: LineParts, columns: LineParts, horizontal: np.ndarray, vertical: np.ndarray
 ) -> list[PrintedLine]:
-    """The centre lines of the printed strokes, longest first."""
+    """The centre lines of the printed strokes, longest first: the long ones, and short
+    ones meeting a long one across (a table's rules, a small box's sides), not the
+    strokes of big letters, which meet only each other."""
     shortest = frame.size(MIN_LINE)
+    length = frame.kernel(MIN_LINE)
     found: list[tuple[float, PrintedLine]] = []
-    meet_h = cv2.dilate(horizontal.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    meet_v = cv2.dilate(vertical.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    near = np.ones((5, 5), np.uint8)
+    long_h = cv2.morphologyEx(
+        horizontal.astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, length), np.uint8)
+    )
+    long_v = cv2.morphologyEx(
+        vertical.astype(np.uint8), cv2.MORPH_OPEN, np.ones((length, 1), np.uint8)
+    )
+    meet_h = cv2.dilate(long_h, near) > 0
+    meet_v = cv2.dilate(long_v, near) > 0
     for parts, partner, across in ((rows, meet_v, False), (columns, meet_h.T, True)):
         for index in range(1, len(parts.stats)):
             x, y, w, h, area = (int(v) for v in parts.stats[index])
@@ -28,7 +38,7 @@ def printed_lines(
                 continue
             region = parts.labels[y : y + h, x : x + w] == index
             if w < shortest and not (partner[y : y + h, x : x + w] & region).any():
-                continue  # a short stroke that meets nothing: a letter's
+                continue  # a short stroke that meets no long line: a letter's
             weights = region.sum(axis=0).astype(np.float64)
             offsets = np.arange(h, dtype=np.float64)[:, None]
             centres = (region * offsets).sum(axis=0) / np.maximum(weights, 1.0) + 0.5
