@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api import errors
+from api.db import SessionFactoryDep
 from api.edge.access import Reader
-from api.edge.deps import ModelDep, SuggestionsDep
+from api.edge.deps import SuggestionsDep
 from api.edge.presenters import zone_suggestions
 from api.edge.problems import problem_responses
 from api.schemas.models import ZoneSuggestions
@@ -29,9 +31,12 @@ router = APIRouter(prefix="/models", tags=["models"])
     responses=problem_responses(errors.NotFound),
 )
 def get_zone_suggestions(
-    _reader: Reader,
-    model: ModelDep,
+    reader: Reader,
+    sessions: SessionFactoryDep,
     cache: SuggestionsDep,
+    model_id: Annotated[uuid.UUID, Path(description="The model's id.")],
     page: Annotated[int, Query(ge=1, le=10_000, description="The page, from 1.")] = 1,
 ) -> ZoneSuggestions:
-    return zone_suggestions(page_suggestions(cache, model, page))
+    # The model is read in a transaction of its own, over before the pixels are read.
+    found = page_suggestions(sessions, cache, model_id, page, only=reader.models)
+    return zone_suggestions(found)

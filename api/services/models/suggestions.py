@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import uuid
 from collections import OrderedDict
+from collections.abc import Collection
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.db import session_scope
 from api.imaging.decode import decode_picture
 from api.imaging.suggest.results import PageSuggestions
+from api.services.models.catalog import load_model
 from api.services.models.references import reference_page, suggestions_path
 from api.storage import FileNotFoundInStorage, Storage
-from api.tables import Model
 
 # Finding the suggestions of a page takes a few hundred milliseconds and about 100 MB; a
 # burst of first requests waits for its turn rather than taking every core and more.
@@ -69,7 +74,17 @@ class SuggestionCache:
         return found
 
 
-def page_suggestions(cache: SuggestionCache, model: Model, page: int) -> PageSuggestions:
+def page_suggestions(
+    sessions: sessionmaker[Session],
+    cache: SuggestionCache,
+    model_id: uuid.UUID,
+    page: int,
+    *,
+    only: Collection[uuid.UUID] | None = None,
+) -> PageSuggestions:
     """The zones suggested on page ``page`` (from 1) of the model's reference and its
-    printed lines; 404 for a page it does not have."""
-    return cache.of(reference_page(model, page).path)
+    printed lines; 404 for a model (outside ``only``) or a page that does not exist. The
+    model is read in a short transaction of its own: none is held while pixels are read."""
+    with session_scope(sessions) as session:
+        path = reference_page(load_model(session, model_id, only=only), page).path
+    return cache.of(path)
