@@ -65,6 +65,7 @@ export interface Layer {
 
 const GHOST = "#0b7285";
 const GUIDE = "#d6336c";
+const GUIDE_OVERHANG = 12; // CSS pixels
 const LABEL_FONT = "600 12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const LABEL_HEIGHT = 18;
 const LABEL_PAD = 6;
@@ -202,8 +203,16 @@ function drawGuides(ctx: Ctx2D, vp: Viewport, guides: readonly PrintedLine[]): v
   ctx.setLineDash([]);
   ctx.beginPath();
   for (const line of guides) {
-    ctx.moveTo(line.x1 * vp.zoom + vp.offsetX, line.y1 * vp.zoom + vp.offsetY);
-    ctx.lineTo(line.x2 * vp.zoom + vp.offsetX, line.y2 * vp.zoom + vp.offsetY);
+    const x1 = line.x1 * vp.zoom + vp.offsetX;
+    const y1 = line.y1 * vp.zoom + vp.offsetY;
+    const x2 = line.x2 * vp.zoom + vp.offsetX;
+    const y2 = line.y2 * vp.zoom + vp.offsetY;
+    // A little past both ends, so the guide shows beside the zone's own outline.
+    const length = Math.hypot(x2 - x1, y2 - y1) || 1;
+    const ex = ((x2 - x1) / length) * GUIDE_OVERHANG;
+    const ey = ((y2 - y1) / length) * GUIDE_OVERHANG;
+    ctx.moveTo(x1 - ex, y1 - ey);
+    ctx.lineTo(x2 + ex, y2 + ey);
   }
   ctx.stroke();
 }

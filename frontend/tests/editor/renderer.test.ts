@@ -107,7 +107,9 @@ describe("Renderer", () => {
     const zoneFill = over.calls.findIndex((c) => c.name === "fillRect" && c.args[2] === 100);
     expect(ghostStroke).toBeGreaterThan(-1);
     expect(ghostStroke).toBeLessThan(zoneFill);
-    expect(over.calls.filter((c) => c.name === "lineTo")).toEqual([{ name: "lineTo", args: [400, 99] }]);
+    // The guide runs a little past the printed line's ends.
+    expect(over.calls.filter((c) => c.name === "moveTo")).toEqual([{ name: "moveTo", args: [-12, 99] }]);
+    expect(over.calls.filter((c) => c.name === "lineTo")).toEqual([{ name: "lineTo", args: [412, 99] }]);
     expect(names.lastIndexOf("lineTo")).toBeGreaterThan(zoneFill);
   });
 });
