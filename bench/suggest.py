@@ -12,11 +12,12 @@ paragraph, headings over full-width rules). Each is measured clean and scanned-l
 quality 50-80).
 
 A field counts as suggested when a suggestion covers it with IoU >= 0.85; a suggestion
-is "not a field" when no field overlaps it with IoU >= 0.5. Time is the wall-clock time
-of ``suggest`` on the decoded page, and the CPU time it took (all threads: what a page
-costs on a machine shared with other work, where the clock also counts the waits), the
-median and the worst page of each row. The targets: at least
-90 % of fields suggested, at most 25 % of suggestions not a field, at most 1 s a page.
+is "not a field" when no field overlaps it with IoU >= 0.5. Time is the CPU time of
+``suggest`` on the decoded page (all its threads), the median and the worst page of
+each row: what a page costs, which an idle core takes as wall-clock time. The wall
+clock is printed beside it; on a machine shared with other work it also counts the
+waits for a core (the load average is printed). The targets: at least 90 % of fields
+suggested, at most 25 % of suggestions not a field, at most 1 s a page, in every row.
 Every field missed is printed as a ``MISS`` line with the best IoU any suggestion had.
 
 Seed 0 is the set the detection was tuned on; seed 1 is held out.
@@ -102,8 +103,8 @@ def _cells(family: str, condition: str, row: Row) -> tuple[str, ...]:
         f"{row.found} ({row.recall:.1%})",
         str(row.suggestions),
         f"{row.not_fields} ({row.not_a_field:.1%})",
-        f"{ms[len(ms) // 2]:.0f} / {ms[-1]:.0f}",
         f"{cpu[len(cpu) // 2]:.0f} / {cpu[-1]:.0f}",
+        f"{ms[len(ms) // 2]:.0f} / {ms[-1]:.0f}",
     )
 
 
@@ -154,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         "suggested (IoU >= 0.85)",
         "suggestions",
         "not a field",
-        "ms a page (median / worst)",
         "CPU ms a page (median / worst)",
+        "wall-clock ms (median / worst)",
     )
     table: list[tuple[str, ...]] = []
     total = Row()
@@ -188,12 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     worst_recall = min(row.recall for row in rows.values())
     worst_noise = max(row.not_a_field for row in rows.values())
-    worst_time = max(total.seconds)
+    worst_time = max(total.cpu)
     print(
         f"targets: suggested >= {TARGET_RECALL:.0%} in every row: {worst_recall:.1%} "
         f"{_verdict(worst_recall >= TARGET_RECALL)}; not a field <= {TARGET_NOT_A_FIELD:.0%}: "
         f"{worst_noise:.1%} {_verdict(worst_noise <= TARGET_NOT_A_FIELD)}; "
-        f"<= {TARGET_SECONDS:.0f} s a page: {worst_time:.2f} s "
+        f"<= {TARGET_SECONDS:.0f} s of CPU a page: {worst_time:.2f} s "
         f"{_verdict(worst_time <= TARGET_SECONDS)}"
     )
     ok = (
