@@ -4,10 +4,10 @@
     python -m bench.suggest --seed 0         # the set the detection was tuned on
     python -m bench.suggest --forms 2        # a quicker look
 
-Forms of five families are drawn (bench/form_fixtures.py) on an A4 page at 200 dpi
-(1654 x 2339): boxed fields under a header frame, ruled tables, rules to write on,
-checkboxes, and a mixed form with print that is no field (a logo, a barcode, a
-paragraph, headings over full-width rules). Each is measured clean and scanned-looking
+Forms of five families are drawn (bench/form_fixtures.py) on an A4 page at 200 dpi (1654
+x 2339): boxed fields under a header frame, ruled tables, rules to write on, checkboxes,
+and a mixed form with print that is no field (a logo, a barcode, a paragraph, headings
+over full-width rules or on dark bars). Each is measured clean and scanned-looking
 (skewed by up to 1 degree, shifted, blurred, unevenly lit, noisy, flecked, JPEG at
 quality 50-80).
 
