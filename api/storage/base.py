@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 __all__ = [
     "FileNotFoundInStorage",
@@ -71,6 +71,11 @@ class Storage(Protocol):
 
         An existing file is never overwritten, even by a concurrent writer elsewhere.
         """
+        ...
+
+    def put_file(self, path: str, source: BinaryIO) -> StoredFile | None:
+        """Like :meth:`put_exact`, with the bytes read from ``source`` (from where it
+        stands to its end) in chunks, never whole in memory: for uploads of any size."""
         ...
 
     def read(self, path: str) -> bytes:

@@ -23,7 +23,7 @@ import shutil
 import stat
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -148,11 +148,25 @@ class LocalStorage:
         Atomic: the bytes go to a temporary file that is then linked under the name, so a
         reader never sees half a file and an existing file is never overwritten.
         """
+        return self._put_at(path, lambda handle: handle.write(data))
+
+    def put_file(self, path: str, source: BinaryIO) -> StoredFile | None:
+        """Copy ``source`` from where it stands to ``path`` in chunks, atomically, unless a
+        file is there (None then)."""
+        start = source.tell()
+
+        def copy(handle: BinaryIO) -> None:
+            source.seek(start)  # a folder pruned meanwhile: the next attempt copies anew
+            shutil.copyfileobj(source, handle, _COPY_CHUNK)
+
+        return self._put_at(path, copy)
+
+    def _put_at(self, path: str, write: Callable[[BinaryIO], object]) -> StoredFile | None:
         folder, name = split_file_path(path)
         for _ in range(_WRITE_ATTEMPTS):
             directory = self._make_dir(folder)
             try:
-                temp = self._write_temp(directory, data)
+                temp = self._write_temp(directory, write)
             except FileNotFoundError:
                 continue  # the folder was pruned by a concurrent delete: make it again
             try:
@@ -360,7 +374,7 @@ class LocalStorage:
         for _ in range(_WRITE_ATTEMPTS):
             directory = self._make_dir(canonical)
             try:
-                temp = self._write_temp(directory, data)
+                temp = self._write_temp(directory, lambda handle: handle.write(data))
             except FileNotFoundError:
                 continue  # the folder was pruned by a concurrent delete: make it again
             try:
@@ -375,8 +389,8 @@ class LocalStorage:
             return stored_file(entry)
         raise StorageError(f"folder '{canonical}' keeps disappearing while writing into it")
 
-    def _write_temp(self, directory: Path, data: bytes) -> Path:
-        """Write ``data`` to a new hidden temporary file in ``directory``."""
+    def _write_temp(self, directory: Path, write: Callable[[BinaryIO], object]) -> Path:
+        """Make a new hidden temporary file in ``directory`` and ``write`` it."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         while True:
             temp = directory / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
@@ -387,7 +401,7 @@ class LocalStorage:
             break
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                write(handle)
                 if self._fsync:
                     handle.flush()
                     os.fsync(handle.fileno())

@@ -13,9 +13,10 @@ database, so nothing lists the bucket.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from api.storage.base import FileNotFoundInStorage, StorageUnavailable, StoredFile
 from api.storage.names import split_file_path
@@ -91,6 +92,24 @@ class S3Storage:
         except _Taken:
             return None
         return StoredFile(f"{folder}/{name}", name, folder, len(data), datetime.now(UTC))
+
+    def put_file(self, path: str, source: BinaryIO) -> StoredFile | None:
+        """Stream ``source`` (from where it stands) to ``path`` in one conditional PUT,
+        unless an object is there (None then). Objects of up to 5 GB, a single PUT's limit."""
+        folder, name, key = self._key(path)
+        start = source.tell()
+        size = source.seek(0, io.SEEK_END) - start
+        source.seek(start)
+        try:
+            self._call(
+                lambda: self._client.put_object(
+                    Bucket=self.bucket, Key=key, Body=source, ContentLength=size, IfNoneMatch="*"
+                ),
+                path,
+            )
+        except _Taken:
+            return None
+        return StoredFile(f"{folder}/{name}", name, folder, size, datetime.now(UTC))
 
     def read(self, path: str) -> bytes:
         """The whole object at ``path``."""

@@ -151,3 +151,19 @@ def test_a_missing_bucket_fails_the_check(s3_server: S3Server, tmp_path: Path) -
     )
     with pytest.raises(StorageUnavailable, match="bucket"):
         storage.check()
+
+
+def test_a_file_is_streamed_in_from_where_its_source_stands(
+    storage: Storage, tmp_path: Path
+) -> None:
+    data = bytes(range(256)) * 12_000  # 3 MB: several chunks
+    source_path = tmp_path / "upload.bin"
+    source_path.write_bytes(b"head" + data)
+    with source_path.open("rb") as source:
+        source.seek(4)
+        stored = storage.put_file("jobs/upload.bin", source)
+        assert stored is not None
+        assert stored.bytes == len(data)
+        source.seek(0)
+        assert storage.put_file("jobs/upload.bin", source) is None  # never overwritten
+    assert storage.read("jobs/upload.bin") == data
