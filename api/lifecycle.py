@@ -1,6 +1,6 @@
 """What the app holds while it runs: database, stores and caches on ``app.state``, and
 the work started and stopped with it (migrations, the heartbeat of this worker's
-instance, the intent sweeper)."""
+instance, the intent sweeper, and with ``ZONECUT_JOB_RUNNER`` the job runner)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from api.db import is_at_head, make_sessionmaker, migration_lock, upgrade_databa
 from api.services.extraction.alignment import ReferenceCache
 from api.services.extraction.filing import abort_in_flight
 from api.services.extraction.intents import IntentSweeper
-from api.services.extraction.pipeline import InFlight
+from api.services.extraction.pipeline import InFlight, Pipeline
 from api.services.identity.passwords import limit_hashing
+from api.services.jobs.runner import JobRunner
+from api.services.jobs.work import JobWork
 from api.services.leases import Heartbeat
 from api.services.models.suggestions import SuggestionCache
 from api.services.outputs import register_existing
@@ -27,13 +29,14 @@ from api.settings import Settings
 from api.storage.factory import open_storage
 
 # app.state attribute -> storage area: crops, reference pictures, refused pictures, kept
-# sources, models' samples
+# sources, models' samples, the uploads of jobs
 STORAGE_AREAS = {
     "storage": "outputs",
     "references": "references",
     "reviews": "reviews",
     "sources": "sources",
     "samples": "samples",
+    "job_uploads": "jobs",
 }
 log = logging.getLogger("zonecut")
 
@@ -65,6 +68,49 @@ def attach_state(app: FastAPI, settings: Settings, engine: Engine) -> None:
     app.state.suggestion_cache = SuggestionCache(
         app.state.references, max_pixels=settings.max_image_pixels
     )
+    app.state.job_runner = None  # started with the app when ZONECUT_JOB_RUNNER is on
+
+
+def make_pipeline(app: FastAPI, *, for_jobs: bool = False) -> Pipeline:
+    """The extraction's parts of the app; ``for_jobs``: within the limits of a job (its
+    documents may have up to ZONECUT_JOB_MAX_PAGES pages)."""
+    settings: Settings = app.state.settings
+    return Pipeline(
+        sessions=app.state.sessionmaker,
+        storage=app.state.storage,
+        references=app.state.reference_cache,
+        max_pixels=settings.max_image_pixels,
+        max_pages=settings.job_max_pages if for_jobs else settings.max_pages,
+        max_request_pixels=settings.max_request_pixels,
+        max_parts=settings.job_max_parts if for_jobs else settings.max_parts,
+        reviews=app.state.reviews,
+        sources=app.state.sources,
+        keep_sources=timedelta(days=settings.keep_sources_days),
+        pending_timeout=timedelta(seconds=settings.intent_timeout_seconds),
+        holder=app.state.heartbeat.instance_id,
+        lease=timedelta(seconds=settings.lease_seconds),
+        idempotency_wait=timedelta(seconds=settings.idempotency_wait_seconds),
+        in_flight=app.state.in_flight,
+    )
+
+
+def start_runner(app: FastAPI) -> JobRunner:
+    """Start this process's job runner (:mod:`api.services.jobs.runner`), woken by the jobs
+    queued in this process."""
+    settings: Settings = app.state.settings
+    runner = JobRunner(
+        JobWork(
+            make_pipeline(app, for_jobs=True),
+            app.state.job_uploads,
+            keep_uploads=timedelta(days=settings.keep_sources_days),
+        ),
+        workers=settings.job_workers,
+        poll=settings.job_poll_seconds,
+        lease=timedelta(seconds=settings.lease_seconds),
+    )
+    app.state.job_runner = runner
+    runner.start()
+    return runner
 
 
 def release_leases(app: FastAPI) -> None:
@@ -96,7 +142,10 @@ def lifespan(
             lease=timedelta(seconds=settings.lease_seconds),
         )
         sweeper.start()
+        runner = start_runner(app) if settings.job_runner else None
         yield
+        if runner is not None:  # each job given back after the page it is cutting
+            runner.stop(wait=settings.drain_seconds)
         # The server has drained (api.edge.drain): what is still filing now is undone.
         abort_in_flight(app.state.in_flight, app.state.sessionmaker, app.state.storage)
         sweeper.stop()

@@ -176,6 +176,32 @@ class Settings(BaseSettings):
         "503 and closed.",
     )
 
+    job_runner: bool = Field(
+        default=True,
+        description="Run jobs in the server's own processes (the embedded default). Set false "
+        "where `zonecut worker` processes do it instead.",
+    )
+    job_workers: int = Field(
+        default=1, gt=0, le=64, description="Jobs each process cuts at once (one thread each)."
+    )
+    job_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often an idle runner looks for jobs queued by other instances (those "
+        "of its own process wake it at once).",
+    )
+    job_max_upload_bytes: int = Field(
+        default=2 * 1024 * MIB,
+        gt=0,
+        description="Largest body of a POST /extract with `Prefer: respond-async` (a job).",
+    )
+    job_max_pages: int = Field(
+        default=2000, gt=0, description="Most pages a document of a job may have."
+    )
+    job_max_parts: int = Field(
+        default=10_000, gt=0, description="Most `image` parts a job may carry."
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -382,8 +383,10 @@ class IdempotentRequest(Base):
     ``caller`` is ``user:<id>``, ``key:<id>``, ``bootstrap`` (the admin key of the
     settings) or ``cli`` (``zonecut extract`` on this instance): never a name that can be
     given again. ``answer`` holds the ids of the extractions filed and the
-    refusals, in order (``kind: "single"`` for a request of one picture); while ``status``
-    is ``pending`` the first request is still being cut.
+    refusals, in order (``kind: "single"`` for a request of one picture, ``kind: "job"``
+    and the job's id for a job started); while ``status`` is ``pending`` the first
+    request is still being cut. The caller ``job:<id>`` keeps the pages of a job (see
+    :class:`Job`), keyed ``<part>/<page>``.
     """
 
     __tablename__ = "idempotent_requests"
@@ -480,3 +483,80 @@ class Sample(Base):
     placement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # its pages as decoded, kept as tiles beside it: {key (the decoders), pages: [grid]}
     tiles: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Job(Base):
+    """Cutting asked for asynchronously (``Prefer: respond-async``): its uploads, options
+    and progress, so that any worker can take it up and resume it where it stopped.
+
+    Each page (or part) cut is an :class:`IdempotentRequest` of the caller ``job:<id>``,
+    kept in the transaction that files its extraction or keeps its refusal: a resumed job
+    finds it done and cuts nothing twice. ``done``, ``filed`` and ``refused`` count them
+    for reading (recounted from those rows whenever a worker takes the job up).
+    ``status`` is ``uploading`` (not listed; swept when its holder dies before the upload
+    ended), ``queued``, ``running``, ``done``, ``failed`` or ``cancelled``.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_caller_created_at", "caller", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # whose it is, as Idempotency-Keys are kept (``user:<id>``, ``key:<id>``…), and the
+    # name the records show
+    caller: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    model_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("models.id", ondelete="SET NULL"), index=True
+    )
+    model_name: Mapped[str] = mapped_column(String(200))
+    # the options of POST /extract: format, alignment, pages ("each" or null)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    part_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    # pages (or parts) to cut, known once the documents are counted
+    total: Mapped[int | None] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    filed: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    # why a failed job failed
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the instance uploading or cutting it (see Instance); null while it waits
+    holder: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # times a worker gave it back on a server error (the store away); past a few it fails
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # taken up again no earlier than this (after a server error)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # its uploads are removed after this, like the pictures kept for overlays
+    kept_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    parts: Mapped[list[JobPart]] = relationship(
+        back_populates="job",
+        order_by="JobPart.number",
+        cascade="all, delete-orphan",
+        lazy="raise",
+    )
+
+
+class JobPart(Base):
+    """One uploaded file of a job, kept in the jobs store until the job's time is over."""
+
+    __tablename__ = "job_parts"
+    __table_args__ = (UniqueConstraint("job_id", "number"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(300))
+    # where the upload is kept; null once removed
+    path: Mapped[str | None] = mapped_column(String(300))
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # starts like a PDF or a TIFF: may hold several pages
+    document: Mapped[bool] = mapped_column(Boolean, default=False)
+    # how many pages (or 1 for the part as a whole) it gives to cut, once counted
+    units: Mapped[int | None] = mapped_column(Integer)
+
+    job: Mapped[Job] = relationship(back_populates="parts", lazy="raise")

@@ -1,5 +1,5 @@
-"""The ``zonecut`` command: ``serve``, ``migrate``, ``openapi``, ``users``, ``keys`` and
-``extract``."""
+"""The ``zonecut`` command: ``serve``, ``worker``, ``migrate``, ``openapi``, ``users``,
+``keys`` and ``extract``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from api.cli.openapi import openapi
 from api.cli.serve import serve, workers_default
 from api.cli.usage import fail
 from api.cli.users import users_create, users_list
+from api.cli.worker import worker
 
 
 def extract(args: argparse.Namespace) -> None:
@@ -57,6 +58,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="worker processes (default: ZONECUT_WORKERS, else the CPU count up to 4)",
     )
     serve_parser.set_defaults(handler=serve)
+
+    worker_parser = commands.add_parser(
+        "worker",
+        help="cut jobs, without serving HTTP",
+        description="Take jobs up and cut them until stopped "
+        "(SIGTERM finishes the page being cut). Runs beside servers started with "
+        "ZONECUT_JOB_RUNNER=false, on the same database and store.",
+    )
+    worker_parser.add_argument(
+        "--threads", type=int, metavar="N", help="jobs cut at once (default ZONECUT_JOB_WORKERS)"
+    )
+    worker_parser.set_defaults(handler=worker)
 
     migrate_parser = commands.add_parser("migrate", help="apply database migrations")
     migrate_parser.add_argument("--revision", default="head")

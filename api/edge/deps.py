@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
 from api.db import SessionDep
 from api.edge.access import principal_of
-from api.services.extraction.alignment import ReferenceCache
+from api.lifecycle import make_pipeline
 from api.services.extraction.pipeline import Pipeline
 from api.services.models.catalog import load_model
 from api.services.models.rules import Limits
@@ -80,25 +79,9 @@ def get_limits(settings: SettingsDep) -> Limits:
     )
 
 
-def get_pipeline(request: Request, settings: SettingsDep, storage: StorageDep) -> Pipeline:
-    cache: ReferenceCache = request.app.state.reference_cache
-    return Pipeline(
-        sessions=request.app.state.sessionmaker,
-        storage=storage,
-        references=cache,
-        max_pixels=settings.max_image_pixels,
-        max_pages=settings.max_pages,
-        max_request_pixels=settings.max_request_pixels,
-        max_parts=settings.max_parts,
-        reviews=request.app.state.reviews,
-        sources=request.app.state.sources,
-        keep_sources=timedelta(days=settings.keep_sources_days),
-        pending_timeout=timedelta(seconds=settings.intent_timeout_seconds),
-        holder=request.app.state.heartbeat.instance_id,
-        lease=timedelta(seconds=settings.lease_seconds),
-        idempotency_wait=timedelta(seconds=settings.idempotency_wait_seconds),
-        in_flight=request.app.state.in_flight,
-    )
+def get_pipeline(request: Request) -> Pipeline:
+    """The extraction's parts of the app, within the limits of a synchronous request."""
+    return make_pipeline(request.app)
 
 
 def get_model(

@@ -243,9 +243,16 @@ def _cut_each_page(
             _refuse(outcome, refusal, part=part, page=page)
 
 
-def too_many_parts(count: int, limit: int, *, at_least: bool = False) -> errors.PayloadTooLarge:
-    """The 413 for a request of more ``image`` parts than the limit."""
+def too_many_parts(
+    count: int, limit: int, *, at_least: bool = False, job: bool = False
+) -> errors.PayloadTooLarge:
+    """The 413 for a request (or a job) of more ``image`` parts than the limit."""
     counted = f"at least {count}" if at_least else str(count)
+    if job:
+        return errors.PayloadTooLarge(
+            f"The job carries {counted} `image` parts, more than {limit} parts a job "
+            "(ZONECUT_JOB_MAX_PARTS): send them as several jobs."
+        )
     return errors.PayloadTooLarge(
         f"The request carries {counted} `image` parts, more than {limit} parts a request "
         "(ZONECUT_MAX_PARTS): send them in several requests."

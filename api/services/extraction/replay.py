@@ -52,6 +52,8 @@ class KeptAnswer:
     extraction_ids: list[uuid.UUID]
     refused: list[dict[str, Any]]
     figures: dict[str, float] | None = None
+    # the job a request with ``Prefer: respond-async`` started
+    job: uuid.UUID | None = None
 
 
 def claim(
@@ -135,10 +137,12 @@ def _earlier(
             "use a new key for a new request"
         )
     if earlier.status == "done" and earlier.answer is not None:
+        job = earlier.answer.get("job")
         return KeptAnswer(
             [uuid.UUID(value) for value in earlier.answer.get("extractions", [])],
             list(earlier.answer.get("refused", [])),
             earlier.answer.get("figures"),
+            uuid.UUID(job) if job else None,
         )
     if earlier.holder is not None:
         if leases.is_live(session, earlier.holder, lease):
@@ -191,6 +195,11 @@ def keep_refused(session: Session, claim_id: uuid.UUID, refusal: errors.AppError
         "figures": refusal.figures,
     }
     _keep(session, claim_id, answer)
+
+
+def keep_job(session: Session, claim_id: uuid.UUID, job_id: uuid.UUID) -> None:
+    """Keep, in the caller's transaction, the job a request started."""
+    _keep(session, claim_id, {"kind": "job", "job": str(job_id), "extractions": [], "refused": []})
 
 
 def _keep(session: Session, claim_id: uuid.UUID, answer: dict[str, Any]) -> None:

@@ -1,0 +1,1 @@
+"""Jobs: cutting asked for asynchronously, resumed by any worker, nothing cut twice."""
