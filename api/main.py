@@ -40,6 +40,7 @@ from api.routes import (
     extract,
     folders,
     health,
+    jobs,
     models,
     reviews,
     samples,
@@ -57,6 +58,7 @@ API_ROUTERS = (
     samples.router,
     suggestions.router,
     extract.router,
+    jobs.router,
     folders.router,
     reviews.router,
     users.router,
@@ -64,7 +66,14 @@ API_ROUTERS = (
     audit.router,
 )
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-EXPOSED_HEADERS = ["ETag", "Location", "Idempotent-Replayed", "Retry-After", "X-Request-ID"]
+EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Idempotent-Replayed",
+    "Preference-Applied",
+    "Retry-After",
+    "X-Request-ID",
+]
 log = logging.getLogger("zonecut")
 
 
@@ -108,7 +117,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         period=settings.body_timeout_seconds,
     )
     app.add_middleware(UnexpectedErrorMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_upload_bytes,
+        job_max_bytes=settings.job_max_upload_bytes,
+        job_paths=frozenset({f"{API_PREFIX}/extract"}),
+    )
     app.add_middleware(
         AuthenticationMiddleware,
         routes=app.state.api_routes,

@@ -92,24 +92,52 @@ class RequestMetricsMiddleware:
         return str(getattr(scope.get("route"), "path", None) or "unmatched")
 
 
+def prefers_async(headers: Headers) -> bool:
+    """Whether the request asks ``Prefer: respond-async`` (RFC 7240): a job, not an answer
+    waited for."""
+    return any(
+        preference.split(";")[0].strip().lower() == "respond-async"
+        for value in headers.getlist("prefer")
+        for preference in value.split(",")
+    )
+
+
 class BodyLimitMiddleware:
     """Cut a request off with 413 once its body passes ``max_bytes``, counted as it streams.
 
     A declared Content-Length over the limit is refused before any byte is read; a chunked
-    body is counted chunk by chunk and never read past the limit.
+    body is counted chunk by chunk and never read past the limit. A request to one of
+    ``job_paths`` with ``Prefer: respond-async`` (a job) has ``job_max_bytes`` instead,
+    chosen from its head before its body is read.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        *,
+        job_max_bytes: int | None = None,
+        job_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.job_max_bytes = job_max_bytes
+        self.job_paths = job_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, setting = self.max_bytes, "ZONECUT_MAX_UPLOAD_BYTES"
+        if (
+            self.job_max_bytes is not None
+            and scope["path"] in self.job_paths
+            and prefers_async(Headers(scope=scope))
+        ):
+            limit, setting = self.job_max_bytes, "ZONECUT_JOB_MAX_UPLOAD_BYTES"
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await send_closing_problem(send, _too_large(limit, setting), scope.get("path"))
             return
         received = 0
 
@@ -118,19 +146,19 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _BodyRefused
             return message
 
-        await _run_guarded(self.app, scope, limited_receive, send, self._too_large)
-
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        await send_closing_problem(send, self._too_large(), scope.get("path"))
-
-    def _too_large(self) -> errors.AppError:
-        return errors.PayloadTooLarge(
-            f"the request body is larger than the limit of {self.max_bytes} bytes"
+        await _run_guarded(
+            self.app, scope, limited_receive, send, lambda: _too_large(limit, setting)
         )
+
+
+def _too_large(limit: int, setting: str) -> errors.AppError:
+    return errors.PayloadTooLarge(
+        f"the request body is larger than the limit of {limit} bytes ({setting})"
+    )
 
 
 class _BodyRefused(Exception):

@@ -46,6 +46,7 @@ TAGS = [
         "description": "Pictures kept with a model, cut again before its zones change.",
     },
     {"name": "extraction", "description": "Cutting pictures with a model."},
+    {"name": "jobs", "description": "Cutting asked for asynchronously, and its progress."},
     {"name": "folders", "description": "Where the crops are filed."},
     {"name": "reviews", "description": "Refused pictures placed by hand."},
     {"name": "health", "description": "Liveness and readiness."},

@@ -13,6 +13,7 @@ from fastapi import Response
 from api.imaging.suggest.results import PageSuggestions
 from api.schemas.extraction import CropRead, ExtractionRead, Source, Transform
 from api.schemas.folders import FileRead, FolderRead
+from api.schemas.jobs import JobItem, JobProgress, JobRead
 from api.schemas.models import (
     ImageInfo,
     ImagePage,
@@ -37,11 +38,12 @@ from api.schemas.samples import (
     SampleRead,
     ZoneDiff,
 )
+from api.services.jobs import queue
 from api.services.models import foreign
 from api.services.models.references import reference_pages
 from api.services.samples import check
 from api.storage import FolderInfo, StoredFile
-from api.tables import Extraction, Model, Review, Sample
+from api.tables import Extraction, Job, Model, Review, Sample
 
 API_PREFIX = "/api/v1"
 
@@ -386,4 +388,37 @@ def sample_check_read(outcome: check.CheckOutcome) -> SampleCheck:
         changed=sum(s.status == "changed" for s in samples),
         refused=sum(s.status == "refused" for s in samples),
         samples=samples,
+    )
+
+
+def job_url(job: Job) -> str:
+    return f"{API_PREFIX}/jobs/{job.id}"
+
+
+def job_read(job: Job) -> JobRead:
+    return JobRead(
+        id=job.id,
+        status=job.status,  # "uploading" is never presented
+        model_id=job.model_id,
+        model_name=job.model_name,
+        progress=JobProgress(done=job.done, total=job.total),
+        filed=job.filed,
+        refused=job.refused,
+        parts=job.part_count,
+        error=job.error,
+        created_by=job.created_by,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        items_url=f"{job_url(job)}/items",
+    )
+
+
+def job_item_read(item: queue.JobItem) -> JobItem:
+    return JobItem(
+        part=item.part,
+        page=item.page,
+        status="filed" if item.extraction is not None else "refused",
+        extraction=extraction_read(item.extraction) if item.extraction is not None else None,
+        refusal=item.refusal,
     )

@@ -13,13 +13,16 @@ from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Respons
 from api import errors, metrics
 from api.db import SessionDep, SessionFactoryDep, session_scope
 from api.edge.access import Reader
-from api.edge.deps import PipelineDep, StorageDep
+from api.edge.deps import PipelineDep, SettingsDep, StorageDep
 from api.edge.forms import PartsCappedRoute
+from api.edge.middleware import prefers_async
 from api.edge.presenters import API_PREFIX, content_disposition, extraction_read
 from api.edge.problems import problem_responses
 from api.imaging.encode import OutputFormat
+from api.routes.jobs import queue_job
 from api.schemas.common import MAX_OFFSET, AlignmentMethod
 from api.schemas.extraction import ExtractionBatch, ExtractionList, ExtractionRead, PagesMode
+from api.schemas.jobs import JobRead
 from api.services.extraction.batch import BatchOutcome, BatchRequest, Part, nothing_filed, run_batch
 from api.services.extraction.pipeline import ExtractionOutcome, ExtractRequest, Pipeline
 from api.services.extraction.records import extraction_overlay, load_extraction
@@ -57,7 +60,14 @@ ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
         "A request carries at most ZONECUT_MAX_PARTS `image` parts (50 by default) and "
         "renders at most ZONECUT_MAX_REQUEST_PIXELS pixels over all its parts and pages "
         "(400 MP by default); a PDF page renders at most twice its reference page's pixels. "
-        "Past any of these it is 413, before anything is rendered."
+        "Past any of these it is 413, before anything is rendered.\n\n"
+        "With `Prefer: respond-async` the request is a **job**: the upload is stored and "
+        "the answer is 202 at once, with the job and `Location: /api/v1/jobs/{id}` to follow "
+        "its progress; its pages are cut in the background and listed at "
+        "`/api/v1/jobs/{id}/items`. A job has its own limits, chosen from this header before "
+        "the body is read: ZONECUT_JOB_MAX_UPLOAD_BYTES (2 GiB), ZONECUT_JOB_MAX_PAGES (2000 "
+        "a document) and ZONECUT_JOB_MAX_PARTS. A retry with the same `Idempotency-Key` "
+        "answers 202 with the same job."
     ),
     responses=problem_responses(
         errors.NotFound,
@@ -82,6 +92,11 @@ ZIP_SCHEMA = {"schema": {"type": "string", "format": "binary"}}
                 "model": ExtractionRead | ExtractionBatch,
                 "content": {ZIP_MEDIA_TYPE: ZIP_SCHEMA},
             },
+            202: {
+                "description": "With `Prefer: respond-async`: the job, queued; `Location` "
+                "names it.",
+                "model": JobRead,
+            },
         },
     ),
 )
@@ -91,6 +106,7 @@ def extract(
     sessions: SessionFactoryDep,
     pipeline: PipelineDep,
     storage: StorageDep,
+    settings: SettingsDep,
     model: Annotated[str, Form(min_length=1, max_length=200, description="Model id or name.")],
     image: Annotated[
         list[UploadFile],
@@ -112,13 +128,38 @@ def extract(
         str | None,
         Header(min_length=1, max_length=255, description="Makes retries safe: see above."),
     ] = None,
+    prefer: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="`respond-async`: queue a job and answer 202 at once (see above).",
+        ),
+    ] = None,
 ) -> Response:
-    wants_zip = _wants_zip(request.headers.get("accept"))
+    job = prefers_async(request.headers)
+    wants_zip = False if job else _wants_zip(request.headers.get("accept"))
     if reader.models is not None:  # a model outside the key's scope is one that does not exist
         with session_scope(sessions) as session:
             model_id = find_model(session, model, only=reader.models).id
         model = str(model_id)  # the model checked is the model cut, even if renamed meanwhile
     each_page = pages is PagesMode.EACH
+    if job:
+        if not store:
+            raise errors.validation_failed(
+                [errors.FieldError(field="store", message="a job files what it cuts")]
+            )
+        return queue_job(
+            request,
+            reader,
+            sessions,
+            settings,
+            model=model,
+            image=image,
+            output_format=output_format,
+            alignment=alignment,
+            each_page=each_page,
+            idempotency_key=idempotency_key,
+        )
     if len(image) > 1 or each_page:
         batch = BatchRequest(
             model=model,

@@ -57,6 +57,11 @@ REQUIRED_ROLE: dict[tuple[str, str], str | None] = {
     ("GET", "/extractions/{extraction_id}"): "operator",
     ("GET", "/extractions/{extraction_id}/archive"): "operator",
     ("GET", "/extractions/{extraction_id}/overlay"): "operator",
+    # a caller's own jobs (an admin reads any): as for /extract
+    ("GET", "/jobs"): "operator",
+    ("GET", "/jobs/{job_id}"): "operator",
+    ("GET", "/jobs/{job_id}/items"): "operator",
+    ("DELETE", "/jobs/{job_id}"): "operator",
     ("GET", "/folders"): "operator",
     ("GET", "/folders/{folder}/files"): "operator",
     ("GET", "/folders/{folder}/archive"): "operator",
@@ -93,6 +98,10 @@ SCOPED_KEY_MAY = {
     ("GET", "/extractions/{extraction_id}"),
     ("GET", "/extractions/{extraction_id}/archive"),
     ("GET", "/extractions/{extraction_id}/overlay"),
+    ("GET", "/jobs"),
+    ("GET", "/jobs/{job_id}"),
+    ("GET", "/jobs/{job_id}/items"),
+    ("DELETE", "/jobs/{job_id}"),
     ("GET", "/reviews"),
     ("GET", "/reviews/{review_id}"),
     ("GET", "/reviews/{review_id}/picture"),
@@ -134,6 +143,7 @@ def _request(client: httpx.Client, method: str, path: str, ids: dict[str, str]) 
             "user_id": str(uuid.uuid4()),
             "key_id": str(uuid.uuid4()),
             "sample_id": str(uuid.uuid4()),
+            "job_id": str(uuid.uuid4()),
         }
         values["path"] = "nothing/here.png"
     url = re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
@@ -167,6 +177,7 @@ def fixture_ids(api: RunningApi) -> dict[str, str]:
         "user_id": user["id"],
         "sample_id": sample["id"],
         "review_id": _refused(api.client, model["id"]),
+        "job_id": str(uuid.uuid4()),  # a caller's own jobs: another's is 404 alike
     }
 
 
