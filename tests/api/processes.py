@@ -1,4 +1,5 @@
-"""`zonecut serve` in processes of their own, as users run it: for tests that kill one."""
+"""`zonecut serve` and `zonecut worker` in processes of their own, as users run them: for
+tests that kill one."""
 
 from __future__ import annotations
 
@@ -39,6 +40,19 @@ def start_server(
     if wait:
         wait_until_serving(process, port, log)
     return process
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start `zonecut worker` with ``env`` added to this process's (not waited for)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "worker"],
+            cwd=REPOSITORY,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
