@@ -1,6 +1,7 @@
 """What the app holds while it runs: database, stores and caches on ``app.state``, and
 the work started and stopped with it (migrations, the heartbeat of this worker's
-instance, the intent sweeper, and with ``ZONECUT_JOB_RUNNER`` the job runner)."""
+instance, the intent sweeper, and with ``ZONECUT_JOB_RUNNER`` the job runner and the
+webhook sender)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from api.services.leases import Heartbeat
 from api.services.models.suggestions import SuggestionCache
 from api.services.outputs import register_existing
 from api.services.samples.parts import PreviewCache
+from api.services.webhooks.events import Events
+from api.services.webhooks.sender import Sending, WebhookSender
 from api.settings import Settings
 from api.storage.factory import open_storage
 
@@ -68,6 +71,7 @@ def attach_state(app: FastAPI, settings: Settings, engine: Engine) -> None:
     app.state.suggestion_cache = SuggestionCache(
         app.state.references, max_pixels=settings.max_image_pixels
     )
+    app.state.events = Events()  # extraction.created and the others, to the webhooks
     app.state.job_runner = None  # started with the app when ZONECUT_JOB_RUNNER is on
 
 
@@ -91,13 +95,15 @@ def make_pipeline(app: FastAPI, *, for_jobs: bool = False) -> Pipeline:
         lease=timedelta(seconds=settings.lease_seconds),
         idempotency_wait=timedelta(seconds=settings.idempotency_wait_seconds),
         in_flight=app.state.in_flight,
+        events=app.state.events,
     )
 
 
-def start_runner(app: FastAPI) -> JobRunner:
-    """Start this process's job runner (:mod:`api.services.jobs.runner`), woken by the jobs
-    queued in this process."""
+def start_runner(app: FastAPI) -> tuple[JobRunner, WebhookSender]:
+    """Start this process's job runner and webhook sender (:mod:`api.services.jobs.runner`,
+    :mod:`api.services.webhooks.sender`), woken by the jobs and events of this process."""
     settings: Settings = app.state.settings
+    lease = timedelta(seconds=settings.lease_seconds)
     runner = JobRunner(
         JobWork(
             make_pipeline(app, for_jobs=True),
@@ -106,11 +112,24 @@ def start_runner(app: FastAPI) -> JobRunner:
         ),
         workers=settings.job_workers,
         poll=settings.job_poll_seconds,
-        lease=timedelta(seconds=settings.lease_seconds),
+        lease=lease,
     )
+    sender = WebhookSender(
+        app.state.sessionmaker,
+        app.state.heartbeat.instance_id,
+        Sending(
+            allow_private=settings.webhook_allow_private,
+            timeout=settings.webhook_timeout_seconds,
+            retry=timedelta(seconds=settings.webhook_retry_seconds),
+        ),
+        lease=lease,
+        poll=settings.job_poll_seconds,
+    )
+    app.state.events.wake = sender.wake
     app.state.job_runner = runner
     runner.start()
-    return runner
+    sender.start()
+    return runner, sender
 
 
 def release_leases(app: FastAPI) -> None:
@@ -142,10 +161,12 @@ def lifespan(
             lease=timedelta(seconds=settings.lease_seconds),
         )
         sweeper.start()
-        runner = start_runner(app) if settings.job_runner else None
+        background = start_runner(app) if settings.job_runner else None
         yield
-        if runner is not None:  # each job given back after the page it is cutting
+        if background is not None:  # each job given back after the page it is cutting
+            runner, sender = background
             runner.stop(wait=settings.drain_seconds)
+            sender.stop()
         # The server has drained (api.edge.drain): what is still filing now is undone.
         abort_in_flight(app.state.in_flight, app.state.sessionmaker, app.state.storage)
         sweeper.stop()

@@ -46,6 +46,7 @@ from api.routes import (
     samples,
     suggestions,
     users,
+    webhooks,
     zones,
 )
 from api.settings import Settings
@@ -64,6 +65,7 @@ API_ROUTERS = (
     users.router,
     api_keys.router,
     audit.router,
+    webhooks.router,
 )
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 EXPOSED_HEADERS = [

@@ -178,8 +178,8 @@ class Settings(BaseSettings):
 
     job_runner: bool = Field(
         default=True,
-        description="Run jobs in the server's own processes (the embedded default). Set false "
-        "where `zonecut worker` processes do it instead.",
+        description="Run jobs and send webhook deliveries in the server's own processes (the "
+        "embedded default). Set false where `zonecut worker` processes do it instead.",
     )
     job_workers: int = Field(
         default=1, gt=0, le=64, description="Jobs each process cuts at once (one thread each)."
@@ -187,8 +187,8 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(
         default=1.0,
         gt=0,
-        description="How often an idle runner looks for jobs queued by other instances (those "
-        "of its own process wake it at once).",
+        description="How often an idle runner looks for jobs and deliveries queued by other "
+        "instances (those of its own process wake it at once).",
     )
     job_max_upload_bytes: int = Field(
         default=2 * 1024 * MIB,
@@ -200,6 +200,20 @@ class Settings(BaseSettings):
     )
     job_max_parts: int = Field(
         default=10_000, gt=0, description="Most `image` parts a job may carry."
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Deliver webhooks to loopback, private and link-local addresses too (never "
+        "by default: checked on every resolved address at connect time).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, description="How long one delivery attempt may take."
+    )
+    webhook_retry_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="The wait after a failed delivery attempt, doubled after each one (at most "
+        "two hours) while the delivery is younger than a day.",
     )
 
     @field_validator("cors_origins", mode="before")

@@ -61,8 +61,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     worker_parser = commands.add_parser(
         "worker",
-        help="cut jobs, without serving HTTP",
-        description="Take jobs up and cut them until stopped "
+        help="cut jobs and send webhooks, without serving HTTP",
+        description="Take jobs up and cut them, and send webhook deliveries, until stopped "
         "(SIGTERM finishes the page being cut). Runs beside servers started with "
         "ZONECUT_JOB_RUNNER=false, on the same database and store.",
     )

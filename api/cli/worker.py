@@ -1,4 +1,4 @@
-"""``zonecut worker``: the job runner alone, without HTTP.
+"""``zonecut worker``: the job runner and the webhook sender alone, without HTTP.
 
 For deployments that keep cutting apart from serving: run the servers with
 ``ZONECUT_JOB_RUNNER=false`` and as many workers as wanted, on the same database and

@@ -54,6 +54,7 @@ TAGS = [
     {"name": "users", "description": "People who sign in (admin)."},
     {"name": "api keys", "description": "Credentials of other systems (admin)."},
     {"name": "audit", "description": "Who did what (admin)."},
+    {"name": "webhooks", "description": "Events delivered to other systems (admin)."},
 ]
 
 

@@ -38,12 +38,14 @@ from api.schemas.samples import (
     SampleRead,
     ZoneDiff,
 )
+from api.schemas.webhooks import DeliveryRead, WebhookCreated, WebhookRead
 from api.services.jobs import queue
 from api.services.models import foreign
 from api.services.models.references import reference_pages
 from api.services.samples import check
+from api.services.webhooks.sender import message_id
 from api.storage import FolderInfo, StoredFile
-from api.tables import Extraction, Job, Model, Review, Sample
+from api.tables import Extraction, Job, Model, Review, Sample, Webhook, WebhookDelivery
 
 API_PREFIX = "/api/v1"
 
@@ -421,4 +423,35 @@ def job_item_read(item: queue.JobItem) -> JobItem:
         status="filed" if item.extraction is not None else "refused",
         extraction=extraction_read(item.extraction) if item.extraction is not None else None,
         refusal=item.refusal,
+    )
+
+
+def webhook_read(webhook: Webhook) -> WebhookRead:
+    return WebhookRead(
+        id=webhook.id,
+        url=webhook.url,
+        events=webhook.events,
+        created_by=webhook.created_by,
+        created_at=webhook.created_at,
+        deliveries_url=f"{API_PREFIX}/webhooks/{webhook.id}/deliveries",
+    )
+
+
+def webhook_created(webhook: Webhook) -> WebhookCreated:
+    return WebhookCreated(**webhook_read(webhook).model_dump(), secret=webhook.secret)
+
+
+def delivery_read(delivery: WebhookDelivery) -> DeliveryRead:
+    return DeliveryRead(
+        id=delivery.id,
+        message_id=message_id(delivery.id),
+        event=delivery.event,
+        status=delivery.status,
+        attempts=delivery.attempts,
+        created_at=delivery.created_at,
+        next_attempt_at=delivery.next_attempt_at if delivery.status == "pending" else None,
+        last_attempt_at=delivery.last_attempt_at,
+        last_status=delivery.last_status,
+        last_error=delivery.last_error,
+        delivered_at=delivery.delivered_at,
     )

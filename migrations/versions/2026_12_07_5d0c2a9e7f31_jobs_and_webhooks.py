@@ -1,4 +1,5 @@
-"""Jobs: cutting asked for asynchronously, with their uploads.
+"""Jobs (cutting asked for asynchronously, with their uploads) and webhooks with their
+deliveries.
 
 Revision ID: 5d0c2a9e7f31
 Revises: 3e8d5b71c0a4
@@ -19,6 +20,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "webhooks",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("secret", sa.String(length=200), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
+    )
     op.create_table(
         "jobs",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -53,6 +64,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_jobs_status"), ["status"], unique=False)
 
     op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("webhook_id", sa.Uuid(), nullable=False),
+        sa.Column("event", sa.String(length=50), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("holder", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["webhook_id"],
+            ["webhooks.id"],
+            name=op.f("fk_webhook_deliveries_webhook_id_webhooks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_status_next_attempt_at",
+            ["status", "next_attempt_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_webhook_deliveries_webhook_id_created_at",
+            ["webhook_id", "created_at"],
+            unique=False,
+        )
+
+    op.create_table(
         "job_parts",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("job_id", sa.Uuid(), nullable=False),
@@ -73,6 +119,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("job_parts")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_deliveries_webhook_id_created_at")
+        batch_op.drop_index("ix_webhook_deliveries_status_next_attempt_at")
+
+    op.drop_table("webhook_deliveries")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_jobs_status"))
         batch_op.drop_index(batch_op.f("ix_jobs_model_id"))
@@ -80,3 +131,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_caller_created_at")
 
     op.drop_table("jobs")
+    op.drop_table("webhooks")

@@ -83,6 +83,12 @@ REQUIRED_ROLE: dict[tuple[str, str], str | None] = {
     ("POST", "/api-keys"): "admin",
     ("DELETE", "/api-keys/{key_id}"): "admin",
     ("GET", "/audit"): "admin",
+    ("GET", "/webhooks"): "admin",
+    ("POST", "/webhooks"): "admin",
+    ("GET", "/webhooks/{webhook_id}"): "admin",
+    ("DELETE", "/webhooks/{webhook_id}"): "admin",
+    ("POST", "/webhooks/{webhook_id}/test"): "admin",
+    ("GET", "/webhooks/{webhook_id}/deliveries"): "admin",
 }
 # What a key limited to some models may still call (with those models).
 SCOPED_KEY_MAY = {
@@ -144,6 +150,7 @@ def _request(client: httpx.Client, method: str, path: str, ids: dict[str, str]) 
             "key_id": str(uuid.uuid4()),
             "sample_id": str(uuid.uuid4()),
             "job_id": str(uuid.uuid4()),
+            "webhook_id": str(uuid.uuid4()),
         }
         values["path"] = "nothing/here.png"
     url = re.sub(r"{(\w+)}", lambda m: values[m.group(1)], path)
@@ -178,7 +185,16 @@ def fixture_ids(api: RunningApi) -> dict[str, str]:
         "sample_id": sample["id"],
         "review_id": _refused(api.client, model["id"]),
         "job_id": str(uuid.uuid4()),  # a caller's own jobs: another's is 404 alike
+        "webhook_id": _webhook(api.client),
     }
+
+
+def _webhook(client: httpx.Client) -> str:
+    body = {"url": "https://hooks.example/zonecut", "events": ["job.done"]}
+    response = client.post("/webhooks", json=body)
+    assert response.status_code == 201, response.text
+    webhook_id: str = response.json()["id"]
+    return webhook_id
 
 
 def test_each_role_is_allowed_exactly_what_its_rule_says(

@@ -161,6 +161,8 @@ def _file_and_record(
             intents.release(session, record.id)
             if request.claim is not None:
                 replay.keep_filed(session, request.claim, record.id)
+            if pipeline.events is not None:
+                pipeline.events.extraction_created(session, record)
     except BaseException:
         _undo(pipeline, record, crops)
         raise

@@ -22,6 +22,7 @@ from api.imaging.documents import Size
 from api.imaging.geometry import Box
 from api.services.extraction import alignment
 from api.services.models.references import reference_pages
+from api.services.webhooks.events import Events
 from api.storage import Storage, StoredFile
 from api.storage.names import safe_component
 from api.tables import Extraction, Model
@@ -295,6 +296,8 @@ class Pipeline:
     idempotency_wait: timedelta = timedelta(seconds=20)
     # the extractions of this app being filed (undone when a drain runs out)
     in_flight: InFlight = field(default_factory=lambda: InFlight())
+    # where extraction.created and review.created go (webhooks); None tells no one
+    events: Events | None = None
 
 
 def elapsed_ms(started: float) -> int:

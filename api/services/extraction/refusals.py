@@ -13,6 +13,7 @@ from api.imaging.decode import Picture
 from api.services.extraction import replay
 from api.services.extraction.pipeline import ExtractRequest, ModelSnapshot
 from api.services.uploads import KEPT_EXTENSIONS
+from api.services.webhooks.events import Events
 from api.storage import Storage
 from api.tables import Review, utcnow
 
@@ -29,6 +30,7 @@ def keep(
     model: ModelSnapshot,
     picture: Picture,
     refusal: errors.AppError,
+    events: Events | None = None,
 ) -> uuid.UUID:
     """Store the picture and record the review item; answers its id (and sets it on
     ``refusal``).
@@ -44,31 +46,31 @@ def keep(
     refusal.review_url = f"/api/v1/reviews/{review_id}"
     try:
         with session_scope(sessions) as session:
-            session.add(
-                Review(
-                    id=review_id,
-                    model_id=model.id,
-                    model_name=model.name,
-                    model_version=model.version,
-                    status="open",
-                    reason=refusal.slug,
-                    detail=refusal.detail,
-                    figures={k: v for k, v in (refusal.figures or {}).items() if k != "guess"}
-                    or None,
-                    guess=guess if isinstance(guess, list) else None,
-                    source_filename=request.filename,
-                    source_format=picture.format,
-                    source_width=picture.width,
-                    source_height=picture.height,
-                    source_bytes=len(request.data),
-                    source_sha256=hashlib.sha256(request.data).hexdigest(),
-                    picture_path=path,
-                    created_by=request.created_by,
-                    created_at=utcnow(),
-                )
+            review = Review(
+                id=review_id,
+                model_id=model.id,
+                model_name=model.name,
+                model_version=model.version,
+                status="open",
+                reason=refusal.slug,
+                detail=refusal.detail,
+                figures={k: v for k, v in (refusal.figures or {}).items() if k != "guess"} or None,
+                guess=guess if isinstance(guess, list) else None,
+                source_filename=request.filename,
+                source_format=picture.format,
+                source_width=picture.width,
+                source_height=picture.height,
+                source_bytes=len(request.data),
+                source_sha256=hashlib.sha256(request.data).hexdigest(),
+                picture_path=path,
+                created_by=request.created_by,
+                created_at=utcnow(),
             )
+            session.add(review)
             if request.claim is not None:
                 replay.keep_refused(session, request.claim, refusal)
+            if events is not None:
+                events.review_created(session, review)
     except BaseException:
         refusal.review_id = refusal.review_url = None
         storage.delete(path)

@@ -178,7 +178,9 @@ def cut_pictures(
     except errors.PictureDoesNotMatch as refusal:
         if request.store and model.on_refusal == "review" and pipeline.reviews is not None:
             kept = replace(pictures[0], format=source.format if source.page is None else "png")
-            refusals.keep(pipeline.sessions, pipeline.reviews, request, model, kept, refusal)
+            refusals.keep(
+                pipeline.sessions, pipeline.reviews, request, model, kept, refusal, pipeline.events
+            )
         raise
 
 

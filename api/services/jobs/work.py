@@ -368,7 +368,8 @@ def _check(work: JobWork, job_id: uuid.UUID) -> None:
 
 
 def _finish(work: JobWork, job_id: uuid.UUID, status: str, error: str | None) -> None:
-    """End the job (unless it was cancelled or taken up elsewhere meanwhile)."""
+    """End the job (unless it was cancelled or taken up elsewhere meanwhile), telling the
+    webhooks in the same transaction."""
     now = utcnow()
     with session_scope(work.pipeline.sessions) as session:
         ended = session.execute(
@@ -385,6 +386,9 @@ def _finish(work: JobWork, job_id: uuid.UUID, status: str, error: str | None) ->
         if ended.rowcount != 1:  # type: ignore[attr-defined]
             _let_go_in(session, work, job_id)
             return
+        job = session.get(Job, job_id)
+        if job is not None and work.pipeline.events is not None:
+            work.pipeline.events.job_finished(session, job)
     log.info("job %s %s", job_id, status)
 
 

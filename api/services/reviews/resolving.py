@@ -131,6 +131,8 @@ def resolve(
             .values(extraction_id=outcome.record.id, holder=None)
         )
         kept = overlays.forget_review(session, review_id)
+        if pipeline.events is not None:
+            pipeline.events.review_resolved(session, review_id, outcome.record.id, actor)
     # The picture lives on as the extraction's kept source; the review's copy can go, and
     # the overlays drawn on it.
     overlays.remove_files(storage, [source[1], *kept])

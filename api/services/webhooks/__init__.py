@@ -1,0 +1,1 @@
+"""Webhooks: addresses told of events, and the deliveries that tell them."""
