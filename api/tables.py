@@ -512,6 +512,8 @@ class Job(Base):
     # the options of POST /extract: format, alignment, pages ("each" or null)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     part_count: Mapped[int] = mapped_column(Integer)
+    # the first part's file name, for people to tell their jobs apart
+    filename: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), index=True)
     # pages (or parts) to cut, known once the documents are counted
     total: Mapped[int | None] = mapped_column(Integer)

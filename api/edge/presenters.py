@@ -407,6 +407,7 @@ def job_read(job: Job) -> JobRead:
         filed=job.filed,
         refused=job.refused,
         parts=job.part_count,
+        filename=job.filename,
         error=job.error,
         created_by=job.created_by,
         created_at=job.created_at,

@@ -39,6 +39,7 @@ class JobRead(BaseModel):
     filed: int = Field(ge=0, description="Pages (or parts) filed as extractions.")
     refused: int = Field(ge=0, description="Pages (or parts) refused (see `items_url`).")
     parts: int = Field(ge=1, description="Files uploaded.")
+    filename: str = Field(description="The first file's name.", examples=["scan-2024-05-17.pdf"])
     error: str | None = Field(default=None, description="Why a failed job failed.")
     created_by: str = Field(examples=["key:scanner"])
     created_at: datetime

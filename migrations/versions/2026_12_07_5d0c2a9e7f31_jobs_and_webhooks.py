@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("model_name", sa.String(length=200), nullable=False),
         sa.Column("options", sa.JSON(), nullable=False),
         sa.Column("part_count", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=300), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("total", sa.Integer(), nullable=True),
         sa.Column("done", sa.Integer(), nullable=False),

@@ -208,7 +208,7 @@ def test_several_parts_make_one_job(api: RunningApi) -> None:
         headers=ASYNC,
     )
     assert answer.status_code == 202, answer.text
-    assert answer.json()["parts"] == 5
+    assert (answer.json()["parts"], answer.json()["filename"]) == (5, "scan-0.png")
     job, _ = wait_for(api.client, answer.headers["Location"], lambda job: job["status"] == "done")
     assert (job["progress"], job["filed"], job["refused"]) == ({"done": 5, "total": 5}, 4, 1)
     items = all_items(api.client, job["id"])

@@ -143,6 +143,8 @@ def start_job(
     422 for an unknown model, one without zones, ``pages=each`` with a model of several
     pages or an empty part; 413 past ``max_parts`` parts.
     """
+    if not request.parts:
+        raise errors.validation_failed([errors.FieldError(field="image", message="no file")])
     if len(request.parts) > max_parts:
         raise too_many_parts(len(request.parts), max_parts, job=True)
     with session_scope(sessions) as session:
@@ -182,6 +184,7 @@ def start_job(
                     model_name=model.name,
                     options=request.options,
                     part_count=len(facts),
+                    filename=facts[0].filename,
                     status="uploading",
                     done=0,
                     filed=0,
