@@ -125,7 +125,9 @@ def sign_in(context: BrowserContext, server: Server, username: str, role: str) -
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The server of the test; ``@pytest.mark.server_env(NAME="value")`` adds settings."""
+    marker = request.node.get_closest_marker("server_env")
     port = _free_port()
     data_dir = tmp_path / "data"
     log = tmp_path / "server.log"
@@ -135,6 +137,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         "ZONECUT_DATABASE_URL": f"sqlite:///{data_dir / 'zonecut.db'}",
         "ZONECUT_LOG_LEVEL": "warning",
         "ZONECUT_ADMIN_API_KEY": ADMIN_KEY,
+        **(marker.kwargs if marker is not None else {}),
     }
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -8,6 +8,8 @@ import type {
   ExtractionPage,
   FilePage,
   FolderPage,
+  Job,
+  JobPage,
   Model,
   ModelImported,
   ModelPage,
@@ -186,6 +188,38 @@ export async function listExtractions(modelId: string, limit = 20): Promise<Extr
 export function extract(model: string, image: File, options: UploadOptions = {}): Promise<Extraction> {
   const form = formData<Multipart<paths["/api/v1/extract"]["post"]>>({ model, image });
   return sendForm<Extraction>("POST", `${API_BASE}/extract`, form, options);
+}
+
+// ----- jobs ---------------------------------------------------------------------------------
+
+/** Uploads `image` as a job (`Prefer: respond-async`): the server answers 202 with the job once
+ *  the upload is stored, and cuts it in the background. `eachPage` cuts every page of a document
+ *  as its own picture (a model of one page). */
+export function startJob(
+  model: string,
+  image: File,
+  job: { eachPage: boolean },
+  options: UploadOptions = {},
+): Promise<Job> {
+  const form = formData<Multipart<paths["/api/v1/extract"]["post"]>>({
+    model,
+    image,
+    pages: job.eachPage ? "each" : undefined,
+  });
+  const headers = { ...options.headers, Prefer: "respond-async" };
+  return sendForm<Job>("POST", `${API_BASE}/extract`, form, { ...options, headers });
+}
+
+/** The jobs this person started, newest first. */
+export async function listJobs(limit = 10): Promise<JobPage> {
+  const { data } = await call(() => client.GET("/api/v1/jobs", { params: { query: { limit } } }));
+  return data;
+}
+
+/** Stops a job before its next page; what it filed stays. */
+export async function cancelJob(id: string): Promise<Job> {
+  const { data } = await call(() => client.DELETE("/api/v1/jobs/{job_id}", { params: { path: { job_id: id } } }));
+  return data;
 }
 
 // ----- review queue -------------------------------------------------------------------------

@@ -37,6 +37,12 @@ export type SampleCheck = Schemas["SampleCheck"];
 export type SampleDiff = Schemas["SampleDiff"];
 export type ZoneDiff = Schemas["ZoneDiff"];
 export type CropPreview = Schemas["CropPreview"];
+export type Job = Schemas["JobRead"];
+export type Webhook = Schemas["WebhookRead"];
+export type WebhookCreated = Schemas["WebhookCreated"];
+export type WebhookCreate = Schemas["WebhookCreate"];
+export type WebhookEvent = Webhook["events"][number];
+export type Delivery = Schemas["DeliveryRead"];
 
 export type ModelPage = paths["/api/v1/models"]["get"]["responses"][200]["content"]["application/json"];
 export type FolderPage = paths["/api/v1/folders"]["get"]["responses"][200]["content"]["application/json"];
@@ -48,5 +54,9 @@ export type SamplePage =
   paths["/api/v1/models/{model_id}/samples"]["get"]["responses"][200]["content"]["application/json"];
 export type ExtractionPage = paths["/api/v1/extractions"]["get"]["responses"][200]["content"]["application/json"];
 export type AuditPage = paths["/api/v1/audit"]["get"]["responses"][200]["content"]["application/json"];
+export type JobPage = paths["/api/v1/jobs"]["get"]["responses"][200]["content"]["application/json"];
+export type WebhookPage = paths["/api/v1/webhooks"]["get"]["responses"][200]["content"]["application/json"];
+export type DeliveryPage =
+  paths["/api/v1/webhooks/{webhook_id}/deliveries"]["get"]["responses"][200]["content"]["application/json"];
 
 export type { paths };

@@ -16,6 +16,7 @@ import { ReviewPage } from "../pages/review/ReviewPage";
 import { ApiKeysPage } from "../pages/keys/ApiKeysPage";
 import { ModelsPage } from "../pages/models/ModelsPage";
 import { UsersPage } from "../pages/users/UsersPage";
+import { WebhooksPage } from "../pages/webhooks/WebhooksPage";
 import { parseRoute, routes, usePath, type Route } from "./router";
 import { hasRole, loadSession, owner, useSession } from "./session";
 import { refreshReviewCount, useReviewCount } from "./reviewCount";
@@ -56,6 +57,8 @@ function Page({ route, me }: { route: Route; me: Me }) {
       return admin ? <ApiKeysPage /> : <AdminOnly me={me} title="API keys" />;
     case "audit":
       return admin ? <AuditPage /> : <AdminOnly me={me} title="Audit log" />;
+    case "webhooks":
+      return admin ? <WebhooksPage /> : <AdminOnly me={me} title="Webhooks" />;
     case "setup":
       return <SetupPage />;
     case "notFound":
@@ -78,6 +81,7 @@ const SECTIONS = [
   { href: routes.users(), label: "Users", pages: ["users"], admin: true },
   { href: routes.apiKeys(), label: "API keys", pages: ["apiKeys"], admin: true },
   { href: routes.audit(), label: "Audit", pages: ["audit"], admin: true },
+  { href: routes.webhooks(), label: "Webhooks", pages: ["webhooks"], admin: true },
 ] as const;
 
 function Brand() {

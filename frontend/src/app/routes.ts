@@ -10,6 +10,7 @@ export type Route =
   | { readonly page: "users" }
   | { readonly page: "apiKeys" }
   | { readonly page: "audit" }
+  | { readonly page: "webhooks" }
   | { readonly page: "notFound" };
 
 export function parseRoute(pathAndQuery: string): Route {
@@ -29,6 +30,7 @@ export function parseRoute(pathAndQuery: string): Route {
     if (first === "users") return { page: "users" };
     if (first === "api-keys") return { page: "apiKeys" };
     if (first === "audit") return { page: "audit" };
+    if (first === "webhooks") return { page: "webhooks" };
   }
   return { page: "notFound" };
 }
@@ -44,6 +46,7 @@ export const routes = {
   users: (): string => "/users",
   apiKeys: (): string => "/api-keys",
   audit: (): string => "/audit",
+  webhooks: (): string => "/webhooks",
 };
 
 /** The setup link's token, from an address fragment like `#token=…` (else null). */

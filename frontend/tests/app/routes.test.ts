@@ -16,6 +16,7 @@ describe("routes", () => {
     expect(parseRoute("/users")).toEqual({ page: "users" });
     expect(parseRoute("/api-keys")).toEqual({ page: "apiKeys" });
     expect(parseRoute("/audit")).toEqual({ page: "audit" });
+    expect(parseRoute("/webhooks")).toEqual({ page: "webhooks" });
     expect(parseRoute("/users/someone")).toEqual({ page: "notFound" });
     expect(parseRoute("/nowhere")).toEqual({ page: "notFound" });
   });
@@ -26,6 +27,7 @@ describe("routes", () => {
     expect(parseRoute(routes.users())).toEqual({ page: "users" });
     expect(parseRoute(routes.apiKeys())).toEqual({ page: "apiKeys" });
     expect(parseRoute(routes.audit())).toEqual({ page: "audit" });
+    expect(parseRoute(routes.webhooks())).toEqual({ page: "webhooks" });
   });
 
   it("round-trips folder names with spaces and accents", () => {

@@ -12,6 +12,7 @@ import { Notice } from "../../components/Notice";
 import { formatCount } from "../../lib/format";
 import { useAsync } from "../../lib/useAsync";
 import { CropsByFolder } from "./CropsByFolder";
+import { JobList } from "./JobList";
 import { hasArchive, PictureList } from "./PictureList";
 import { useExtractQueue } from "./useExtractQueue";
 
@@ -33,6 +34,8 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
   const { canEdit } = useAccess();
   const models = useAsync(() => listModels({ limit: 200 }), []);
   const [modelId, setModelId] = useState<string>(initialModelId ?? "");
+  const [asJob, setAsJob] = useState(false);
+  const [jobsStarted, setJobsStarted] = useState(0);
   const queue = useExtractQueue();
 
   // Without a choice yet, take the only model, or the one in the address.
@@ -54,8 +57,13 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
     [crops, detail.data],
   );
 
-  const start = (): void => {
-    if (modelId !== "") void queue.run(modelId);
+  const run = (): void => {
+    if (modelId === "") return;
+    void queue.run(modelId, {
+      modelPages: Math.max(1, model?.image.pages.length ?? 1),
+      asJob,
+      onJob: () => setJobsStarted((n) => n + 1),
+    });
   };
 
   return (
@@ -69,7 +77,7 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
         class="extract-form card"
         onSubmit={(e) => {
           e.preventDefault();
-          start();
+          run();
         }}
       >
         <div class="field extract-model">
@@ -100,11 +108,17 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
           onFiles={(files, how) => {
             queue.add(files);
             // A drop is a decision: cut at once. Picking waits for "Extract".
-            if (how === "drop" && modelId !== "") void queue.run(modelId);
+            if (how === "drop") run();
           }}
         >
-          Drop pictures here to cut them at once, or click to choose some
+          Drop pictures here to cut them at once, or click to choose some. A PDF or TIFF of many pages is cut page by
+          page in the background.
         </DropZone>
+        <label class="check extract-as-job">
+          <input type="checkbox" checked={asJob} onChange={(e) => setAsJob(e.currentTarget.checked)} />
+          Run as a job
+          <span class="hint">cut in the background, so you may leave this page; follow it under Jobs</span>
+        </label>
         <div class="form-actions">
           <span class="muted">
             {ready > 0 ? `${formatCount(ready, "picture")} ready` : queue.busy ? "Working…" : ""}
@@ -131,6 +145,7 @@ export function ExtractPage({ initialModelId }: { initialModelId: string | null 
           )}
         </Notice>
       )}
+      <JobList started={jobsStarted} />
       {queue.items.length > 0 && (
         <div class="extract-results">
           <section class="extract-pictures" aria-label="Pictures">

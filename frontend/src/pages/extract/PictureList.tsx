@@ -12,6 +12,7 @@ const STATUS: Record<QueueItem["status"], string> = {
   uploading: "Uploading…",
   cutting: "Cutting…",
   done: "Done",
+  queued: "Sent as a job",
   failed: "Not cut",
 };
 
@@ -59,6 +60,12 @@ export function PictureList({ items, onRemove }: { items: readonly QueueItem[]; 
                 )}
               </p>
             )}
+            {it.status === "queued" && (
+              <p class="muted">
+                {it.jobNote !== undefined && <>{it.jobNote} </>}
+                Its pages are cut in the background: follow it under <a href="#jobs">Jobs</a>.
+              </p>
+            )}
             {it.status === "failed" && (
               <p class="picture-error" role="alert">
                 {it.error}
@@ -74,7 +81,7 @@ export function PictureList({ items, onRemove }: { items: readonly QueueItem[]; 
               </p>
             )}
           </div>
-          {(it.status === "ready" || it.status === "failed" || it.status === "done") && (
+          {(it.status === "ready" || it.status === "failed" || it.status === "done" || it.status === "queued") && (
             <button
               type="button"
               class="icon-button"

@@ -1,13 +1,15 @@
 // Pictures waiting, uploading, being cut, done or refused — run one at a time so
-// each picture's progress means something and the server is not flooded.
+// each picture's progress means something and the server is not flooded. A picture sent
+// as a job (see jobs.ts) is done here once uploaded: its progress is the job's.
 
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { extract } from "../../api/client";
+import { extract, startJob } from "../../api/client";
 import { refreshReviewCount } from "../../app/reviewCount";
 import { ApiError, explain } from "../../api/problem";
-import type { Extraction, Problem } from "../../api/types";
+import type { Extraction, Job, Problem } from "../../api/types";
+import { chooseJob } from "./jobs";
 
-export type ItemStatus = "ready" | "uploading" | "cutting" | "done" | "failed";
+export type ItemStatus = "ready" | "uploading" | "cutting" | "done" | "queued" | "failed";
 
 export interface QueueItem {
   readonly key: number;
@@ -23,6 +25,17 @@ export interface QueueItem {
   readonly errorFigures?: Problem["figures"];
   /** A refusal kept for a person to place the zones by hand: its review item. */
   readonly reviewId?: string;
+  /** Sent as a job: the job, and why when it was not asked for. */
+  readonly job?: Job;
+  readonly jobNote?: string;
+}
+
+/** How a run sends its pictures: to a model of `modelPages` pages, everything as a job
+ *  when `asJob`; `onJob` hears of every job started. */
+export interface RunOptions {
+  readonly modelPages: number;
+  readonly asJob: boolean;
+  readonly onJob?: (job: Job) => void;
 }
 
 let nextKey = 1;
@@ -50,7 +63,7 @@ export function useExtractQueue() {
   }, []);
 
   /** Cuts every picture that is ready (or failed, to try again) with `modelId`. */
-  const run = useCallback(async (modelId: string) => {
+  const run = useCallback(async (modelId: string, how: RunOptions) => {
     if (running.current) return;
     running.current = true;
     try {
@@ -64,13 +77,37 @@ export function useExtractQueue() {
           error: undefined,
           errorFigures: undefined,
           reviewId: undefined,
+          job: undefined,
+          jobNote: undefined,
         });
         itemsRef.current = itemsRef.current.map((it) => (it.key === item.key ? { ...it, status: "uploading" } : it));
+        const choice = chooseJob(item.file, how.modelPages, how.asJob);
+        const sendJob = async (note?: string): Promise<void> => {
+          patch(item.key, { status: "uploading", progress: 0 });
+          const job = await startJob(
+            modelId,
+            item.file,
+            { eachPage: choice.eachPage },
+            { onProgress: (p) => patch(item.key, { progress: Math.min(p, 1) }) },
+          );
+          patch(item.key, { status: "queued", progress: 1, job, jobNote: note });
+          how.onJob?.(job);
+        };
         try {
-          const result = await extract(modelId, item.file, {
-            onProgress: (p) => patch(item.key, p >= 1 ? { progress: 1, status: "cutting" } : { progress: p }),
-          });
-          patch(item.key, { status: "done", progress: 1, result });
+          if (choice.job) {
+            await sendJob();
+            continue;
+          }
+          try {
+            const result = await extract(modelId, item.file, {
+              onProgress: (p) => patch(item.key, p >= 1 ? { progress: 1, status: "cutting" } : { progress: p }),
+            });
+            patch(item.key, { status: "done", progress: 1, result });
+          } catch (e) {
+            // More than a request may carry (bytes, pages, pixels): a job has room for it.
+            if (!(e instanceof ApiError && e.status === 413)) throw e;
+            await sendJob("Too large to cut at once, so it was sent as a job.");
+          }
         } catch (e) {
           const reviewId = (e instanceof ApiError ? e.problem?.review_id : null) ?? undefined;
           patch(item.key, {
@@ -97,8 +134,10 @@ export function useExtractQueue() {
 
   const clearFinished = useCallback(() => {
     setItems((list) => {
-      for (const it of list) if (it.status === "done" || it.status === "failed") URL.revokeObjectURL(it.preview);
-      const kept = list.filter((it) => it.status !== "done" && it.status !== "failed");
+      const finished = (it: QueueItem): boolean =>
+        it.status === "done" || it.status === "queued" || it.status === "failed";
+      for (const it of list) if (finished(it)) URL.revokeObjectURL(it.preview);
+      const kept = list.filter((it) => !finished(it));
       itemsRef.current = kept;
       return kept;
     });
