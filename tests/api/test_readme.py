@@ -184,7 +184,12 @@ def test_the_readme_walkthrough_runs_top_to_bottom(
 ) -> None:
     blocks = walkthrough()
     port = free_port()
-    settings = {"ZONECUT_DATA_DIR": str(session_folder / "data"), "ZONECUT_PORT": str(port)}
+    settings = {
+        "ZONECUT_DATA_DIR": str(session_folder / "data"),
+        "ZONECUT_PORT": str(port),
+        # README's webhook receiver listens on loopback, as it asks the reader's server to allow
+        "ZONECUT_WEBHOOK_ALLOW_PRIVATE": "true",
+    }
     if database_url.startswith("sqlite"):
         # the default of `make run`: zonecut.db in the data folder (here already migrated)
         shutil.copyfile(database_url.removeprefix("sqlite:///"), session_folder / "data/zonecut.db")
@@ -225,6 +230,8 @@ def test_the_readme_walkthrough_runs_top_to_bottom(
     everything = "".join(outputs.values())
     assert "4 files: 3 filed, 1 refused, 0 failed, 6 crops" in everything, everything
     assert "exit status 1" in everything
+    assert re.search(r"^webhook\.test /api/v1/webhooks/\S+$", everything, re.MULTILINE), everything
+    assert re.search(r"^extraction\.created /api/v1/extractions/\S+$", everything, re.MULTILINE)
     python = outputs[str(next(i for i, b in enumerate(blocks) if b.language == "python"))]
     assert python.split() == [
         "signatures/scan-0042_signature-3.png",
