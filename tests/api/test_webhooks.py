@@ -264,3 +264,22 @@ def test_a_review_resolved_by_hand_is_told_with_its_extraction(
     assert told["data"]["id"] == review_id
     assert told["data"]["extraction_id"] == resolved.json()["id"]
     assert told["data"]["links"]["extraction"] == f"/api/v1/extractions/{resolved.json()['id']}"
+
+
+def test_a_job_whose_model_was_deleted_fails_and_tells_it(
+    make_api: Callable[..., RunningApi], receiver: Receiver
+) -> None:
+    queueing = make_api(job_runner=False)  # queues the job; nobody cuts it yet
+    # a name, checked when delivered: by the other server, which allows loopback
+    webhook = subscribe(queueing, receiver.url.replace("127.0.0.1", "localhost"), "job.failed")
+    model = small_model(queueing.client)
+    answer = start(queueing.client, model["id"], document(2))
+    assert queueing.client.delete(f"/models/{model['id']}").status_code == 204
+    cutting = make_api(webhook_allow_private=True)  # the same database, with a runner
+    job, _ = wait_for(
+        cutting.client, answer.headers["Location"], lambda job: job["status"] == "failed"
+    )
+    assert "model" in job["error"] and job["progress"]["done"] == 0
+    (failed,) = [verified(webhook["secret"], r) for r in receiver.wait_for(1)]
+    assert failed["type"] == "job.failed"
+    assert failed["data"]["id"] == job["id"] and "model" in failed["data"]["error"]
