@@ -2,7 +2,7 @@
 deliveries.
 
 Revision ID: 5d0c2a9e7f31
-Revises: 3e8d5b71c0a4
+Revises: b7d2e4a91c36
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5d0c2a9e7f31"
-down_revision: str | None = "3e8d5b71c0a4"
+down_revision: str | None = "b7d2e4a91c36"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
