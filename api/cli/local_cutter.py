@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from api.cli.extract.answers import REPLAYED, answer_of
-from api.cli.extract.cutter import Answer, ModelRef, Result, Submission
+from api.cli.extract.cutter import Answer, ModelRef, PagesDone, Result, Submission
 from api.cli.extract.plan import Options, UsageError
 
 if TYPE_CHECKING:
@@ -87,8 +87,15 @@ class LocalCutter:
         except errors.NotFound as exc:
             raise UsageError(exc.detail) from exc
 
-    def cut(self, model: ModelRef, submission: Submission, options: Options) -> Answer:
-        """Run the extraction service on the file, as ``POST /extract`` does."""
+    def cut(
+        self,
+        model: ModelRef,
+        submission: Submission,
+        options: Options,
+        pages_done: PagesDone | None = None,
+    ) -> Answer:
+        """Run the extraction service on the file, as ``POST /extract`` does: at once, in
+        this process (it has no jobs, so ``pages_done`` is never told anything)."""
         from api import errors
         from api.edge.problems import to_problem
         from api.services.extraction.pipeline import ExtractRequest
@@ -132,6 +139,9 @@ class LocalCutter:
             paths = [crop.path for crop in record.crops if crop.path]
         for path in paths:
             yield path, self._pipeline.storage.read(path)
+
+    def interrupt(self) -> None:
+        """Nothing to stop: each file is cut at once, in this process."""
 
     def close(self) -> None:
         """Release this run's leases and close the database connections."""

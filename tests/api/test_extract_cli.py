@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from api.cli.main import main
 from tests.api.conftest import ADMIN_KEY, RunningApi, bearer
 from tests.api.factories import encode, extract, model_with_zones, quadrant_picture
 from tests.api.processes import free_port, start_server, stop
+from tests.helpers import pdf_of
 
 ZONES = 3  # the quadrant model's zones: every filed picture gives three crops
 _console_script = Path(sys.executable).with_name("zonecut")
@@ -71,6 +73,19 @@ class Server:
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str) -> Iterator[Server]:
+    with serving(tmp_path, database_url) as running:
+        yield running
+
+
+@pytest.fixture
+def small_server(tmp_path: Path, database_url: str) -> Iterator[Server]:
+    """A server that cuts at most two pages a request: a longer document goes as a job."""
+    with serving(tmp_path, database_url, ZONECUT_MAX_PAGES="2") as running:
+        yield running
+
+
+@contextmanager
+def serving(tmp_path: Path, database_url: str, **settings: str) -> Iterator[Server]:
     port = free_port()
     data_dir = tmp_path / "server-data"
     env = {
@@ -78,6 +93,7 @@ def server(tmp_path: Path, database_url: str) -> Iterator[Server]:
         "ZONECUT_DATABASE_URL": database_url,
         "ZONECUT_ADMIN_API_KEY": ADMIN_KEY,
         "ZONECUT_FRONTEND_DIR": str(tmp_path / "no-frontend"),
+        **settings,
     }
     process = start_server(env, port, tmp_path / "server.log", workers=1)
     base = f"http://127.0.0.1:{port}"
@@ -291,6 +307,93 @@ def test_a_killed_run_resumes_and_cuts_every_file_exactly_once(
     assert sum(folder["file_count"] for folder in folders) == 60 * ZONES
 
 
+def test_a_document_past_the_sync_limit_is_cut_as_a_job_with_its_progress_shown(
+    small_server: Server, tmp_path: Path
+) -> None:
+    server = small_server
+    quadrant_model(server.client)
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    pages = [_BASE.copy() for _ in range(5)]
+    for number, page in enumerate(pages):
+        page.putpixel((0, 0), (number, 0, 7))  # five different pages
+    (scans / "long.pdf").write_bytes(pdf_of(pages))
+    short = write_pictures(scans, ["short.png"])
+    args = ["--model", "Form", "--server", server.url, "--pages-each", "--report", "r.json"]
+
+    done = zonecut_extract(
+        tmp_path, *args, "--download", "mirror", "scans", env=cli_env(ZONECUT_API_KEY=ADMIN_KEY)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 files: 2 filed, 0 refused, 0 failed, 18 crops" in done.stdout
+    assert "job: 5/5 pages" in done.stderr  # the job's progress, on the bar
+
+    jobs = server.client.get("/jobs").json()["items"]
+    assert [(job["filename"], job["status"], job["filed"]) for job in jobs] == [
+        ("long.pdf", "done", 5)
+    ]
+    records = server.extractions()
+    assert len(records) == 6  # every page filed once, and the short file
+    by_file = {entry["file"]: entry for entry in json.loads((tmp_path / "r.json").read_text())}
+    long = by_file["scans/long.pdf"]
+    assert long["status"] == "filed" and long["crops"] == 5 * ZONES and not long["reason"]
+    page_ids = long["extraction_id"].split()
+    assert sorted(page_ids) == sorted(
+        record["id"] for record in records if record["source"]["filename"] == "long.pdf"
+    )
+    assert sorted(record["source"]["page"] for record in records if record["id"] in page_ids) == [
+        1, 2, 3, 4, 5,
+    ]  # fmt: skip
+    assert by_file["scans/short.png"]["status"] == "filed"
+    assert [record["source"]["sha256"] for record in records if record["id"] not in page_ids] == [
+        sha256(short["short.png"])
+    ]
+    outputs = server.output_files()
+    assert len(outputs) == 6 * ZONES and files_below(tmp_path / "mirror") == outputs
+
+    # Again: the same job answers (its first answer replayed), nothing is cut twice.
+    again = zonecut_extract(tmp_path, *args, "scans", env=cli_env(ZONECUT_API_KEY=ADMIN_KEY))
+    assert again.returncode == 0, again.stderr
+    assert "2 files: 2 filed (2 were already cut), 0 refused, 0 failed" in again.stdout
+    assert len(server.client.get("/jobs").json()["items"]) == 1
+    assert server.extraction_count() == 6 and server.output_files() == outputs
+
+
+def test_a_job_whose_pages_are_refused_exits_1_with_the_refusals(
+    small_server: Server, tmp_path: Path
+) -> None:
+    quadrant_model(small_server.client)
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    wide = Image.new("RGB", (300, 100), "white")  # another shape: scale alignment refuses it
+    (scans / "mixed.pdf").write_bytes(pdf_of([_BASE, wide, _BASE, wide]))
+    (scans / "none.pdf").write_bytes(pdf_of([wide, wide, wide]))
+
+    done = zonecut_extract(
+        tmp_path, "--model", "Form", "--server", small_server.url, "--pages-each",
+        "--report", "r.csv", "--refused", "refused", "scans",
+        env=cli_env(ZONECUT_API_KEY=ADMIN_KEY),
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "2 files: 1 filed, 1 refused, 0 failed, 6 crops" in done.stdout
+    with (tmp_path / "r.csv").open(newline="") as handle:
+        rows = {row["file"]: row for row in csv.DictReader(handle)}
+    mixed, none = rows["scans/mixed.pdf"], rows["scans/none.pdf"]
+    assert mixed["status"] == "filed" and len(mixed["extraction_id"].split()) == 2
+    assert re.fullmatch(r"page 2: .*does not match.*; page 4: .*does not match.*", mixed["reason"])
+    assert none["status"] == "refused" and not none["extraction_id"]
+    assert [note.split(":")[0] for note in none["reason"].split("; ")] == [
+        "page 1", "page 2", "page 3",
+    ]  # fmt: skip
+    assert files_below(tmp_path / "refused") == {"none.pdf": (scans / "none.pdf").read_bytes()}
+    jobs = small_server.client.get("/jobs").json()["items"]
+    assert sorted((job["filename"], job["filed"], job["refused"]) for job in jobs) == [
+        ("mixed.pdf", 2, 2),
+        ("none.pdf", 0, 3),
+    ]
+    assert small_server.extraction_count() == 2
+
+
 def test_without_server_the_local_instance_cuts_as_cli(
     make_api: Callable[..., RunningApi], tmp_path: Path
 ) -> None:
@@ -465,3 +568,86 @@ def test_a_link_in_the_download_folder_cannot_lead_out(tmp_path: Path) -> None:
     assert safe_destination(tmp_path / "mirror", "a/b.png").name == "b.png"
     with pytest.raises(DownloadFailed):
         safe_destination(tmp_path / "mirror", "folder/b.png")
+
+
+def test_a_job_is_followed_as_the_server_asks_and_an_ended_job_is_a_failure(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "in").mkdir()
+    for name in ("done.pdf", "cancelled.pdf"):
+        (tmp_path / "in" / name).write_bytes(b"%PDF-1.7 " + name.encode())
+    too_large = {
+        "type": "https://zonecut.dev/problems/too-large",
+        "title": "Content too large",
+        "status": 413,
+        "detail": "3 pages, more than the limit of 2",
+    }
+    looks: dict[str, int] = {}
+
+    def job(name: str, status: str, done: int, total: int | None) -> dict[str, Any]:
+        return {
+            "id": name,
+            "status": status,
+            "progress": {"done": done, "total": total},
+            "filed": done,
+            "error": None,
+            "items_url": f"/api/v1/jobs/{name}/items",
+        }
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/api/v1/models":
+            items = [{"id": MODEL_ID, "name": "Form", "zone_count": 2}]
+            return httpx.Response(200, json={"items": items, "total": 1, "limit": 200})
+        if path == "/api/v1/extract":
+            name = "done" if b"done.pdf" in request.read() else "cancelled"
+            if request.headers.get("prefer") != "respond-async":
+                return httpx.Response(413, json=too_large)
+            location = {"Location": f"/api/v1/jobs/{name}"}
+            return httpx.Response(202, json=job(name, "queued", 0, None), headers=location)
+        if path == "/api/v1/jobs/cancelled":
+            return httpx.Response(200, json=job("cancelled", "cancelled", 1, 3))
+        if path == "/api/v1/jobs/done":
+            looks["done"] = looks.get("done", 0) + 1
+            if looks["done"] == 1:
+                return httpx.Response(503, headers={"Retry-After": "7"})
+            if looks["done"] == 2:
+                return httpx.Response(200, json=job("done", "running", 1, 3))
+            return httpx.Response(200, json=job("done", "done", 3, 3))
+        assert path == "/api/v1/jobs/done/items", path
+        every = [
+            {"part": 1, "page": 1, "status": "filed", "extraction": filed(1)},
+            {"part": 1, "page": 2, "status": "refused", "refusal": {"title": "No match"}},
+            {"part": 1, "page": 3, "status": "filed", "extraction": filed(3)},
+        ]
+        offset = int(request.url.params["offset"])
+        page = every[offset : offset + 2]  # two a page, whatever the limit asked
+        return httpx.Response(200, json={"items": page, "total": 3, "offset": offset})
+
+    pauses: list[float] = []
+    transport = httpx.MockTransport(handle)
+    cutter = HttpCutter("http://zonecut.test", "zc_stub", transport=transport, pause=pauses.append)
+    plan = Plan("Form", ("in",), jobs=1, report=tmp_path / "r.json", options=Options(True))
+    sources = find_input_files([str(tmp_path / "in")])
+    progress = io.StringIO()
+    status = run_extract(plan, cutter, sources, out=io.StringIO(), progress=progress)
+    entries = json.loads((tmp_path / "r.json").read_text())
+    report = {entry["file"].rsplit("/", 1)[-1]: entry for entry in entries}
+
+    assert status == 1
+    assert report["done.pdf"]["status"] == "filed" and report["done.pdf"]["crops"] == 4
+    assert report["done.pdf"]["extraction_id"] == f"{filed(1)['id']} {filed(3)['id']}"
+    assert report["done.pdf"]["reason"] == "page 2: No match"
+    assert report["cancelled.pdf"]["status"] == "failed"
+    assert report["cancelled.pdf"]["reason"].endswith("cancelled (pages filed before it ended: 1)")
+    # Every second, or as long as Retry-After asks: cancelled.pdf's job once, done.pdf's thrice.
+    assert pauses == [1.0, 1.0, 7.0, 1.0]
+    assert looks == {"done": 3}
+    shown = re.findall(r"jobs?: [\d?]+/[\d?]+ pages", progress.getvalue())
+    assert list(dict.fromkeys(shown)) == [  # the pages of both jobs, as they grew
+        "job: 0/? pages",
+        "job: 1/3 pages",
+        "jobs: 1/? pages",
+        "jobs: 2/6 pages",
+        "jobs: 4/6 pages",
+    ]

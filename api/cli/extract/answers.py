@@ -24,7 +24,7 @@ def answer_of(
     """What an answer of ``POST /extract`` (or the service's error) means for the file."""
     if status in (200, 201) and isinstance(body, dict):
         if isinstance(body.get("items"), list):
-            return _pages_answer(body)
+            return _pages_answer(body, replayed=replayed)
         if "id" in body:
             crops = body.get("crops")
             return Result(
@@ -47,15 +47,51 @@ def answer_of(
     return Result("failed", reason=reason)
 
 
-def _pages_answer(body: Mapping[str, Any]) -> Result:
-    """A ``pages=each`` answer: filed when any page was; the refused pages are the reason."""
+def _pages_answer(body: Mapping[str, Any], *, replayed: bool = False) -> Result:
+    """A ``pages=each`` answer: filed when any page was; the refused pages are the reason
+    (or, for an answer replayed, that it was)."""
     items = [item for item in body["items"] if isinstance(item, dict) and "id" in item]
     refused = body.get("refused")
     reason = _refusals(refused) if isinstance(refused, list) else ""
     if not items:
         return Result("refused", reason=reason or "no page was filed")
     crops = sum(len(item.get("crops") or ()) for item in items)
-    return Result("filed", tuple(str(item["id"]) for item in items), crops, reason)
+    ids = tuple(str(item["id"]) for item in items)
+    return Result("filed", ids, crops, reason or (REPLAYED if replayed else ""), replayed)
+
+
+def goes_as_a_job(status: int, body: Any) -> bool:
+    """Whether the file should go again as a job: the answer says it is past the
+    synchronous limits (too many pages, too many bytes or pixels for one request), which a
+    job's are larger than, or that its key was used for another request — a job that an
+    earlier run started for this same file."""
+    slug = str(body.get("type", "")).rsplit("/", 1)[-1] if isinstance(body, dict) else ""
+    return (status, slug) in {(413, "too-large"), (422, "idempotency-key-reused")}
+
+
+def job_answer(job: Mapping[str, Any], items: Sequence[Any], *, replayed: bool = False) -> Result:
+    """What an ended job (``GET /jobs/{id}``) and its pages (``GET /jobs/{id}/items``) mean
+    for the file, as the synchronous answer would: filed when any page was, its refused
+    pages the reason; a job that failed or was cancelled is a failure."""
+    status = job.get("status")
+    if status != "done":
+        why = f": {job['error']}" if job.get("error") else ""
+        return Result(
+            "failed",
+            reason=f"the job {job.get('id')} {status}{why} (pages filed before it ended: "
+            f"{job.get('filed', 0)})",
+        )
+    extractions = []
+    refused = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if item.get("status") == "filed" and isinstance(item.get("extraction"), dict):
+            extractions.append(item["extraction"])
+        elif isinstance(item.get("refusal"), dict):
+            where = {"page": item["page"]} if item.get("page") else {"part": item.get("part")}
+            refused.append(item["refusal"] | where)
+    return _pages_answer({"items": extractions, "refused": refused}, replayed=replayed)
 
 
 def _refusals(refused: Sequence[Any]) -> str:

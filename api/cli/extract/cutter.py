@@ -4,7 +4,7 @@ in-process cutter both keep, and what passes through it."""
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -63,6 +63,10 @@ class RetryLater:
 
 Answer = Result | RetryLater
 
+# Told how far a job is, each time it is looked at: pages (or parts) done, and in all (None
+# until the server has counted them).
+PagesDone = Callable[[int, int | None], None]
+
 
 class Cutter(Protocol):
     """Where the pictures are cut: a server over HTTP, or this instance in-process."""
@@ -71,12 +75,23 @@ class Cutter(Protocol):
         """The model named by id or (case-insensitive) name; :class:`UsageError` if none."""
         ...
 
-    def cut(self, model: ModelRef, submission: Submission, options: Options) -> Answer:
-        """Cut one file; a refusal or failure is an answer, not an exception."""
+    def cut(
+        self,
+        model: ModelRef,
+        submission: Submission,
+        options: Options,
+        pages_done: PagesDone | None = None,
+    ) -> Answer:
+        """Cut one file; a refusal or failure is an answer, not an exception. A file cut as
+        a job tells ``pages_done`` how far the job is while it runs."""
         ...
 
     def crops(self, extraction_id: str) -> Iterator[tuple[str, bytes]]:
         """The filed crops of an extraction as ``(<folder>/<file>, bytes)``."""
+        ...
+
+    def interrupt(self) -> None:
+        """The run was interrupted: stop waiting on anything long (the jobs followed)."""
         ...
 
     def close(self) -> None:

@@ -3,7 +3,8 @@ line."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from api.cli.extract.cutter import Result
@@ -39,6 +40,37 @@ class Tally:
             f"{total} files: {self.filed} filed{earlier}, {self.refused} refused, "
             f"{self.failed} failed, {self.crops} crops in {seconds:.1f} s"
         )
+
+
+@dataclass
+class JobPages:
+    """How far the jobs of the run are (files past the synchronous limits go as jobs):
+    pages done and in all, summed over every job, shown beside the counts on the bar."""
+
+    bar: tqdm[Any]
+    tally: Tally
+    _jobs: dict[int, tuple[int, int | None]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def told(self, file: int, done: int, total: int | None) -> None:
+        """The job of file number ``file`` has ``done`` of ``total`` pages cut: redraw."""
+        with self._lock:
+            self._jobs[file] = (done, total)
+            self.bar.set_postfix_str(self._postfix_locked(), refresh=True)
+
+    def counts_changed(self) -> None:
+        """A file was settled: redraw the counts (on the next refresh of the bar)."""
+        with self._lock:
+            self.bar.set_postfix_str(self._postfix_locked(), refresh=False)
+
+    def _postfix_locked(self) -> str:
+        if not self._jobs:
+            return self.tally.counts()
+        done = sum(done for done, _ in self._jobs.values())
+        totals = [total for _, total in self._jobs.values()]
+        total = "?" if None in totals else str(sum(total or 0 for total in totals))
+        plural = "s" if len(self._jobs) > 1 else ""
+        return f"{self.tally.counts()}; job{plural}: {done}/{total} pages"
 
 
 def progress_bar(progress: TextIO, total: int, title: str) -> tqdm[Any]:

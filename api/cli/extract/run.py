@@ -8,6 +8,7 @@ interruption, say — cuts nothing twice: the server answers what it answered th
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -19,10 +20,17 @@ from typing import TextIO
 from api.cli.extract.answers import describe
 from api.cli.extract.client import HttpCutter, api_base
 from api.cli.extract.copies import download, keep_refused
-from api.cli.extract.cutter import Cutter, DownloadFailed, ModelRef, Result, Submission
+from api.cli.extract.cutter import (
+    Cutter,
+    DownloadFailed,
+    ModelRef,
+    PagesDone,
+    Result,
+    Submission,
+)
 from api.cli.extract.inputs import InputFile, find_input_files
 from api.cli.extract.plan import Options, Plan, UsageError, idempotency_key
-from api.cli.extract.progress import Tally, progress_bar
+from api.cli.extract.progress import JobPages, Tally, progress_bar
 from api.cli.extract.report import Row, report_format, write_report
 
 ATTEMPTS = 5
@@ -86,11 +94,13 @@ def run_extract(
     tally = Tally()
     interrupted = False
     bar = progress_bar(progress, len(files), model.name)
+    jobs = JobPages(bar, tally)
     pool = ThreadPoolExecutor(max_workers=plan.jobs, thread_name_prefix="extract")
     futures: dict[Future[Result], int] = {}
     try:
         for index, file in enumerate(files):
-            futures[pool.submit(_cut_one, cutter, model, plan, file, pause)] = index
+            told = functools.partial(jobs.told, index)
+            futures[pool.submit(_cut_one, cutter, model, plan, file, pause, told)] = index
         for future in as_completed(futures):
             index = futures[future]
             result = _settle(files[index], future.result(), plan)
@@ -98,11 +108,12 @@ def run_extract(
             tally.add(result)
             if result.status != "filed":
                 bar.write(f"{result.status}: {files[index].shown}: {result.reason}", file=progress)
-            bar.set_postfix_str(tally.counts(), refresh=False)
+            jobs.counts_changed()
             bar.update(1)
     except KeyboardInterrupt:
         interrupted = True
         bar.write("interrupted: finishing the files under way…", file=progress)
+        cutter.interrupt()
         pool.shutdown(wait=True, cancel_futures=True)
         for future, index in futures.items():
             if index not in results and future.done() and not future.cancelled():
@@ -132,10 +143,16 @@ def _settle(file: InputFile, result: Result, plan: Plan) -> Result:
 
 
 def _cut_one(
-    cutter: Cutter, model: ModelRef, plan: Plan, file: InputFile, pause: Callable[[float], None]
+    cutter: Cutter,
+    model: ModelRef,
+    plan: Plan,
+    file: InputFile,
+    pause: Callable[[float], None],
+    pages_done: PagesDone | None = None,
 ) -> Result:
-    """Read, hash and cut one file (asking again while the server says "later"), then
-    bring its crops home if the plan says so. Never raises: a problem is the file's."""
+    """Read, hash and cut one file (asking again while the server says "later"; a file
+    cut as a job tells ``pages_done`` how far it is), then bring its crops home if the
+    plan says so. Never raises: a problem is the file's."""
     try:
         data = file.path.read_bytes()
     except OSError as exc:
@@ -143,7 +160,7 @@ def _cut_one(
     key = idempotency_key(hashlib.sha256(data).hexdigest(), model.id, plan.options)
     submission = Submission(file.path.name, data, key)
     try:
-        result = cut_with_retries(cutter, model, submission, plan.options, pause)
+        result = cut_with_retries(cutter, model, submission, plan.options, pause, pages_done)
     except Exception as exc:  # one file's trouble must not end the run
         return Result("failed", reason=describe(exc))
     if result.status != "filed" or plan.download_dir is None:
@@ -167,12 +184,13 @@ def cut_with_retries(
     submission: Submission,
     options: Options,
     pause: Callable[[float], None] = time.sleep,
+    pages_done: PagesDone | None = None,
     attempts: int = ATTEMPTS,
 ) -> Result:
     """Cut one file, asking again after ``Retry-After`` (or a growing pause) while the
     server is busy, unavailable, still cutting the same file or out of reach."""
     for attempt in range(1, attempts + 1):
-        answer = cutter.cut(model, submission, options)
+        answer = cutter.cut(model, submission, options, pages_done)
         if isinstance(answer, Result):
             return answer
         if attempt < attempts:
