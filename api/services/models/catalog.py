@@ -234,15 +234,12 @@ def create_model(
 ) -> Model:
     """A new model from a reference picture or document (and, for imports, settings,
     zones and the pictures of further pages)."""
-    key = check_unique_name(session, name)
-    pages = reference_pictures(image, limits, more_pages)
-    return _new_model(
+    return create_model_from_pages(
         session,
         references,
-        key=key,
         name=name,
         description=description,
-        pages=pages,
+        pages=reference_pictures(image, limits, more_pages),
         limits=limits,
         settings=settings,
         zones=zones,
@@ -257,6 +254,7 @@ def create_model_from_pages(
     description: str,
     pages: Sequence[ReferenceUpload],
     limits: Limits,
+    settings: Mapping[str, Any] | None = None,
     zones: Sequence[ZoneSpec] = (),
 ) -> Model:
     """A new model from reference pages already decoded by :func:`reference_pictures`
@@ -270,7 +268,7 @@ def create_model_from_pages(
         description=description,
         pages=pages,
         limits=limits,
-        settings=None,
+        settings=settings,
         zones=zones,
     )
 
