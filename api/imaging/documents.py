@@ -257,7 +257,7 @@ class _PdfDocument(Document):
             finally:
                 page.close()
         image.load()
-        return Picture(image=image, format="pdf", width=width, height=height, orientation=1)
+        return Picture.of_image(image, "pdf")
 
     def close(self) -> None:
         with _PDFIUM_LOCK:

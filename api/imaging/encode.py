@@ -30,6 +30,7 @@ from isal import isal_zlib
 from PIL import Image
 
 from api.imaging.decode import normalise_mode
+from api.imaging.pixels import array_mode
 
 OutputFormat = Literal["png", "jpeg", "webp"]
 
@@ -69,23 +70,50 @@ def encode_image(image: Image.Image, fmt: OutputFormat, quality: int = DEFAULT_Q
     Images in other modes than RGB, RGBA, L and LA are first converted like decoded
     pictures are (see :func:`api.imaging.decode.normalise_mode`).
     """
-    if not 1 <= quality <= 100:
-        message = f"quality must be between 1 and 100, not {quality}."
-        raise ValueError(message)
+    _check_quality(quality)
     image = normalise_mode(image)
     if fmt == "png":
-        return _encode_png(image)
+        return _encode_png(np.asarray(image), image.info.get("icc_profile"))
     if fmt == "jpeg":
         return _encode_jpeg(image, quality)
     if fmt == "webp":
         return _encode_webp(image, quality)
-    message = f"Unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}."
-    raise ValueError(message)
+    raise ValueError(_unknown_format(fmt))
 
 
-def _encode_png(image: Image.Image) -> bytes:
-    """An 8-bit L, LA, RGB or RGBA image as PNG: "Up" filter on every row, ISA-L deflate."""
-    pixels = np.asarray(image)
+def encode_pixels(
+    pixels: np.ndarray,
+    fmt: OutputFormat,
+    quality: int = DEFAULT_QUALITY,
+    icc_profile: bytes | None = None,
+) -> bytes:
+    """Encode 8-bit ``pixels`` as ``fmt``: an array of (rows, columns) for L, or (rows,
+    columns, channels) for LA, RGB and RGBA, each row contiguous; PNG is written straight
+    from the array. ``icc_profile`` is the colour profile to keep; ``quality`` as for
+    :func:`encode_image`."""
+    _check_quality(quality)
+    if fmt == "png":
+        return _encode_png(pixels, icc_profile)
+    if fmt not in OUTPUT_FORMATS:
+        raise ValueError(_unknown_format(fmt))
+    image = Image.fromarray(pixels, array_mode(pixels))
+    if icc_profile:
+        image.info["icc_profile"] = icc_profile
+    return encode_image(image, fmt, quality)
+
+
+def _check_quality(quality: int) -> None:
+    if not 1 <= quality <= 100:
+        message = f"quality must be between 1 and 100, not {quality}."
+        raise ValueError(message)
+
+
+def _unknown_format(fmt: str) -> str:
+    return f"Unknown output format {fmt!r}; expected one of {', '.join(OUTPUT_FORMATS)}."
+
+
+def _encode_png(pixels: np.ndarray, icc_profile: bytes | None) -> bytes:
+    """8-bit L, LA, RGB or RGBA pixels as PNG: "Up" filter on every row, ISA-L deflate."""
     height, width = pixels.shape[:2]
     rows = pixels.reshape(height, -1)
     filtered = np.empty((height, rows.shape[1] + 1), dtype=np.uint8)
@@ -93,17 +121,17 @@ def _encode_png(image: Image.Image) -> bytes:
     filtered[0, 1:] = rows[0]
     np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
     compressed = memoryview(isal_zlib.compress(filtered.data, PNG_DEFLATE_LEVEL))
+    del filtered
 
-    colour_type = _PNG_COLOUR_TYPES[image.mode]
-    parts = [
+    colour_type = _PNG_COLOUR_TYPES[array_mode(pixels)]
+    parts: list[bytes | memoryview] = [
         _PNG_SIGNATURE,
         _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)),
     ]
-    icc_profile = image.info.get("icc_profile")
     if icc_profile:
         parts.append(_png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc_profile)))
     for start in range(0, len(compressed), _PNG_IDAT_SIZE):
-        parts.append(_png_chunk(b"IDAT", compressed[start : start + _PNG_IDAT_SIZE]))
+        parts.extend(_png_chunk_parts(b"IDAT", compressed[start : start + _PNG_IDAT_SIZE]))
     parts.append(_png_chunk(b"IEND", b""))
     return b"".join(parts)
 
@@ -150,5 +178,13 @@ def _pillow_bytes(image: Image.Image, fmt: str, **params: object) -> bytes:
 
 def _png_chunk(kind: bytes, data: bytes | memoryview) -> bytes:
     """One PNG chunk: length, type, data, CRC of type and data."""
-    crc = zlib.crc32(data, zlib.crc32(kind))
-    return b"".join((struct.pack(">I", len(data)), kind, data, struct.pack(">I", crc)))
+    return b"".join(_png_chunk_parts(kind, data))
+
+
+def _png_chunk_parts(
+    kind: bytes, data: bytes | memoryview
+) -> tuple[bytes, bytes | memoryview, bytes]:
+    """A PNG chunk as its head (length, type) with the data, and its tail (the CRC), so
+    that a large chunk's data is copied only once, into the file."""
+    crc = isal_zlib.crc32(data, isal_zlib.crc32(kind))
+    return struct.pack(">I", len(data)) + kind, data, struct.pack(">I", crc)

@@ -251,7 +251,7 @@ def test_a_failure_between_two_crops_leaves_no_file_and_no_record(
     api: RunningApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model = model_with_zones(api.client)
-    real_encode = encode_module.encode_image
+    real_encode = encode_module.encode_pixels
     calls = {"n": 0}
 
     def failing_second_encode(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -260,7 +260,7 @@ def test_a_failure_between_two_crops_leaves_no_file_and_no_record(
             raise OSError("disk on fire")
         return real_encode(*args, **kwargs)
 
-    monkeypatch.setattr("api.services.extraction.run.encode_image", failing_second_encode)
+    monkeypatch.setattr("api.services.extraction.run.encode_pixels", failing_second_encode)
     response = extract(api.client, model["id"], picture_bytes())
     assert_problem(response, 500)
     assert api.output_files() == []

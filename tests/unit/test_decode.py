@@ -14,6 +14,8 @@ from PIL import Image
 
 from api.imaging.decode import SUPPORTED_FORMATS, Picture, decode_picture, probe_picture
 from api.imaging.errors import DecodeFailed, PictureTooLarge, UnsupportedFormat
+from api.imaging.geometry import Box
+from api.imaging.pixels import as_image
 from tests.helpers import (
     BLUE,
     GREEN,
@@ -602,6 +604,10 @@ def test_jpeg_crops_match_pillows_decode(orientation: int, options: dict[str, ob
     for box in [(0, 0, 40, 30), (17, 9, 120, 101), (picture.width - 33, picture.height - 21)]:
         ltrb = box if len(box) == 4 else (*box, picture.width, picture.height)
         _assert_pixel_equivalent(picture.image.crop(ltrb), reference.crop(ltrb))
+        # what a crop is cut from: the box alone turned upright
+        left, top, right, bottom = ltrb
+        region = picture.region(Box(left, top, right - left, bottom - top))
+        _assert_pixel_equivalent(as_image(region), reference.crop(ltrb))
 
 
 def test_a_grey_jpeg_matches_pillows_decode() -> None:
@@ -638,3 +644,45 @@ def test_a_jpeg_cut_short_inside_its_data_is_undecodable() -> None:
     data = picture_file(_photo_like((320, 240)), "JPEG", quality=90)
     with pytest.raises(DecodeFailed):
         decode_picture(data[: len(data) * 2 // 3], max_pixels=LIMIT)
+
+
+# --- PNG through libpng ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+def test_an_eight_bit_png_decodes_to_exactly_pillows_pixels(mode: str) -> None:
+    image = _photo_like((131, 77)).convert(mode)
+    data = picture_file(image, "PNG", optimize=True)  # every row filter Pillow has
+    picture = decode_picture(data, max_pixels=LIMIT)
+    assert picture.mode == mode and (picture.width, picture.height) == (131, 77)
+    assert_image_equal(picture.image, Image.open(io.BytesIO(data)))
+    assert np.array_equal(picture.region(Box(5, 7, 60, 40)), np.asarray(image.crop((5, 7, 65, 47))))
+
+
+def _png_with_exif_after_the_pixels(image: Image.Image, orientation: int) -> bytes:
+    data = picture_file(image, "PNG")
+    end = data.rindex(b"IEND") - 4
+    exif = exif_with_orientation(orientation).tobytes()
+    return data[:end] + png_chunk(b"eXIf", exif) + data[end:]
+
+
+def test_a_png_whose_exif_follows_its_pixels_is_still_turned_upright() -> None:
+    data = _png_with_exif_after_the_pixels(QUADRANTS, 6)
+    picture = decode_picture(data, max_pixels=LIMIT)
+    assert (picture.width, picture.height) == (48, 64)
+    assert picture.orientation == 6
+    assert_image_equal(picture.image, QUADRANTS.transpose(Image.Transpose.ROTATE_270))
+
+
+def test_a_png_cut_short_inside_its_pixels_is_undecodable() -> None:
+    data = picture_file(_photo_like((320, 240)), "PNG")
+    with pytest.raises(DecodeFailed):
+        decode_picture(data[: len(data) * 2 // 3], max_pixels=LIMIT)
+
+
+def test_a_png_with_a_broken_checksum_is_undecodable() -> None:
+    data = bytearray(picture_file(_photo_like((64, 48)), "PNG"))
+    start = data.index(b"IDAT") + 4
+    data[start + 10] ^= 0xFF  # the deflate stream damaged, its CRC no longer matching
+    with pytest.raises(DecodeFailed):
+        decode_picture(bytes(data), max_pixels=LIMIT)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from PIL import Image
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import errors
@@ -178,11 +178,13 @@ class Placement:
 @dataclass(frozen=True)
 class ZonePlacer:
     """How the zones of one picture are placed: the transform record, and for one zone
-    its placement and its crop."""
+    its placement and its crop (upright pixels, as :meth:`Picture.region` gives them);
+    the colour profile the crops carry."""
 
     transform: dict[str, Any]
     place: Callable[[Box], Placement]
-    cut: Callable[[Box], Image.Image]
+    cut: Callable[[Box], np.ndarray]
+    icc_profile: bytes | None = None
 
 
 @dataclass

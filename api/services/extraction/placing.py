@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
-from PIL import Image
+import numpy as np
 
 from api import errors
 from api.imaging import errors as imaging_errors
-from api.imaging.crop import crop
 from api.imaging.decode import Picture
 from api.imaging.geometry import Box, Matrix, map_box_by_scale, scale_matrix
 from api.services.extraction import alignment
@@ -111,7 +110,8 @@ def zone_placer(page: ModelSnapshot, picture: Picture, location: PageLocation) -
     return ZonePlacer(
         {"method": "scale", "matrix": _rows(matrix), "local": None},
         mapped,
-        lambda box: crop(picture.image, map_box_by_scale(box, matrix, size)),
+        lambda box: picture.region(map_box_by_scale(box, matrix, size)),
+        picture.icc_profile,
     )
 
 
@@ -135,7 +135,8 @@ def _placer_by_features(
     return ZonePlacer(
         {"method": "features", "matrix": _rows(aligned.matrix), **figures, "local": local},
         place,
-        lambda box: alignment.cut(picture.image, aligned, box),
+        lambda box: np.asarray(alignment.cut(picture.image, aligned, box)),
+        picture.icc_profile,
     )
 
 
@@ -163,10 +164,11 @@ def _cutting_threads() -> ThreadPoolExecutor:
 def cut_zones(
     placed: Sequence[PlacedPage],
     zones: Sequence[ZoneSnapshot],
-    then: Callable[[ZoneSnapshot, Image.Image, Placement], T],
+    then: Callable[[ZoneSnapshot, np.ndarray, Placement, bytes | None], T],
 ) -> list[T]:
     """Every zone cut from its page where that page's placer puts it, handed with its
-    placement to ``then`` (which encodes it): the results, in the zones' order.
+    placement and its page's colour profile to ``then`` (which encodes it): the results,
+    in the zones' order.
 
     The zones are cut side by side, each crop made only when a thread takes it up and
     dropped once ``then`` is done with it, so no more crops than threads are held at once.
@@ -175,6 +177,6 @@ def cut_zones(
 
     def one(zone: ZoneSnapshot) -> T:
         placer = placers[zone.page]
-        return then(zone, placer.cut(zone.box), placer.place(zone.box))
+        return then(zone, placer.cut(zone.box), placer.place(zone.box), placer.icc_profile)
 
     return list(_cutting_threads().map(one, zones))

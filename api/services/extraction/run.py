@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from PIL import Image
+import numpy as np
 
 from api import errors, metrics
 from api.db import session_scope
 from api.imaging.decode import Picture
-from api.imaging.encode import EXTENSIONS, encode_image
+from api.imaging.encode import EXTENSIONS, encode_pixels
 from api.services.extraction import refusals, replay
 from api.services.extraction.filing import crop_record, file_and_record
 from api.services.extraction.pipeline import (
@@ -197,9 +197,13 @@ def cut_and_file_pages(
     output_format = request.output_format or model.output_format
     extension = EXTENSIONS[output_format]  # type: ignore[index]
 
-    def cut_and_encode(zone: ZoneSnapshot, image: Image.Image, placement: Placement) -> CutCrop:
-        data = encode_image(image, output_format, model.output_quality)  # type: ignore[arg-type]
-        return CutCrop(zone, image.width, image.height, data, extension, placement)
+    def cut_and_encode(
+        zone: ZoneSnapshot, pixels: np.ndarray, placement: Placement, icc: bytes | None
+    ) -> CutCrop:
+        quality = model.output_quality
+        data = encode_pixels(pixels, output_format, quality, icc)  # type: ignore[arg-type]
+        height, width = pixels.shape[:2]
+        return CutCrop(zone, width, height, data, extension, placement)
 
     with metrics.stage("encode"):
         crops = cut_zones(placed, model.zones, cut_and_encode)

@@ -227,11 +227,12 @@ def _manual_placer(model: ModelSnapshot, picture: Image.Image, placing: Placing)
         quad = project(matrix, rectangle_corners(box))
         return Placement([[round(x, 2), round(y, 2)] for x, y in quad], 1.0)
 
-    def cut(box: Box) -> Image.Image:
-        return alignment.cut(picture, _as_matrix(per_zone[boxes[box]]), box)
+    def cut(box: Box) -> np.ndarray:
+        return np.asarray(alignment.cut(picture, _as_matrix(per_zone[boxes[box]]), box))
 
     transform: dict[str, Any] = {"method": "manual", "matrix": page.tolist(), "local": None}
-    return ZonePlacer(transform, place, cut)
+    icc_profile = picture.info.get("icc_profile") or None
+    return ZonePlacer(transform, place, cut, icc_profile)
 
 
 def _fit(field: str, source: np.ndarray, quad: Quad) -> np.ndarray:

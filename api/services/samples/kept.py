@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from api import errors
 from api.db import on_commit, session_scope
 from api.imaging.difference import fingerprint, preview
+from api.imaging.pixels import as_image
 from api.services import audit
 from api.services.extraction.pipeline import ModelSnapshot, ZoneSnapshot
 from api.services.extraction.placing import PageLocation, locate_page, refusal_of_page, zone_placer
@@ -213,7 +214,7 @@ def _cut_sample(
                     location = locate_page(parts.references, page, picture, model.alignment)
                     placer = zone_placer(page, picture, location)
                     for zone in page.zones:
-                        image = placer.cut(zone.box)
+                        image = as_image(placer.cut(zone.box))
                         cut[zone.id] = (_crop_facts(zone, image), preview(image))
             except errors.PictureDoesNotMatch as refusal:
                 refusal.detail = f"the sample does not match the model: {refusal.detail}"

@@ -32,6 +32,7 @@ from api import errors
 from api.db import session_scope
 from api.imaging.decode import Picture
 from api.imaging.geometry import Box, Matrix, map_box_by_scale
+from api.imaging.pixels import as_image
 from api.imaging.tiles import (
     TileGrid,
     assemble,
@@ -216,7 +217,7 @@ class SamplePages:
         except (FileNotFoundInStorage, ValueError):
             return None
         fmt = self._sample.format
-        return Picture(image=image, format=fmt, width=grid.width, height=grid.height, orientation=1)
+        return Picture.of_image(image, fmt)
 
     def close(self) -> None:
         """Release the opened file and the page kept."""
@@ -377,7 +378,7 @@ def cut_boxes(
         placer = zone_placer(model.page(number), picture, location)
         for box in boxes:
             try:
-                cuts.crops[(number, box)] = placer.cut(box)
+                cuts.crops[(number, box)] = as_image(placer.cut(box))
             except errors.PictureDoesNotMatch as refusal:
                 cuts.crops[(number, box)] = refusal
     return cuts
