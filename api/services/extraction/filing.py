@@ -1,12 +1,15 @@
-"""Filing the crops of an extraction: names reserved, files written side by side, the
-record marked done, or everything undone; the picture kept for the overlay."""
+"""Filing the crops of an extraction: names reserved first, each crop written as soon as
+it is encoded, the record marked done, or everything undone; the picture kept for the
+overlay."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -59,83 +62,52 @@ def _filing_threads() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=FILING_THREADS, thread_name_prefix="filing")
 
 
-def file_and_record(
-    pipeline: Pipeline,
-    request: ExtractRequest,
-    model: ModelSnapshot,
-    record: Extraction,
-    crops: Sequence[CutCrop],
-    started: float,
-) -> ExtractionOutcome:
-    """Record the intent with its names reserved, write the files, then mark it done
-    (keeping the answer for the request's Idempotency-Key in the same transaction)."""
-    with pipeline.in_flight.holding(record.id):
-        return _file_and_record(pipeline, request, model, record, crops, started)
+class Filing:
+    """The filing of one extraction's crops, each written as soon as it is encoded.
 
+    Made with :func:`filing`: the intent is recorded first (the record pending, every
+    crop's name reserved in one statement, the picture for the overlay being written
+    beside), so that a crop can be written the moment it is encoded, while the next ones
+    are still being cut. :meth:`finish` waits for the writes and marks the record done
+    (keeping the answer for the request's Idempotency-Key in the same transaction).
+    """
 
-def _file_and_record(
-    pipeline: Pipeline,
-    request: ExtractRequest,
-    model: ModelSnapshot,
-    record: Extraction,
-    crops: Sequence[CutCrop],
-    started: float,
-) -> ExtractionOutcome:
-    """Two transactions: the intent (the record pending, every name reserved in one
-    statement), then, once every file is written, the record done with its crops and
-    files. The picture kept for the overlay is written beside the crops, its path in the
-    intent, so that undoing the intent removes it too."""
-    source = source_stem(request.filename)
-    if record.source_page is not None:
-        source = f"{source}-p{record.source_page}"  # the pages of one file apart
-    record.status = "pending"
-    record.holder = pipeline.holder  # the intent is this instance's while it lives
-    record.duration_ms = 0  # known once it is done
-    record.crops = []  # the crops are recorded when the files are filed
-    kept = _kept_source_path(pipeline, record)
-    if kept is not None:
-        record.source_path, record.source_kept_until = kept
-    wanted = [
-        intents.WantedName(
-            cut.zone.folder,
-            render_filename(
-                model.filename_template,
-                source=source,
-                zone=cut.zone.name,
-                model=model.name,
-                extraction=str(record.id)[:8],
-                moment=record.created_at,
-            ),
-            cut.extension,
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        request: ExtractRequest,
+        record: Extraction,
+        planned: dict[uuid.UUID, str],
+        keeping: Future[bool] | None,
+        started: float,
+    ) -> None:
+        self._pipeline = pipeline
+        self._started = started
+        self._request = request
+        self._record = record
+        self._planned = planned
+        self._keeping = keeping
+        self._writes: list[tuple[CutCrop, Future[StoredFile]]] = []
+        self._lock = threading.Lock()
+
+    def write(self, cut: CutCrop) -> CutCrop:
+        """Start writing ``cut`` at its zone's reserved name (in the filing threads)."""
+        path = self._planned[cut.zone.id]
+        write = _filing_threads().submit(
+            _write_reserved, self._pipeline, self._record.id, path, cut
         )
-        for cut in crops
-    ]
-    with session_scope(pipeline.sessions) as session:
-        session.add(record)
-        session.flush()  # the intent, before the names it reserves
-        planned = intents.reserve_paths(session, wanted, extraction_id=record.id)
-    try:
-        # Writing releases the GIL too: the files are written side by side. Every write
-        # has ended before anything is undone, so no file lands after the clean-up.
-        writes = [
-            _filing_threads().submit(_write_reserved, pipeline, record.id, path, cut)
-            for path, cut in zip(planned, crops, strict=True)
-        ]
-        keeping = (
-            _filing_threads().submit(_keep_source, pipeline, record, request.data)
-            if kept is not None
-            else None
-        )
-        wait(writes)
-        source_written = keeping is not None and keeping.result()
-        for cut, write in zip(crops, writes, strict=True):
-            if write.exception() is None:
-                cut.stored = write.result()
-        for write in writes:
-            write.result()  # the first failure, if any
+        with self._lock:
+            self._writes.append((cut, write))
+        return cut
+
+    def finish(self, crops: Sequence[CutCrop]) -> ExtractionOutcome:
+        """Wait for every crop to be written, then record them all and the record done."""
+        pipeline, record, request = self._pipeline, self._record, self._request
+        source_written = self._keeping is not None and self._keeping.result()
+        self._wait()
         pipeline.in_flight.check()  # a drain that ran out: the crops go with the rest
-        duration_ms = elapsed_ms(started)
-        if kept is not None and not source_written:
+        duration_ms = elapsed_ms(self._started)
+        if self._keeping is not None and not source_written:
             record.source_path = record.source_kept_until = None
         with session_scope(pipeline.sessions) as session:
             claimed = session.execute(
@@ -163,15 +135,90 @@ def _file_and_record(
                 replay.keep_filed(session, request.claim, record.id)
             if pipeline.events is not None:
                 pipeline.events.extraction_created(session, record)
-    except BaseException:
-        _undo(pipeline, record, crops)
-        raise
-    record.status = "done"
-    record.holder = None
-    record.duration_ms = duration_ms
-    filed = [crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
-    set_committed_value(record, "crops", filed)  # as stored: the record is detached now
-    return ExtractionOutcome(record, list(crops))
+        record.status = "done"
+        record.holder = None
+        record.duration_ms = duration_ms
+        filed = [crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
+        set_committed_value(record, "crops", filed)  # as stored: the record is detached now
+        return ExtractionOutcome(record, list(crops))
+
+    def undo(self) -> None:
+        """Remove what was written and the intent (once every write started has ended,
+        so that no file lands after the clean-up)."""
+        with suppress(Exception):
+            self._wait()
+        if self._keeping is not None:
+            wait([self._keeping])
+        with self._lock:
+            written = [cut for cut, _ in self._writes]
+        _undo(self._pipeline, self._record, written)
+
+    def _wait(self) -> None:
+        """Wait for the writes started; the first failure, if any, is raised."""
+        with self._lock:
+            writes = list(self._writes)
+        wait([write for _, write in writes])
+        for cut, write in writes:
+            if write.exception() is None:
+                cut.stored = write.result()
+        for _, write in writes:
+            write.result()
+
+
+@contextmanager
+def filing(
+    pipeline: Pipeline,
+    request: ExtractRequest,
+    model: ModelSnapshot,
+    record: Extraction,
+    extension: str,
+    started: float,
+) -> Iterator[Filing]:
+    """File the crops of ``record`` (one per zone of ``model``, each its ``extension``):
+    the intent recorded with every name reserved, then the crops written as they are
+    handed to :meth:`Filing.write`; whatever goes wrong inside undoes it all."""
+    with pipeline.in_flight.holding(record.id):
+        source = source_stem(request.filename)
+        if record.source_page is not None:
+            source = f"{source}-p{record.source_page}"  # the pages of one file apart
+        record.status = "pending"
+        record.holder = pipeline.holder  # the intent is this instance's while it lives
+        record.duration_ms = 0  # known once it is done
+        record.crops = []  # the crops are recorded when the files are filed
+        kept = _kept_source_path(pipeline, record)
+        if kept is not None:
+            record.source_path, record.source_kept_until = kept
+        wanted = [
+            intents.WantedName(
+                zone.folder,
+                render_filename(
+                    model.filename_template,
+                    source=source,
+                    zone=zone.name,
+                    model=model.name,
+                    extraction=str(record.id)[:8],
+                    moment=record.created_at,
+                ),
+                extension,
+            )
+            for zone in model.zones
+        ]
+        with session_scope(pipeline.sessions) as session:
+            session.add(record)
+            session.flush()  # the intent, before the names it reserves
+            planned = intents.reserve_paths(session, wanted, extraction_id=record.id)
+        keeping = (
+            _filing_threads().submit(_keep_source, pipeline, record, request.data)
+            if kept is not None
+            else None
+        )
+        paths = {zone.id: path for zone, path in zip(model.zones, planned, strict=True)}
+        filed = Filing(pipeline, request, record, paths, keeping, started)
+        try:
+            yield filed
+        except BaseException:
+            filed.undo()
+            raise
 
 
 def _kept_source_path(pipeline: Pipeline, record: Extraction) -> tuple[str, datetime] | None:

@@ -28,7 +28,7 @@ from api.db import session_scope
 from api.imaging.decode import Picture
 from api.imaging.encode import EXTENSIONS, encode_pixels
 from api.services.extraction import refusals, replay
-from api.services.extraction.filing import crop_record, file_and_record
+from api.services.extraction.filing import crop_record, filing
 from api.services.extraction.pipeline import (
     CutCrop,
     ExtractionOutcome,
@@ -205,9 +205,6 @@ def cut_and_file_pages(
         height, width = pixels.shape[:2]
         return CutCrop(zone, width, height, data, extension, placement)
 
-    with metrics.stage("encode"):
-        crops = cut_zones(placed, model.zones, cut_and_encode)
-
     record = Extraction(
         id=uuid.uuid4(),
         model_id=model.id,
@@ -226,11 +223,17 @@ def cut_and_file_pages(
         created_by=request.created_by,
     )
     if not request.store:
+        with metrics.stage("encode"):
+            crops = cut_zones(placed, model.zones, cut_and_encode)
         record.duration_ms = elapsed_ms(started)
         record.crops = [crop_record(position, crop_) for position, crop_ in enumerate(crops)]
         return ExtractionOutcome(record, crops)
-    with metrics.stage("store"):
-        return file_and_record(pipeline, request, model, record, crops, started)
+    # Each crop is written while the next ones are cut: the names are reserved first.
+    with filing(pipeline, request, model, record, extension, started) as filed:
+        with metrics.stage("encode"):
+            crops = cut_zones(placed, model.zones, lambda *cut: filed.write(cut_and_encode(*cut)))
+        with metrics.stage("store"):
+            return filed.finish(crops)
 
 
 def _transform(placed: Sequence[PlacedPage]) -> dict[str, Any]:
