@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from api import errors
 from api.db import on_commit, session_scope
-from api.imaging.align.homography import fit_homography
 from api.imaging.geometry import Box
 from api.imaging.overlay import Outline, draw_overlay
 from api.services import audit, overlays
@@ -21,6 +20,9 @@ from api.services.models.references import reference_pages
 from api.services.uploads import open_upload
 from api.storage import FileNotFoundInStorage, Storage
 from api.tables import Model, Overlay, Review, utcnow
+
+# The alignment package loads OpenCV, which costs every worker memory at start: the
+# functions that fit a homography import it (as api.services.extraction.alignment does).
 
 
 def load_review(
@@ -131,6 +133,8 @@ def overlay_outlines(
     """Where the model's zones of ``page`` land on that page of the review's picture (of
     ``size``) by the best guess: the guessed homography when there is one (for a model of
     one page), else the reference page stretched over the whole picture."""
+    from api.imaging.align.homography import fit_homography
+
     if model is None:
         return []
     pages = reference_pages(model)

@@ -22,7 +22,6 @@ from sqlalchemy.orm import selectinload
 
 from api import errors
 from api.db import session_scope
-from api.imaging.align.homography import fit_homography
 from api.imaging.decode import Picture
 from api.imaging.geometry import Box, Matrix
 from api.services import audit, overlays
@@ -48,6 +47,9 @@ from api.services.reviews.queue import (
 from api.services.uploads import check_request_pixels, open_upload
 from api.storage import Storage
 from api.tables import Model, Review, utcnow
+
+# The alignment package loads OpenCV, which costs every worker memory at start: the
+# functions that fit a homography import it (as api.services.extraction.alignment does).
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,8 @@ def _check_quads(model: ModelSnapshot, quads: dict[uuid.UUID, Quad]) -> None:
 
 
 def _manual_placer(model: ModelSnapshot, picture: Image.Image, placing: Placing) -> ZonePlacer:
+    from api.imaging.align.homography import fit_homography
+
     width, height = model.reference_size
     if (placing.corners is None) == (placing.quads is None):
         raise errors.validation_failed(
@@ -236,6 +240,8 @@ def _manual_placer(model: ModelSnapshot, picture: Image.Image, placing: Placing)
 
 
 def _fit(field: str, source: np.ndarray, quad: Quad) -> np.ndarray:
+    from api.imaging.align.homography import fit_homography
+
     target = np.asarray(quad, float)
     if not _convex_clockwise(target):
         raise errors.validation_failed(
