@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic (and Mako, which it loads) costs every worker memory at start, and a worker
+# whose database is migrated never runs it: the functions that migrate import it, and
+# is_at_head reads the heads without it.
 
 ROLLBACK_HOOKS = "zonecut.rollback_hooks"
 COMMIT_HOOKS = "zonecut.commit_hooks"
@@ -221,6 +225,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 def alembic_config(url: str) -> Config:
     """Alembic's configuration for the database at ``url``."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -274,19 +280,66 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     Any number of instances may call this at once; the first migrates, the others find
     the database at ``revision`` when they get the lock and do nothing.
     """
+    from alembic import command
+
     with migration_lock(url):
         command.upgrade(alembic_config(url), revision)
 
 
 def downgrade_database(url: str, revision: str) -> None:
     """Undo migrations down to ``revision`` (``base`` for an empty database)."""
+    from alembic import command
+
     with migration_lock(url):
         command.downgrade(alembic_config(url), revision)
 
 
+# Where Alembic records the revisions a database is at (its default name).
+VERSION_TABLE = "alembic_version"
+
+
 def is_at_head(engine: Engine) -> bool:
-    """Whether the database already has every migration applied."""
-    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
+    """Whether the database already has every migration applied: the revisions recorded
+    in it are the heads of the migrations folder."""
     with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
-    return current == heads
+        if not inspect(connection).has_table(VERSION_TABLE):
+            current: set[str] = set()
+        else:
+            rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+            current = set(rows.scalars())
+    return current == migration_heads()
+
+
+def migration_heads(versions: Path = MIGRATIONS_DIR / "versions") -> set[str]:
+    """The revisions in ``versions`` that no other revision follows, as Alembic counts its
+    heads: read from each migration's ``revision`` and ``down_revision`` without importing
+    it (or Alembic)."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in versions.glob("*.py"):
+        if path.name.startswith(("__init__", ".#")):  # the files Alembic skips
+            continue
+        fields = _constants(path)
+        revisions.add(fields["revision"])
+        down = fields.get("down_revision")
+        if isinstance(down, str):
+            followed.add(down)
+        elif down:
+            followed.update(down)
+    return revisions - followed
+
+
+def _constants(path: Path) -> dict[str, Any]:
+    """The module-level names of ``path`` assigned a literal (``x = …`` or ``x: T = …``)."""
+    found: dict[str, Any] = {}
+    for node in ast.parse(path.read_bytes(), str(path)).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name):
+            with suppress(ValueError, TypeError):  # not a literal: no revision of Alembic's
+                found[target.id] = ast.literal_eval(value)
+    return found

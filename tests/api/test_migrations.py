@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from api.db import downgrade_database, upgrade_database
+from api.db import (
+    alembic_config,
+    downgrade_database,
+    is_at_head,
+    make_engine,
+    migration_heads,
+    upgrade_database,
+)
 from tests.conftest import BACKENDS, PostgresDatabases
 
 
@@ -45,6 +52,41 @@ def test_upgrade_makes_every_table_and_downgrade_removes_them(empty_database_url
     assert tables(empty_database_url) <= {"alembic_version"}
     upgrade_database(empty_database_url)
     assert {"models", "zones", "extractions", "crops"} <= tables(empty_database_url)
+
+
+def test_a_database_is_at_head_once_every_migration_is_applied(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        assert not is_at_head(engine)
+        upgrade_database(empty_database_url)
+        assert is_at_head(engine)
+        downgrade_database(empty_database_url, "-1")
+        assert not is_at_head(engine)
+    finally:
+        engine.dispose()
+
+
+def test_the_heads_read_from_the_migration_files_are_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert migration_heads() == set(script.get_heads())
+
+
+def test_the_heads_read_from_branched_and_merged_migrations_are_alembics(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    # a <- b, a <- c, (b, c) <- d merged; a <- e a second head
+    for revision, down in [("a", None), ("b", "a"), ("c", "a"), ("d", ("b", "c")), ("e", "a")]:
+        (versions / f"{revision}_step.py").write_text(
+            f"revision: str = {revision!r}\n"
+            f"down_revision: str | tuple[str, ...] | None = {down!r}\n"
+            "depends_on = None\n"
+        )
+    assert migration_heads(versions) == {"d", "e"}
+    assert migration_heads(versions) == set(ScriptDirectory(str(tmp_path)).get_heads())
 
 
 def test_models_match_the_migrated_schema(empty_database_url: str) -> None:
