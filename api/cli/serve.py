@@ -29,12 +29,11 @@ def workers_default() -> int:
 def serve(args: argparse.Namespace) -> None:
     """Apply pending migrations once, then serve the API (and the web app) with uvicorn."""
     from api.cli.usage import load_settings
-    from api.db import upgrade_database
     from api.logs import log_config
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_database(settings.effective_database_url)
+    _migrate(settings)
     _print_setup_link(settings, args.host, args.port)
     # Workers write their metrics here and /metrics adds them up; a fresh folder each start.
     # Set before anything imports prometheus_client (api.metrics reads the same name).
@@ -74,6 +73,21 @@ def serve(args: argparse.Namespace) -> None:
         server.run()
     if not server.started:
         sys.exit(STARTUP_FAILURE)
+
+
+def _migrate(settings: Settings) -> None:
+    """Apply pending migrations; a database already at head is left as it is without
+    loading Alembic, which would stay in this process's memory (with ``--workers 1`` it is
+    the worker)."""
+    from api.db import is_at_head, make_engine, upgrade_database
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        behind = not is_at_head(engine)
+    finally:
+        engine.dispose()
+    if behind:
+        upgrade_database(settings.effective_database_url)
 
 
 def _print_setup_link(settings: Settings, host: str, port: int) -> None:
