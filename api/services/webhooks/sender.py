@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks.webhooks import Webhook as Signer
@@ -80,6 +79,10 @@ def send(
     timeout: float,
 ) -> Attempt:
     """One attempt at delivering ``body`` to ``url``, signed with ``secret``."""
+    # Imported by the first attempt: a worker with no webhooks never loads the HTTP client
+    # (nor what it brings along: its command line's rich and pygments, where installed).
+    import httpx
+
     parts = urlsplit(url)
     host = parts.hostname or ""
     https = parts.scheme == "https"
