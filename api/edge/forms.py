@@ -6,10 +6,13 @@ request of too many parts is refused before the rest of its body is read; FastAP
 finds the form parsed and reads it no more. Starlette reports the cut as a 400 of its
 own wording; here it becomes the 413 that names the limit.
 
-A request with ``Prefer: respond-async`` (a job) has the job limits instead:
-``ZONECUT_JOB_MAX_PARTS`` files, each spooled to a temporary file past its first MiB
-(a synchronous request's pictures stay in memory, where they are decoded anyway), so that
-a job's upload of any size costs disk, not memory, until it is streamed to the store.
+A synchronous request's pictures stay in memory, where they are decoded anyway (Starlette
+would spool every part past 1 MiB to a temporary file, written and read back a thread
+hop per 64 KiB; the body limit, ``ZONECUT_MAX_UPLOAD_BYTES``, bounds them already). A
+request with ``Prefer: respond-async`` (a job) has the job limits instead:
+``ZONECUT_JOB_MAX_PARTS`` files, each spooled to a temporary file past its first MiB, so
+that a job's upload of any size costs disk, not memory, until it is streamed to the
+store.
 """
 
 from __future__ import annotations
@@ -41,6 +44,13 @@ class JobFormParser(MultiPartParser):
     spool_max_size = MIB
 
 
+class InMemoryFormParser(MultiPartParser):
+    """The form of a synchronous request: its files kept in memory (the body limit caps
+    them)."""
+
+    spool_max_size = 1 << 62
+
+
 class PartsCappedRoute(APIRoute):
     """A route whose multipart form carries at most ``max_parts`` files (413 past it)."""
 
@@ -54,8 +64,9 @@ class PartsCappedRoute(APIRoute):
             job = prefers_async(request.headers)
             limit = settings.job_max_parts if job else settings.max_parts
             try:
-                if job and request.headers.get("content-type", "").startswith("multipart/"):
-                    await _read_job_form(request, limit)
+                if request.headers.get("content-type", "").startswith("multipart/"):
+                    parser = JobFormParser if job else InMemoryFormParser
+                    await _read_form(request, parser, limit)
                 else:
                     await request.form(max_files=limit)
             except HTTPException as exc:
@@ -67,12 +78,14 @@ class PartsCappedRoute(APIRoute):
         return capped
 
 
-async def _read_job_form(request: Request, max_files: int) -> FormData:
-    """Parse the form with :class:`JobFormParser` and leave it where FastAPI reads it
+async def _read_form(
+    request: Request, parser_class: type[MultiPartParser], max_files: int
+) -> FormData:
+    """Parse the form with ``parser_class`` and leave it where FastAPI reads it
     (Starlette keeps a parsed form on the request and closes its files at the end)."""
     try:
         async with aclosing(request.stream()) as stream:
-            parser = JobFormParser(request.headers, stream, max_files=max_files)
+            parser = parser_class(request.headers, stream, max_files=max_files)
             form = await parser.parse()
     except MultiPartException as exc:
         raise HTTPException(status_code=400, detail=exc.message) from exc
