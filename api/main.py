@@ -31,6 +31,7 @@ from api.edge.problems import install_error_handlers
 from api.edge.prometheus import METRICS_PATH
 from api.edge.prometheus import router as metrics_router
 from api.edge.security_headers import app_policy, store_origin
+from api.edge.spread import SpreadConnectionsMiddleware
 from api.edge.web_app import web_app_router
 from api.lifecycle import attach_state, lifespan
 from api.routes import (
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestMetricsMiddleware,
         templates=[(route.pattern, route.path) for route in app.state.api_routes],
     )
+    app.add_middleware(SpreadConnectionsMiddleware, paths=frozenset({f"{API_PREFIX}/extract"}))
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
