@@ -139,7 +139,11 @@ def reserve_path(
 
 def release(session: Session, extraction_id: uuid.UUID) -> None:
     """Forget the reservations of an intent (its files are filed or removed)."""
-    session.execute(delete(FileReservation).where(FileReservation.extraction_id == extraction_id))
+    session.execute(
+        delete(FileReservation)
+        .where(FileReservation.extraction_id == extraction_id)
+        .execution_options(synchronize_session=False)  # none of them is in the session
+    )
 
 
 def abandon(

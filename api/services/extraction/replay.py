@@ -207,6 +207,8 @@ def _keep(session: Session, claim_id: uuid.UUID, answer: dict[str, Any]) -> None
         update(IdempotentRequest)
         .where(IdempotentRequest.id == claim_id, IdempotentRequest.status == "pending")
         .values(status="done", answer=answer)
+        # no object of this row is in the session: nothing to bring up to date
+        .execution_options(synchronize_session=False)
     )
 
 
