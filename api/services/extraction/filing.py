@@ -12,9 +12,9 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, inspect, update
+from sqlalchemy import Table, insert, inspect, update
 from sqlalchemy.orm import Mapper, Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -132,8 +132,10 @@ class Filing:
             filed = [crop_record(position, cut, record.id) for position, cut in enumerate(crops)]
             # Rows of their own, inserted in one statement each: the unit of work would
             # spend more on twenty objects than the rest of the transaction.
-            session.execute(insert(Crop), _rows(filed))
-            session.execute(insert(OutputFile), _rows([_output_file(c, record) for c in crops]))
+            connection = session.connection()
+            connection.execute(insert(_table(Crop)), _rows(filed))
+            outputs = [_output_file(cut, record) for cut in crops]
+            connection.execute(insert(_table(OutputFile)), _rows(outputs))
             intents.release(session, record.id)
             if request.claim is not None:
                 replay.keep_filed(session, request.claim, record.id)
@@ -293,13 +295,18 @@ def _undo(pipeline: Pipeline, record: Extraction, crops: Sequence[CutCrop]) -> N
         log.exception("extraction %s is left pending for the sweep", record.id)
 
 
+def _table(entity: type[Crop] | type[OutputFile]) -> Table:
+    """The table an entity is mapped to, for a Core statement (no ORM work per row)."""
+    return cast(Table, entity.__table__)
+
+
 def _rows(objects: Sequence[Crop] | Sequence[OutputFile]) -> list[dict[str, Any]]:
-    """Each object's mapped columns, as the values of a bulk insert."""
+    """Each object's columns, as the rows of a table's insert."""
     if not objects:
         return []
     mapper: Mapper[Any] = inspect(type(objects[0]))
-    keys = [attribute.key for attribute in mapper.column_attrs]
-    return [{key: getattr(item, key) for key in keys} for item in objects]
+    keys = [(attribute.columns[0].key, attribute.key) for attribute in mapper.column_attrs]
+    return [{column: getattr(item, key) for column, key in keys} for item in objects]
 
 
 def crop_record(position: int, cut: CutCrop, extraction_id: uuid.UUID | None = None) -> Crop:
