@@ -154,6 +154,11 @@ class Picture:
         return cls(fmt, image.width, image.height, orientation, Pixels(image))
 
     @property
+    def size(self) -> tuple[int, int]:
+        """Upright width and height."""
+        return (self.width, self.height)
+
+    @property
     def image(self) -> Image.Image:
         """The whole picture, upright, as a Pillow image (made on first use)."""
         return self.pixels.image()

@@ -71,12 +71,17 @@ class Upload:
         self.format: str
         self.page_count: int
         self._picture_pixels = 0
+        # A picture's upright size where its header tells it for sure (None for a
+        # document, and for a PNG, whose orientation may follow its pixels).
+        self.picture_size: tuple[int, int] | None = None
         if document is not None:
             self.format, self.page_count = document.format, document.page_count
         else:
             assert probed is not None
             self.format, width, height = probed
             self.page_count, self._picture_pixels = 1, width * height
+            if self.format != "png":
+                self.picture_size = (width, height)
 
     def pixels(self, references: Sequence[Size | None] = ()) -> int:
         """How many pixels its pages have once decoded or rendered, each for the reference

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from tests.api.conftest import RunningApi
@@ -42,6 +43,22 @@ def test_a_refused_picture_is_kept_as_a_review_item(api: RunningApi) -> None:
     listed = api.client.get("/reviews", params={"status": "open", "model_id": model["id"]})
     assert [r["id"] for r in listed.json()["items"]] == [review["id"]]
     assert api.output_files() == []  # nothing was cut
+
+
+def test_a_photo_of_another_shape_is_refused_from_its_header_alone(
+    api: RunningApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a picture refused by its shape was decoded")
+
+    model = model_with_zones(api.client)
+    monkeypatch.setattr("api.services.uploads.decode_picture", no_decoding)
+    wide_photo = encode(quadrant_picture(400, 300).resize((800, 300)), "JPEG")
+    problem = assert_problem(extract(api.client, model["id"], wide_photo, "wide.jpg"), 422)
+    assert problem["type"].endswith("/picture-does-not-match")
+    review = api.client.get(problem["review_url"].removeprefix("/api/v1")).json()
+    assert review["source"]["width"] == 800 and review["source"]["height"] == 300
+    assert api.client.get(f"/reviews/{review['id']}/picture").content == wide_photo
 
 
 def test_a_retry_with_the_same_key_keeps_one_item(api: RunningApi) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import errors
 from api.db import session_scope
-from api.imaging.decode import Picture
 from api.services.extraction import replay
 from api.services.extraction.pipeline import ExtractRequest, ModelSnapshot
 from api.services.uploads import KEPT_EXTENSIONS
@@ -23,17 +23,25 @@ def picture_path(review_id: uuid.UUID, source_format: str) -> str:
     return f"{review_id}/picture.{KEPT_EXTENSIONS.get(source_format, source_format)}"
 
 
+@dataclass(frozen=True)
+class KeptPicture:
+    """What a review item records of the picture it keeps: its format and upright size."""
+
+    format: str
+    size: tuple[int, int]
+
+
 def keep(
     sessions: sessionmaker[Session],
     storage: Storage,
     request: ExtractRequest,
     model: ModelSnapshot,
-    picture: Picture,
+    picture: KeptPicture,
     refusal: errors.AppError,
     events: Events | None = None,
 ) -> uuid.UUID:
-    """Store the picture and record the review item; answers its id (and sets it on
-    ``refusal``).
+    """Store the picture (``request.data``, of the format and upright size ``picture``
+    tells) and record the review item; answers its id (and sets it on ``refusal``).
 
     With an Idempotency-Key, the refusal naming the item is kept as the answer in the same
     transaction, so a retry is told of this item instead of keeping a second one.
@@ -58,8 +66,8 @@ def keep(
                 guess=guess if isinstance(guess, list) else None,
                 source_filename=request.filename,
                 source_format=picture.format,
-                source_width=picture.width,
-                source_height=picture.height,
+                source_width=picture.size[0],
+                source_height=picture.size[1],
                 source_bytes=len(request.data),
                 source_sha256=hashlib.sha256(request.data).hexdigest(),
                 picture_path=path,

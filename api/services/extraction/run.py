@@ -41,7 +41,8 @@ from api.services.extraction.pipeline import (
     ZoneSnapshot,
     elapsed_ms,
 )
-from api.services.extraction.placing import cut_zones, place_page
+from api.services.extraction.placing import cut_zones, locate_by_scale, place_page
+from api.services.extraction.refusals import KeptPicture
 from api.services.models.catalog import find_model
 from api.services.uploads import Upload, check_request_pixels, open_upload
 from api.tables import Extraction, utcnow
@@ -130,6 +131,15 @@ def extract_upload(
     """Cut an opened upload whose pages are the model's pages, one for one."""
     if upload.page_count != model.page_count:
         raise page_count_mismatch(upload.page_count, model)
+    method = request.alignment or model.alignment
+    if method == "scale" and upload.picture_size is not None:
+        # A picture of another shape is refused from its header, without being decoded.
+        try:
+            locate_by_scale(model.reference_size, upload.picture_size)
+        except errors.PictureDoesNotMatch as refusal:
+            kept = KeptPicture(upload.format, upload.picture_size)
+            keep_for_review(pipeline, request, model, kept, refusal)
+            raise
     with metrics.stage("decode"):
         pictures = upload.pages(model.page_sizes)
     source = SourceFacts(
@@ -176,12 +186,25 @@ def cut_pictures(
             ]
         return cut_and_file_pages(pipeline, request, model, placed, source, started)
     except errors.PictureDoesNotMatch as refusal:
-        if request.store and model.on_refusal == "review" and pipeline.reviews is not None:
-            kept = replace(pictures[0], format=source.format if source.page is None else "png")
-            refusals.keep(
-                pipeline.sessions, pipeline.reviews, request, model, kept, refusal, pipeline.events
-            )
+        kept_format = source.format if source.page is None else "png"
+        first = pictures[0]
+        keep_for_review(pipeline, request, model, KeptPicture(kept_format, first.size), refusal)
         raise
+
+
+def keep_for_review(
+    pipeline: Pipeline,
+    request: ExtractRequest,
+    model: ModelSnapshot,
+    picture: KeptPicture,
+    refusal: errors.PictureDoesNotMatch,
+) -> None:
+    """Keep a refused picture as a review item, when the model says so and the request
+    files at all (the 422 then names the item)."""
+    if request.store and model.on_refusal == "review" and pipeline.reviews is not None:
+        refusals.keep(
+            pipeline.sessions, pipeline.reviews, request, model, picture, refusal, pipeline.events
+        )
 
 
 def cut_and_file_pages(
