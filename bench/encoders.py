@@ -25,7 +25,6 @@ from pictures import Scenario, photo_scenario, scan_scenario
 from PIL import Image
 
 from api.imaging import encode as encode_module
-from api.imaging.crop import crop
 from api.imaging.decode import decode_picture
 from api.imaging.encode import encode_image
 from api.imaging.geometry import Box
@@ -113,7 +112,7 @@ def crops_of(scenario: Scenario, mode: str | None = None) -> tuple[float, list[I
         times.append(time.perf_counter() - started)
     image = picture.image if mode is None else picture.image.convert(mode)
     boxes = [Box(z.x, z.y, z.width, z.height) for z in scenario.zones]
-    return statistics.median(times) * 1000, [crop(image, box) for box in boxes]
+    return statistics.median(times) * 1000, [image.crop(box.as_ltrb()) for box in boxes]
 
 
 def measure(encoder: Encoder, crops: list[Image.Image], runs: int) -> tuple[float, int]:

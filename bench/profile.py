@@ -190,7 +190,7 @@ PARTS = (
         ),
     ),
     ("encode", ("api/imaging/encode.py", "isal", "numpy", "ufunc", "zlib:crc32")),
-    ("crop", ("api/imaging/crop.py", "'crop' of", "Image.py:crop", "api/imaging/align/warp.py")),
+    ("crop", ("api/imaging/pixels.py", "'crop' of", "Image.py:crop", "api/imaging/align/warp.py")),
     (
         "place",
         ("api/services/extraction/placing.py", "api/imaging/align/", "api/imaging/geometry.py"),

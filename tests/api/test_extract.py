@@ -89,6 +89,22 @@ def test_exif_orientation_is_applied_before_cutting(api: RunningApi) -> None:
     )
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_crop_carries_the_colour_profile_of_its_picture(api: RunningApi, fmt: str) -> None:
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    model = model_with_zones(api.client)
+    stored = quadrant_picture(400, 300).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned upright while cut, the profile kept all the same
+    record = extract(
+        api.client, model["id"], encode(stored, fmt, icc_profile=profile, exif=exif)
+    ).json()
+    for crop in record["crops"]:
+        assert Image.open(api.outputs / crop["path"]).info.get("icc_profile") == profile
+
+
 def test_aspect_ratio_off_by_more_than_two_percent_is_refused_and_files_nothing(
     api: RunningApi,
 ) -> None:

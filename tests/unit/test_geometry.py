@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from api.imaging.crop import crop
+from api.imaging.decode import Picture
 from api.imaging.errors import AspectMismatch
 from api.imaging.geometry import (
     IDENTITY,
@@ -20,6 +20,7 @@ from api.imaging.geometry import (
     map_box_by_scale,
     scale_matrix,
 )
+from api.imaging.pixels import Pixels, as_image
 from tests.helpers import (
     BLUE,
     GREEN,
@@ -252,6 +253,12 @@ def test_a_matrix_that_turns_is_refused() -> None:
 
 # --- cropping ----------------------------------------------------------------------------
 
+
+def crop(picture: Image.Image, box: Box) -> Image.Image:
+    """A zone cut as the extraction cuts it: the box of the picture's pixels."""
+    return as_image(Pixels(picture).region(box))
+
+
 BLOCKS = [
     ((0, 0, 40, 30), RED),
     ((40, 0, 100, 30), GREEN),
@@ -306,8 +313,8 @@ def test_a_zone_outside_the_picture_is_never_padded(box: Box) -> None:
         crop(unique_picture(20, 10), box)
 
 
-def test_a_crop_keeps_the_icc_profile() -> None:
+def test_a_picture_keeps_its_icc_profile_for_its_crops() -> None:
     picture = unique_picture(20, 10)
     picture.info["icc_profile"] = b"profile bytes"
 
-    assert crop(picture, Box(1, 1, 5, 5)).info["icc_profile"] == b"profile bytes"
+    assert Picture.of_image(picture, "png").icc_profile == b"profile bytes"
