@@ -71,8 +71,9 @@ class Upload:
         self.format: str
         self.page_count: int
         self._picture_pixels = 0
-        # A picture's upright size where its header tells it for sure (None for a
-        # document, and for a PNG, whose orientation may follow its pixels).
+        # A picture's upright size where its header tells it for sure: None for a
+        # document, a PNG (whose orientation may follow its pixels) and HEIF (turned by
+        # its own transforms while decoding).
         self.picture_size: tuple[int, int] | None = None
         if document is not None:
             self.format, self.page_count = document.format, document.page_count
@@ -80,7 +81,7 @@ class Upload:
             assert probed is not None
             self.format, width, height = probed
             self.page_count, self._picture_pixels = 1, width * height
-            if self.format != "png":
+            if self.format not in ("png", "heif"):
                 self.picture_size = (width, height)
 
     def pixels(self, references: Sequence[Size | None] = ()) -> int:
