@@ -205,6 +205,7 @@ def running_server(
         "ZONECUT_DATA_DIR": str(data_dir),
         "ZONECUT_LOG_LEVEL": "warning",
         "ZONECUT_ADMIN_API_KEY": BENCH_KEY,
+        "ZONECUT_DRAIN_GRACE_SECONDS": "0",  # stopped by the bench: no balancer to warn
     }
     env |= extra_env or {}
     command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1"]

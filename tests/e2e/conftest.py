@@ -137,6 +137,8 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
         "ZONECUT_DATABASE_URL": f"sqlite:///{data_dir / 'zonecut.db'}",
         "ZONECUT_LOG_LEVEL": "warning",
         "ZONECUT_ADMIN_API_KEY": ADMIN_KEY,
+        # stopped at the end of each test: no balancer to warn, so no 5 s of grace
+        "ZONECUT_DRAIN_GRACE_SECONDS": "0",
         **(marker.kwargs if marker is not None else {}),
     }
     with log.open("wb") as out:
