@@ -199,6 +199,11 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
 
 
 @pytest.fixture(scope="session")
-def docs_dir() -> Path:
-    DOCS.mkdir(exist_ok=True)
-    return DOCS
+def docs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tests' screenshots go: README's pictures in docs/ when
+    ``ZONECUT_WRITE_DOCS=1`` (to refresh them on purpose), else a temporary folder, so a
+    test run leaves the checkout as it found it."""
+    if os.environ.get("ZONECUT_WRITE_DOCS") == "1":
+        DOCS.mkdir(exist_ok=True)
+        return DOCS
+    return tmp_path_factory.mktemp("docs")
