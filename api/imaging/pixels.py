@@ -93,6 +93,8 @@ class Pixels:
                     image = image.transpose(method)
                 image.info = {k: v for k, v in self.info.items() if k != "exif"}
                 self._image = image
+                # One copy of the pixels is enough: boxes are read from the image now.
+                self._array = None
             return self._image
 
     def region(self, box: Box) -> np.ndarray:
@@ -101,30 +103,31 @@ class Pixels:
         if not box.fits_within(*self.size):
             message = f"The box {box} does not fit in a {self.size[0]}x{self.size[1]} picture."
             raise ValueError(message)
-        if self._array is None:
+        array = self._array  # read once: image() may drop it meanwhile, after the image
+        if array is None:
             assert self._image is not None
             return np.asarray(self._image.crop(box.as_ltrb()))
-        rows, columns = self._stored_slices(box)
-        return _turned(self._array[rows, columns], self.orientation)
+        rows, columns = _stored_slices(array.shape[:2], self.orientation, box)
+        return _turned(array[rows, columns], self.orientation)
 
-    def _stored_slices(self, box: Box) -> tuple[slice, slice]:
-        """The rows and columns of the stored array that ``box`` of the upright picture
-        covers."""
-        height, width = self._array.shape[:2] if self._array is not None else (0, 0)
-        x, y, right, bottom = box.x, box.y, box.right, box.bottom
-        # Each orientation's box in stored pixels, read off the transposition it undoes.
-        stored = {
-            1: (y, bottom, x, right),
-            2: (y, bottom, width - right, width - x),
-            3: (height - bottom, height - y, width - right, width - x),
-            4: (height - bottom, height - y, x, right),
-            5: (x, right, y, bottom),
-            6: (height - right, height - x, y, bottom),
-            7: (height - right, height - x, width - bottom, width - y),
-            8: (x, right, width - bottom, width - y),
-        }[self.orientation]
-        top, low, left, high = stored
-        return slice(top, low), slice(left, high)
+
+def _stored_slices(stored: tuple[int, ...], orientation: int, box: Box) -> tuple[slice, slice]:
+    """The rows and columns of a stored array of shape ``stored`` that ``box`` of the
+    picture turned upright by ``orientation`` covers."""
+    height, width = stored[0], stored[1]
+    x, y, right, bottom = box.x, box.y, box.right, box.bottom
+    # Each orientation's box in stored pixels, read off the transposition it undoes.
+    top, low, left, high = {
+        1: (y, bottom, x, right),
+        2: (y, bottom, width - right, width - x),
+        3: (height - bottom, height - y, width - right, width - x),
+        4: (height - bottom, height - y, x, right),
+        5: (x, right, y, bottom),
+        6: (height - right, height - x, y, bottom),
+        7: (height - right, height - x, width - bottom, width - y),
+        8: (x, right, width - bottom, width - y),
+    }[orientation]
+    return slice(top, low), slice(left, high)
 
 
 def _turned(region: np.ndarray, orientation: int) -> np.ndarray:

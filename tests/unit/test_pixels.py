@@ -72,3 +72,13 @@ def test_a_pillow_image_is_read_the_same_way() -> None:
     pixels = Pixels(image)
     assert pixels.image() is image and pixels.mode == "RGBA"
     assert np.array_equal(pixels.region(Box(1, 2, 5, 6)), np.asarray(image.crop((1, 2, 6, 8))))
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_once_the_whole_image_is_made_boxes_are_read_from_it_alike(orientation: int) -> None:
+    stored = _stored(3)
+    pixels = Pixels(stored, orientation=orientation)
+    box = Box(2, 3, 9, 5)
+    before = pixels.region(box).copy()
+    pixels.image()  # the array is let go: one copy of the pixels is enough
+    assert np.array_equal(pixels.region(box), before)
