@@ -15,6 +15,7 @@ their resolved form, and listings (:mod:`api.storage.listing`) skip links, hidde
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import itertools
 import os
@@ -24,7 +25,9 @@ import stat
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -48,6 +51,30 @@ from api.storage.names import (
 __all__ = ["TEMP_PREFIX", "LocalStorage"]
 
 TEMP_PREFIX = ".tmp-"
+_FD_LINK_PREFIX = "/proc/self/fd/"
+_AT_FDCWD, _AT_SYMLINK_FOLLOW = -100, 0x400
+
+
+def _link_unnamed(source: Path, target: Path) -> bool:
+    """Give the unnamed file open at ``source`` (``/proc/self/fd/N``) the name ``target``
+    unless it exists; whether it did. ``os.link`` cannot: it links the ``/proc`` entry
+    itself, so ``linkat`` is called with ``AT_SYMLINK_FOLLOW`` as open(2) describes."""
+    result = _libc().linkat(
+        _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _AT_SYMLINK_FOLLOW
+    )
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        return False
+    raise OSError(code, os.strerror(code), str(target))
+
+
+@cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
 # Entries with these extensions are already compressed: a ZIP stores them as they are.
 _STORED_IN_ZIP = frozenset({"png", "jpg", "jpeg", "webp", "gif", "heic", "heif", "avif"})
 # After this many taken names, read the folder once instead of probing name by name.
@@ -102,6 +129,8 @@ class LocalStorage:
         self._root = Path(root)
         self._fsync = fsync
         self._hard_links = hasattr(os, "link")
+        # files made without a name (O_TMPFILE), until the file system says it has none
+        self._unnamed_files = hasattr(os, "O_TMPFILE") and Path("/proc/self/fd").is_dir()
 
     @property
     def root(self) -> Path:
@@ -166,14 +195,10 @@ class LocalStorage:
         for _ in range(_WRITE_ATTEMPTS):
             directory = self._make_dir(folder)
             try:
-                temp = self._write_temp(directory, write)
+                with self._written(directory, write) as (temp, info):
+                    claimed = self._link(temp, directory / name)
             except FileNotFoundError:
                 continue  # the folder was pruned by a concurrent delete: make it again
-            try:
-                info = os.stat(temp, follow_symlinks=False)
-                claimed = self._link(temp, directory / name)
-            finally:
-                temp.unlink(missing_ok=True)
             if not claimed:
                 return None
             if self._fsync:
@@ -374,20 +399,55 @@ class LocalStorage:
         for _ in range(_WRITE_ATTEMPTS):
             directory = self._make_dir(canonical)
             try:
-                temp = self._write_temp(directory, lambda handle: handle.write(data))
+                # The final name shares the temporary file's inode, hence its facts.
+                with self._written(directory, lambda handle: handle.write(data)) as (temp, info):
+                    name = self._claim_name(directory, temp, stem, ext)
             except FileNotFoundError:
                 continue  # the folder was pruned by a concurrent delete: make it again
-            try:
-                # The final name shares the temporary file's inode, hence its facts.
-                info = os.stat(temp, follow_symlinks=False)
-                name = self._claim_name(directory, temp, stem, ext)
-            finally:
-                temp.unlink(missing_ok=True)
             if self._fsync:
                 _fsync_dir(directory)
             entry = Entry(f"{canonical}/{name}", directory / name, info.st_size, info.st_mtime_ns)
             return stored_file(entry)
         raise StorageError(f"folder '{canonical}' keeps disappearing while writing into it")
+
+    @contextmanager
+    def _written(
+        self, directory: Path, write: Callable[[BinaryIO], object]
+    ) -> Iterator[tuple[Path, os.stat_result]]:
+        """A new file in ``directory`` holding what ``write`` wrote, not yet under any name:
+        a path to link it from and its facts, gone once the block ends.
+
+        Where the system has them (Linux), the file is made without a name at all
+        (``O_TMPFILE``) and linked through ``/proc/self/fd``: a process killed while
+        writing leaves nothing behind. Elsewhere it is a hidden ``.tmp-…`` file, removed
+        at the end (and by :meth:`sweep_temp_files` after a crash)."""
+        if self._unnamed_files and self._hard_links:
+            try:
+                fd = os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o666)
+            except FileNotFoundError:
+                raise
+            except OSError:
+                self._unnamed_files = False  # this file system has none
+            else:
+                try:
+                    self._write_fd(fd, write)
+                    yield Path(f"{_FD_LINK_PREFIX}{fd}"), os.fstat(fd)
+                finally:
+                    os.close(fd)
+                return
+        temp = self._write_temp(directory, write)
+        try:
+            yield temp, os.stat(temp, follow_symlinks=False)
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def _write_fd(self, fd: int, write: Callable[[BinaryIO], object]) -> None:
+        """``write`` into the open file ``fd`` (left open), flushed to disk with fsync."""
+        with os.fdopen(fd, "wb", closefd=False) as handle:
+            write(handle)
+            if self._fsync:
+                handle.flush()
+                os.fsync(fd)
 
     def _write_temp(self, directory: Path, write: Callable[[BinaryIO], object]) -> Path:
         """Make a new hidden temporary file in ``directory`` and ``write`` it."""
@@ -400,11 +460,10 @@ class LocalStorage:
                 continue
             break
         try:
-            with os.fdopen(fd, "wb") as handle:
-                write(handle)
-                if self._fsync:
-                    handle.flush()
-                    os.fsync(handle.fileno())
+            try:
+                self._write_fd(fd, write)
+            finally:
+                os.close(fd)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
@@ -426,6 +485,8 @@ class LocalStorage:
 
     def _link(self, temp: Path, target: Path) -> bool:
         """Make ``target`` hold ``temp``'s content unless it exists; whether it did."""
+        if str(temp).startswith(_FD_LINK_PREFIX):
+            return _link_unnamed(temp, target)
         if self._hard_links:
             try:
                 os.link(temp, target)

@@ -549,3 +549,37 @@ def test_sweep_removes_only_old_temporary_files(storage: LocalStorage) -> None:
     assert not old.exists()
     assert fresh.exists()
     assert (storage.root / "a" / "x.png").exists()
+
+
+def _write_forever(root: str, started: Any) -> None:
+    """Start writing a file at ``inbox/scan.png`` and never finish (in a child process)."""
+
+    class Endless(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return True
+
+        def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+            return 0
+
+        def readinto(self, buffer: Any) -> int:
+            started.set()
+            time.sleep(0.01)
+            buffer[:1] = b"x"
+            return 1
+
+    LocalStorage(root).put_file("inbox/scan.png", cast(BinaryIO, io.BufferedReader(Endless())))
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="files without a name are Linux's")
+def test_a_writer_killed_mid_write_leaves_no_file_behind(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    writer = context.Process(target=_write_forever, args=(str(tmp_path), started))
+    writer.start()
+    assert started.wait(30)
+    writer.kill()
+    writer.join()
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
