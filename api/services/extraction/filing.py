@@ -89,15 +89,18 @@ class Filing:
         self._planned = planned
         self._keeping = keeping
         self._writes: list[tuple[CutCrop, Future[StoredFile]]] = []
+        self._undone = False
         self._lock = threading.Lock()
 
     def write(self, cut: CutCrop) -> CutCrop:
         """Start writing ``cut`` at its zone's reserved name (in the filing threads)."""
         path = self._planned[cut.zone.id]
-        write = _filing_threads().submit(
-            _write_reserved, self._pipeline, self._record.id, path, cut
-        )
         with self._lock:
+            if self._undone:
+                return cut  # a crop cut after the extraction failed: not written
+            write = _filing_threads().submit(
+                _write_reserved, self._pipeline, self._record.id, path, cut
+            )
             self._writes.append((cut, write))
         return cut
 
@@ -150,6 +153,8 @@ class Filing:
     def undo(self) -> None:
         """Remove what was written and the intent (once every write started has ended,
         so that no file lands after the clean-up)."""
+        with self._lock:
+            self._undone = True  # the cutting threads may still hand in crops: none written
         with suppress(Exception):
             self._wait()
         if self._keeping is not None:
